@@ -1,0 +1,121 @@
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Rgb } from "../images/preprocess-config";
+import type { ExecutionProvider } from "../models/onnx-runtime";
+import { type FeatureRequest, prepareRequest } from "../protocol/feature-request";
+import { writeFeatures } from "../protocol/write-features";
+import { createProgressBar } from "./progress-bar";
+
+/** Options shared by every command that runs a model (design §6). */
+export interface ModelFlags {
+  model: string;
+  file?: string;
+  variant?: string;
+  images: string[];
+  size?: number;
+  layers?: string;
+  reps?: string;
+  ep?: ExecutionProvider;
+  threads?: number;
+  mean?: Rgb;
+  std?: Rgb;
+  prefixTokens?: number;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function rgb(value: string): Rgb {
+  const parts = value.split(",").map(Number);
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) {
+    throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got "${value}"`);
+  }
+  return [parts[0] as number, parts[1] as number, parts[2] as number];
+}
+
+/** Adds the model and image flags of design §6 to `command`. */
+export function addModelFlags(command: Command): Command {
+  return command
+    .requiredOption("--model <M>", "model folder or .onnx file")
+    .option("--file <F>", "ONNX file inside the model folder, e.g. onnx/vision_model.onnx")
+    .option("--variant <V>", "fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4")
+    .requiredOption(
+      "--images <X...>",
+      "image files or folders (folder: its images sorted by name); repeatable",
+    )
+    .option("--size <S>", "input resolution in pixels, rounded to the patch size", positiveInteger)
+    .option("--layers <L>", "all, or block numbers and ranges like 1,3-5 (0 = embeddings)", "all")
+    .option("--reps <R>", "comma-separated subset of tokens,q,k,v", "tokens,q,k,v")
+    .addOption(new Option("--ep <EP>", "execution provider").choices(["cpu", "cuda"]).default("cpu"))
+    .option("--threads <N>", "onnxruntime intra-op threads (default: all cores)", positiveInteger)
+    .option("--mean <R,G,B>", "normalization mean (for an .onnx without preprocessor_config.json)", rgb)
+    .option("--std <R,G,B>", "normalization std (likewise)", rgb)
+    .option(
+      "--prefix-tokens <N>",
+      "expected number of prefix tokens (CLS + registers), checked",
+      nonNegativeInteger,
+    );
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
+  return n;
+}
+
+/** The request the model flags describe. */
+export function requestFromFlags(flags: ModelFlags): FeatureRequest {
+  const request: FeatureRequest = { model: flags.model, images: flags.images };
+  if (flags.file !== undefined) request.file = flags.file;
+  if (flags.variant !== undefined) request.variant = flags.variant;
+  if (flags.size !== undefined) request.size = flags.size;
+  if (flags.layers !== undefined) request.layers = flags.layers;
+  if (flags.reps !== undefined) request.reps = flags.reps;
+  if (flags.ep !== undefined) request.ep = flags.ep;
+  if (flags.threads !== undefined) request.threads = flags.threads;
+  if (flags.mean !== undefined) request.mean = flags.mean;
+  if (flags.std !== undefined) request.std = flags.std;
+  if (flags.prefixTokens !== undefined) request.prefixTokens = flags.prefixTokens;
+  return request;
+}
+
+/** `seglens features … --out DIR` */
+export function addFeaturesCommand(program: Command): void {
+  const command = program
+    .command("features")
+    .description("write every layer's tokens, q, k, v as .npy files plus meta.json");
+  addModelFlags(command)
+    .requiredOption("--out <DIR>", "output folder")
+    .action(async (flags: ModelFlags & { out: string }) => {
+      const request = requestFromFlags(flags);
+      const prepared = prepareRequest(request);
+      const bar = createProgressBar();
+      const controller = new AbortController();
+      const onInterrupt = () => controller.abort();
+      process.once("SIGINT", onInterrupt);
+      try {
+        const { meta, report } = await writeFeatures(prepared, flags.out, {
+          ...(request.threads === undefined ? {} : { threads: request.threads }),
+          ...(request.ep === undefined ? {} : { ep: request.ep }),
+          signal: controller.signal,
+          onProgress: (p) => bar.update(p.done, p.total, "images"),
+        });
+        bar.finish();
+        const arrays = meta.reps.length * meta.layers.length;
+        const shape = `[${meta.images.length}, ${meta.prefix_tokens + meta.grid[0] * meta.grid[1]}, ${meta.hidden_size}]`;
+        process.stdout.write(
+          `seglens features: ${meta.images.length} images through "${meta.model}" ` +
+            `(${meta.num_layers} blocks, grid ${meta.grid[0]}×${meta.grid[1]}, ${meta.prefix_tokens} prefix tokens)\n` +
+            `  wrote ${arrays} arrays ${shape} float32 + meta.json to ${flags.out}\n` +
+            `  inference ${(report.inferenceMs / meta.images.length).toFixed(1)} ms/image, total ${(report.wallMs / 1000).toFixed(2)} s\n`,
+        );
+      } finally {
+        bar.finish();
+        process.off("SIGINT", onInterrupt);
+      }
+    });
+}

@@ -1,0 +1,14 @@
+import type { ExecutionProvider, RawTensor } from "./onnx-runtime";
+
+/** Messages from the main thread to the inference worker. */
+export type WorkerRequest =
+  | { type: "open"; modelPath: string; threads?: number; ep?: ExecutionProvider }
+  | { type: "run"; id: number; feeds: Record<string, RawTensor>; fetches: string[] }
+  | { type: "close" };
+
+/** Messages from the inference worker back to the main thread. */
+export type WorkerReply =
+  | { type: "opened"; inputNames: string[]; outputNames: string[] }
+  | { type: "result"; id: number; tensors: Record<string, RawTensor>; ms: number }
+  | { type: "error"; id?: number; name: string; message: string }
+  | { type: "closed" };

@@ -1,0 +1,73 @@
+/**
+ * Worker-thread entry: owns one onnxruntime session, so the blocking `run()` never stalls the
+ * thread that serves Jupyter messages, timers and progress (design §2).
+ */
+import { parentPort } from "node:worker_threads";
+import type { WorkerReply, WorkerRequest } from "./inference-messages";
+import { createRuntimeSession, type RawTensor, type RuntimeSession } from "./onnx-runtime";
+
+function send(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(reply, transfer);
+}
+
+function errorReply(error: unknown, id?: number): WorkerReply {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return id === undefined
+    ? { type: "error", name: e.name, message: e.message }
+    : { type: "error", id, name: e.name, message: e.message };
+}
+
+/** Buffers to hand over instead of copying; shared or view-of-larger buffers are copied by postMessage. */
+function transferables(tensors: Record<string, RawTensor>): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of Object.values(tensors)) {
+    const buffer = t.data.buffer;
+    if (buffer instanceof ArrayBuffer && t.data.byteOffset === 0 && t.data.byteLength === buffer.byteLength) {
+      buffers.add(buffer);
+    }
+  }
+  return [...buffers];
+}
+
+let session: RuntimeSession | undefined;
+
+async function handle(request: WorkerRequest): Promise<void> {
+  switch (request.type) {
+    case "open":
+      try {
+        const options = {
+          ...(request.threads === undefined ? {} : { threads: request.threads }),
+          ep: request.ep ?? "cpu",
+        };
+        session = await createRuntimeSession(request.modelPath, options);
+        send({ type: "opened", inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
+      } catch (error) {
+        send(errorReply(error));
+      }
+      return;
+    case "run":
+      try {
+        if (session === undefined) throw new Error("no model is open in the inference worker");
+        const start = performance.now();
+        const tensors = await session.run(request.feeds, request.fetches);
+        const reply: WorkerReply = { type: "result", id: request.id, tensors, ms: performance.now() - start };
+        try {
+          send(reply, transferables(tensors));
+        } catch {
+          send(reply); // Not transferable after all: structured clone copies.
+        }
+      } catch (error) {
+        send(errorReply(error, request.id));
+      }
+      return;
+    case "close":
+      await session?.dispose();
+      session = undefined;
+      send({ type: "closed" });
+      return;
+  }
+}
+
+parentPort?.on("message", (request: WorkerRequest) => {
+  void handle(request);
+});

@@ -1,0 +1,82 @@
+import type * as ort from "onnxruntime-node";
+import { InputError, UnsupportedModelError } from "../errors";
+
+/** Execution providers seglens offers; CUDA needs onnxruntime-node's CUDA binaries installed. */
+export type ExecutionProvider = "cpu" | "cuda";
+
+/** A tensor as it leaves onnxruntime: flat data in C order plus its dims. float16 arrives as raw Uint16Array. */
+export interface RawTensor {
+  type: "float32" | "float16" | "int32" | "int64" | "uint8" | "int8";
+  data: Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
+  dims: number[];
+}
+
+/** Session options. */
+export interface RuntimeSessionOptions {
+  /** Intra-op threads; default: onnxruntime's choice (all cores). */
+  threads?: number;
+  /** Default "cpu". */
+  ep?: ExecutionProvider;
+}
+
+/** One loaded model file. Reuse it: repeated create/release leaks in onnxruntime-node (design §2). */
+export interface RuntimeSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model on `feeds` and returns only the outputs named in `fetches`. Blocks the calling thread. */
+  run(feeds: Record<string, RawTensor>, fetches: readonly string[]): Promise<Record<string, RawTensor>>;
+  dispose(): Promise<void>;
+}
+
+// The one place that loads onnxruntime-node (style.md rule 4); loaded lazily so importing seglens is cheap.
+function runtime(): typeof ort {
+  return require("onnxruntime-node") as typeof ort;
+}
+
+/** The onnxruntime-node version in use. */
+export function runtimeVersion(): string {
+  return runtime().env.versions.node ?? "unknown";
+}
+
+/** Opens `modelPath` (external data files are found beside it). */
+export async function createRuntimeSession(
+  modelPath: string,
+  options: RuntimeSessionOptions = {},
+): Promise<RuntimeSession> {
+  const { InferenceSession, Tensor } = runtime();
+  const ep = options.ep ?? "cpu";
+  if (ep !== "cpu" && ep !== "cuda")
+    throw new InputError(`unsupported execution provider: "${ep}"; use cpu or cuda`);
+  let session: ort.InferenceSession;
+  try {
+    session = await InferenceSession.create(modelPath, {
+      executionProviders: [ep],
+      graphOptimizationLevel: "all",
+      ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
+    });
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    throw new UnsupportedModelError(`onnxruntime could not load "${modelPath}": ${reason}`, { cause });
+  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds, fetches) {
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) inputs[name] = new Tensor(t.type, t.data, t.dims);
+      const results = await session.run(inputs, fetches);
+      const out: Record<string, RawTensor> = {};
+      for (const name of fetches) {
+        const t = results[name];
+        if (t === undefined) throw new UnsupportedModelError(`onnxruntime returned no output "${name}"`);
+        out[name] = {
+          type: t.type as RawTensor["type"],
+          data: t.data as RawTensor["data"],
+          dims: [...t.dims],
+        };
+      }
+      return out;
+    },
+    dispose: () => session.release(),
+  };
+}

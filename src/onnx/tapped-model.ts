@@ -1,0 +1,85 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { InputError } from "../errors";
+import { seglensCacheDir } from "../util/cache-dir";
+import { sha256 } from "../util/sha256";
+import { addGraphOutputs } from "./add-outputs";
+import { discoverTaps, tapTensors, type VitTaps } from "./discover-taps";
+import { type OnnxGraph, parseOnnxModel } from "./onnx-graph";
+
+/** A model file prepared for seglens: its taps found and exposed as graph outputs. */
+export interface TappedModel {
+  /** The original model file. */
+  sourcePath: string;
+  /** sha256 of the original model file. */
+  sha256: string;
+  /** The edited model (all taps are outputs), in seglens' cache. */
+  path: string;
+  graph: OnnxGraph;
+  taps: VitTaps;
+  /** The model's own input name (pixel_values for Hub exports). */
+  inputName: string;
+}
+
+/** Options of {@link prepareTappedModel}. */
+export interface PrepareOptions {
+  /** Where edited graphs go; default `<seglens cache>/graphs`. */
+  cacheDir?: string;
+}
+
+/**
+ * Reads `onnxPath`, discovers its taps and writes (once per model file) a copy whose graph outputs
+ * them. The copy lives in seglens' own folder, never in the Hub cache, which Python tools share and
+ * which may be read-only; external weight files are linked beside it (design §2).
+ */
+export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {}): TappedModel {
+  const sourcePath = resolve(onnxPath);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(sourcePath);
+  } catch (cause) {
+    throw new InputError(
+      `cannot read model file "${onnxPath}": ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+      {
+        cause,
+      },
+    );
+  }
+  const graph = parseOnnxModel(bytes, onnxPath);
+  const taps = discoverTaps(graph, onnxPath);
+  const input = graph.inputs.find((i) => !graph.initializers.has(i.name));
+  if (input === undefined) throw new InputError(`"${onnxPath}" has no graph input to feed images to`);
+  const existing = new Set(graph.outputs.map((o) => o.name));
+  const added = tapTensors(taps).filter((name) => !existing.has(name));
+  const hash = sha256(bytes);
+  const folder = join(
+    options.cacheDir ?? join(seglensCacheDir(), "graphs"),
+    `${hash.slice(0, 24)}-${sha256(added.join("\n")).slice(0, 8)}`,
+  );
+  const path = join(folder, "model.onnx");
+  if (!existsSync(path)) {
+    mkdirSync(folder, { recursive: true });
+    linkExternalData(graph, dirname(sourcePath), folder);
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, addGraphOutputs(bytes, added));
+    renameSync(temporary, path);
+  }
+  return { sourcePath, sha256: hash, path, graph, taps, inputName: input.name };
+}
+
+function linkExternalData(graph: OnnxGraph, sourceDir: string, folder: string): void {
+  const locations = new Set<string>();
+  for (const init of graph.initializers.values())
+    if (init.location !== undefined) locations.add(init.location);
+  for (const location of locations) {
+    const target = resolve(sourceDir, location);
+    const link = join(folder, location);
+    if (!existsSync(target)) {
+      throw new InputError(
+        `the model's weights file "${target}" is missing; it must sit beside the .onnx file`,
+      );
+    }
+    mkdirSync(dirname(link), { recursive: true });
+    if (!existsSync(link)) symlinkSync(target, link);
+  }
+}

@@ -1,0 +1,304 @@
+import { CancelledError, InputError, UnsupportedModelError } from "../errors";
+import { decodeImage } from "../images/decode-image";
+import { type PreprocessConfig, preprocessImage } from "../images/preprocess";
+import { createInferenceWorker, type InferenceWorker } from "../models/inference-client";
+import type { ExecutionProvider, RawTensor } from "../models/onnx-runtime";
+import type { TapRef, VitTaps } from "../onnx/discover-taps";
+import type { TappedModel } from "../onnx/tapped-model";
+import { float16ToFloat32 } from "../util/float16";
+import { featureKey, REPS, type Rep } from "./selection";
+
+/** Default memory budget for one batch's fetched outputs. */
+export const DEFAULT_BATCH_BUDGET_BYTES = 512 * 1024 * 1024;
+
+/** Options of {@link extractFeatures}. */
+export interface ExtractOptions {
+  /** The model inputs; their order is axis 0 of every array. */
+  inputs: PixelSource;
+  /** 1-based blocks, 0 = embeddings (tokens only). Default: all blocks. */
+  layers?: readonly number[];
+  /** Default: all four. */
+  reps?: readonly Rep[];
+  /** Bytes the fetched outputs of one batch may take; default {@link DEFAULT_BATCH_BUDGET_BYTES}. */
+  budgetBytes?: number;
+  /** Reuse an open worker for this model; otherwise one is started and stopped here. */
+  worker?: InferenceWorker;
+  threads?: number;
+  ep?: ExecutionProvider;
+  signal?: AbortSignal;
+  onProgress?: (progress: ExtractProgress) => void;
+}
+
+/** Progress of an extraction, in images. */
+export interface ExtractProgress {
+  stage: "inference";
+  done: number;
+  total: number;
+}
+
+/** Shapes shared by every feature array of one extraction. */
+export interface FeatureLayout {
+  numImages: number;
+  numLayers: number;
+  layers: number[];
+  reps: Rep[];
+  /** Sequence length: prefix tokens + gh·gw patches. */
+  tokens: number;
+  prefixTokens: number;
+  grid: [height: number, width: number];
+  patchSize: number;
+  hiddenSize: number;
+  inputSize: [height: number, width: number];
+}
+
+/** One batch of one feature array: `data` is float32 `[images, tokens, hiddenSize]`, C order. */
+export interface FeatureBatch {
+  key: string;
+  rep: Rep;
+  layer: number;
+  firstImage: number;
+  data: Float32Array;
+  dims: [images: number, tokens: number, hidden: number];
+}
+
+/** Receives batches as they are computed (e.g. to write them to preallocated .npy files). */
+export type FeatureSink = (batch: FeatureBatch, layout: FeatureLayout) => void | Promise<void>;
+
+/** What an extraction did. */
+export interface ExtractReport {
+  layout: FeatureLayout;
+  batchSize: number;
+  /** Time spent inside onnxruntime's run(), summed over batches. */
+  inferenceMs: number;
+  wallMs: number;
+}
+
+/** Where batches of model input come from: image files, or pixels already preprocessed. */
+export interface PixelSource {
+  count: number;
+  size: [height: number, width: number];
+  /** Float32 `[n, 3, height, width]` for inputs `first .. first + n - 1`. */
+  load(first: number, n: number): Promise<RawTensor>;
+}
+
+/** Inputs from image files, decoded and preprocessed batch by batch to `size`. */
+export function imagePixels(
+  paths: readonly string[],
+  config: PreprocessConfig,
+  size: readonly [height: number, width: number],
+): PixelSource {
+  const [height, width] = size;
+  return {
+    count: paths.length,
+    size: [height, width],
+    async load(first, n) {
+      const plane = 3 * height * width;
+      const data = new Float32Array(n * plane);
+      for (let i = 0; i < n; i++) {
+        const path = paths[first + i] as string;
+        const image = preprocessImage(await decodeImage(path), config);
+        if (image.dims[1] !== height || image.dims[2] !== width) {
+          throw new InputError(
+            `image "${path}" preprocesses to ${image.dims[1]}×${image.dims[2]}, not ${height}×${width}`,
+          );
+        }
+        data.set(image.data, i * plane);
+      }
+      return { type: "float32", data, dims: [n, 3, height, width] };
+    },
+  };
+}
+
+/** Inputs already preprocessed: float32 `[n, 3, height, width]`. */
+export function tensorPixels(
+  data: Float32Array,
+  dims: readonly [n: number, channels: number, height: number, width: number],
+): PixelSource {
+  const [count, , height, width] = dims;
+  const plane = 3 * height * width;
+  return {
+    count,
+    size: [height, width],
+    // A copy per batch: the worker takes ownership of what it is sent.
+    load: async (first, n) => ({
+      type: "float32",
+      data: data.slice(first * plane, (first + n) * plane),
+      dims: [n, 3, height, width],
+    }),
+  };
+}
+
+interface Fetch {
+  rep: Rep;
+  layer: number;
+  tap: TapRef;
+}
+
+/**
+ * Runs `model` over the images batch by batch in a worker thread and hands every requested
+ * (representation, layer) batch to `sink` as float32. Decoding the next batch overlaps inference.
+ */
+export async function extractFeatures(
+  model: TappedModel,
+  options: ExtractOptions,
+  sink: FeatureSink,
+): Promise<ExtractReport> {
+  const started = performance.now();
+  const { taps } = model;
+  const numLayers = taps.blocks.length;
+  const layers = [...(options.layers ?? Array.from({ length: numLayers }, (_, i) => i + 1))];
+  const reps = [...(options.reps ?? REPS)];
+  if (options.inputs.count === 0) throw new InputError("no images given");
+  const fetches = planFetches(taps, layers, reps);
+  const tensorNames = [...new Set(fetches.map((f) => f.tap.tensor))];
+  const patchSize = taps.patchSize;
+  if (patchSize === undefined) {
+    throw new UnsupportedModelError(
+      `"${model.sourcePath}": found no patch-embedding convolution to read the patch size from`,
+    );
+  }
+  const [height, width] = options.inputs.size;
+  if (height % patchSize !== 0 || width % patchSize !== 0) {
+    throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patchSize}`);
+  }
+  const grid: [number, number] = [height / patchSize, width / patchSize];
+  const widthOf = (t: TapRef) => (t.third === undefined ? 1 : 3);
+  const bytesPerImage =
+    tensorNames.length *
+    (grid[0] * grid[1] + 8) *
+    taps.hiddenSize *
+    4 *
+    Math.max(...fetches.map((f) => widthOf(f.tap)));
+  const batchSize = Math.max(
+    1,
+    Math.min(64, Math.floor((options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES) / bytesPerImage)),
+  );
+
+  const worker = options.worker ?? (await createInferenceWorker(model.path, pickDefined(options)));
+  let inferenceMs = 0;
+  let layout: FeatureLayout | undefined;
+  try {
+    const total = options.inputs.count;
+    const load = (first: number) => options.inputs.load(first, Math.min(batchSize, total - first));
+    let next = load(0);
+    for (let first = 0; first < total; first += batchSize) {
+      if (options.signal?.aborted) throw new CancelledError("feature extraction cancelled");
+      const pixels = await next;
+      if (first + batchSize < total) {
+        next = load(first + batchSize);
+        next.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
+      }
+      const result = await worker.run({ [model.inputName]: pixels }, tensorNames);
+      inferenceMs += result.ms;
+      const b = pixels.dims[0] as number;
+      for (const fetch of fetches) {
+        const data = tapData(result.tensors, fetch.tap, model.sourcePath);
+        layout ??= makeLayout(data.dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
+        const batch: FeatureBatch = {
+          key: featureKey(fetch.rep, fetch.layer),
+          rep: fetch.rep,
+          layer: fetch.layer,
+          firstImage: first,
+          data: data.data,
+          dims: [b, data.dims[1], data.dims[2]],
+        };
+        await sink(batch, layout);
+      }
+      options.onProgress?.({ stage: "inference", done: Math.min(total, first + b), total });
+    }
+  } finally {
+    if (options.worker === undefined) await worker.dispose();
+  }
+  return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs: performance.now() - started };
+}
+
+function pickDefined(options: ExtractOptions): { threads?: number; ep?: ExecutionProvider } {
+  return {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.ep === undefined ? {} : { ep: options.ep }),
+  };
+}
+
+function planFetches(taps: VitTaps, layers: number[], reps: Rep[]): Fetch[] {
+  const fetches: Fetch[] = [];
+  for (const rep of reps) {
+    for (const layer of layers) {
+      if (layer === 0) {
+        if (rep === "tokens") fetches.push({ rep, layer, tap: { tensor: taps.embeddings } });
+        continue;
+      }
+      const block = taps.blocks[layer - 1];
+      if (block === undefined)
+        throw new InputError(`layer ${layer} is out of range: the model has layers 0..${taps.blocks.length}`);
+      fetches.push({ rep, layer, tap: rep === "tokens" ? { tensor: block.tokens } : block[rep] });
+    }
+  }
+  return fetches;
+}
+
+/** A tap's values as float32 `[b, tokens, hidden]`: float16 widened, fused qkv cut to its third. */
+function tapData(
+  tensors: Record<string, RawTensor>,
+  tap: TapRef,
+  label: string,
+): { data: Float32Array; dims: [number, number, number] } {
+  const raw = tensors[tap.tensor];
+  if (raw === undefined)
+    throw new UnsupportedModelError(`"${label}": onnxruntime returned no "${tap.tensor}"`);
+  if (raw.dims.length !== 3) {
+    throw new UnsupportedModelError(
+      `"${label}": tap "${tap.tensor}" has shape [${raw.dims}], expected [batch, tokens, features]`,
+    );
+  }
+  const values =
+    raw.type === "float32"
+      ? (raw.data as Float32Array)
+      : raw.type === "float16"
+        ? float16ToFloat32(raw.data as Uint16Array)
+        : undefined;
+  if (values === undefined)
+    throw new UnsupportedModelError(`"${label}": tap "${tap.tensor}" is ${raw.type}, not a float`);
+  const [b, t, width] = raw.dims as [number, number, number];
+  if (tap.third === undefined) return { data: values, dims: [b, t, width] };
+  const d = width / 3;
+  const out = new Float32Array(b * t * d);
+  for (let row = 0; row < b * t; row++) {
+    const from = row * width + tap.third * d;
+    out.set(values.subarray(from, from + d), row * d);
+  }
+  return { data: out, dims: [b, t, d] };
+}
+
+function makeLayout(
+  dims: [number, number, number],
+  s: {
+    total: number;
+    numLayers: number;
+    layers: number[];
+    reps: Rep[];
+    grid: [number, number];
+    patchSize: number;
+    height: number;
+    width: number;
+  },
+): FeatureLayout {
+  const patches = s.grid[0] * s.grid[1];
+  const prefixTokens = dims[1] - patches;
+  if (prefixTokens < 0) {
+    throw new UnsupportedModelError(
+      `the model returned ${dims[1]} tokens for a ${s.grid[0]}×${s.grid[1]} patch grid`,
+    );
+  }
+  return {
+    numImages: s.total,
+    numLayers: s.numLayers,
+    layers: s.layers,
+    reps: s.reps,
+    tokens: dims[1],
+    prefixTokens,
+    grid: s.grid,
+    patchSize: s.patchSize,
+    hiddenSize: dims[2],
+    inputSize: [s.height, s.width],
+  };
+}

@@ -1,0 +1,106 @@
+import { InputError } from "../errors";
+import { listImages } from "../images/list-images";
+import { createPreprocessConfig, type PreprocessConfig, type Rgb } from "../images/preprocess-config";
+import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
+import type { FileChoice, LocalModel } from "../models/local-model";
+import type { ExecutionProvider } from "../models/onnx-runtime";
+import { resolveModel } from "../models/resolve-model";
+import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
+import { parseLayers, parseReps, REPS, type Rep } from "./selection";
+
+/** What to extract: the options of `features()` and of `seglens features` (design §6). */
+export interface FeatureRequest extends FileChoice {
+  /** A model folder, an .onnx file (catalog and Hub ids: issue 3). */
+  model: string;
+  /** Image files or folders (a folder contributes its images sorted by name). */
+  images: readonly string[];
+  /** Input resolution; rounded to the patch size. Default: the model's preprocessing. */
+  size?: number;
+  /** `all`, `1,3-5`, or block numbers (0 = embeddings, tokens only). Default all. */
+  layers?: string | readonly number[];
+  /** Default all four. */
+  reps?: string | readonly Rep[];
+  /** For an .onnx without preprocessor_config.json, or to override it. */
+  mean?: Rgb;
+  std?: Rgb;
+  /** Expected number of prefix tokens (CLS, registers); checked against the model's output. */
+  prefixTokens?: number;
+  threads?: number;
+  ep?: ExecutionProvider;
+}
+
+/** A request with everything resolved and validated, before any inference. */
+export interface PreparedRequest {
+  model: LocalModel;
+  tapped: TappedModel;
+  preprocess: PreprocessConfig;
+  inputSize: [height: number, width: number];
+  images: string[];
+  layers: number[];
+  reps: Rep[];
+}
+
+/** Resolves and validates `request`: the model and its taps, preprocessing, images, layers. */
+export function prepareRequest(request: FeatureRequest): PreparedRequest {
+  const choice: FileChoice = {
+    ...(request.file === undefined ? {} : { file: request.file }),
+    ...(request.variant === undefined ? {} : { variant: request.variant }),
+  };
+  const model = resolveModel(request.model, choice);
+  const images = listImages(request.images);
+  const tapped = prepareTappedModel(model.onnxPath);
+  const numLayers = tapped.taps.blocks.length;
+  const layers =
+    request.layers === undefined
+      ? parseLayers("all", numLayers)
+      : typeof request.layers === "string"
+        ? parseLayers(request.layers, numLayers)
+        : parseLayers(request.layers.join(","), numLayers);
+  const reps =
+    request.reps === undefined
+      ? [...REPS]
+      : typeof request.reps === "string"
+        ? parseReps(request.reps)
+        : parseReps(request.reps.join(","));
+  const patchSize = tapped.taps.patchSize ?? 1;
+  const size = request.size === undefined ? undefined : roundToPatch(request.size, patchSize);
+  const preprocess = resolvePreprocess(model, request, size);
+  return { model, tapped, preprocess, inputSize: fixedInputSize(preprocess), images, layers, reps };
+}
+
+function roundToPatch(size: number, patch: number): number {
+  if (!Number.isFinite(size) || size <= 0)
+    throw new InputError(`invalid --size ${size}; expected a positive number of pixels`);
+  return Math.max(patch, Math.round(size / patch) * patch);
+}
+
+function resolvePreprocess(
+  model: LocalModel,
+  request: FeatureRequest,
+  size: number | undefined,
+): PreprocessConfig {
+  const overrides = {
+    ...(size === undefined ? {} : { size }),
+    ...(request.mean === undefined ? {} : { mean: request.mean }),
+    ...(request.std === undefined ? {} : { std: request.std }),
+  };
+  if (model.preprocessor !== undefined) return preprocessConfigFromHub(model.preprocessor, overrides);
+  if (request.mean === undefined || request.std === undefined || size === undefined) {
+    throw new InputError(
+      `model "${request.model}" has no preprocessor_config.json beside it: pass --mean, --std and --size (and --prefix-tokens to check the prefix)`,
+    );
+  }
+  return createPreprocessConfig({
+    resize: { mode: "exact", height: size, width: size },
+    normalize: { mean: request.mean, std: request.std },
+  });
+}
+
+/** The model input size every image gets; a set needs one size, hence one patch grid (design §1). */
+function fixedInputSize(config: PreprocessConfig): [number, number] {
+  if (config.crop !== null) return [config.crop.height, config.crop.width];
+  if (config.resize.mode === "exact") return [config.resize.height, config.resize.width];
+  throw new InputError(
+    "this model's preprocessing keeps each image's aspect ratio, so images of a set would differ in size; pass --size to fix one input size",
+  );
+}
