@@ -58,7 +58,7 @@ export async function createInferenceWorker(
   const request = (message: WorkerRequest): void => worker.postMessage(message);
   const first = await new Promise<WorkerReply>((resolveOpen) => {
     opened = resolveOpen;
-    const open: WorkerRequest = { type: "open", modelPath, ...options };
+    const open: WorkerRequest = { type: "open", modelPath, options };
     request(open);
   });
   if (first.type !== "opened") {

@@ -1,8 +1,8 @@
-import type { ExecutionProvider, RawTensor } from "./onnx-runtime";
+import type { RawTensor, RuntimeSessionOptions } from "./onnx-runtime";
 
 /** Messages from the main thread to the inference worker. */
 export type WorkerRequest =
-  | { type: "open"; modelPath: string; threads?: number; ep?: ExecutionProvider }
+  | { type: "open"; modelPath: string; options: RuntimeSessionOptions }
   | { type: "run"; id: number; feeds: Record<string, RawTensor>; fetches: string[] }
   | { type: "close" };
 

@@ -35,11 +35,7 @@ async function handle(request: WorkerRequest): Promise<void> {
   switch (request.type) {
     case "open":
       try {
-        const options = {
-          ...(request.threads === undefined ? {} : { threads: request.threads }),
-          ep: request.ep ?? "cpu",
-        };
-        session = await createRuntimeSession(request.modelPath, options);
+        session = await createRuntimeSession(request.modelPath, request.options);
         send({ type: "opened", inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
       } catch (error) {
         send(errorReply(error));

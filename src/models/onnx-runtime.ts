@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type * as ort from "onnxruntime-node";
 import { InputError, UnsupportedModelError } from "../errors";
 
@@ -17,6 +18,12 @@ export interface RuntimeSessionOptions {
   threads?: number;
   /** Default "cpu". */
   ep?: ExecutionProvider;
+  /**
+   * Folder of the model's external weight files when `modelPath` is an edited copy living elsewhere.
+   * onnxruntime refuses data files outside the model's folder, links included, so the copy is
+   * loaded from memory with this folder named as the place of its initializers.
+   */
+  externalDataDir?: string;
 }
 
 /** One loaded model file. Reuse it: repeated create/release leaks in onnxruntime-node (design §2). */
@@ -47,13 +54,19 @@ export async function createRuntimeSession(
   const ep = options.ep ?? "cpu";
   if (ep !== "cpu" && ep !== "cuda")
     throw new InputError(`unsupported execution provider: "${ep}"; use cpu or cuda`);
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: "all",
+    ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
+  };
   let session: ort.InferenceSession;
   try {
-    session = await InferenceSession.create(modelPath, {
-      executionProviders: [ep],
-      graphOptimizationLevel: "all",
-      ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
-    });
+    if (options.externalDataDir === undefined) {
+      session = await InferenceSession.create(modelPath, sessionOptions);
+    } else {
+      const extra = { session: { model_external_initializers_file_folder_path: options.externalDataDir } };
+      session = await InferenceSession.create(await readFile(modelPath), { ...sessionOptions, extra });
+    }
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
     throw new UnsupportedModelError(`onnxruntime could not load "${modelPath}": ${reason}`, { cause });

@@ -41,6 +41,7 @@ const RANDOM_OPS = new Set([
 ]);
 // Steps between a projection's input and the tensor it projects: dtype casts and int8 quantization.
 const INPUT_ADAPTERS = new Set(["Cast", "DynamicQuantizeLinear", "QuantizeLinear", "DequantizeLinear"]);
+const QUANTIZERS = new Set(["DynamicQuantizeLinear", "QuantizeLinear"]);
 const SEARCH_LIMIT = 2000;
 
 /** A linear layer: a matrix product with constant weights, plus its dequantization and bias. */
@@ -124,7 +125,7 @@ function rejectRandomOps(graph: OnnxGraph, label: string): void {
 
 function findProjections(index: GraphIndex): Projection[] {
   const projections: Projection[] = [];
-  for (const node of index.graph.nodes) {
+  for (const node of index.sorted) {
     if (!MATMUL_OPS.has(node.opType)) continue;
     const [input, weight] = node.inputs;
     if (input === undefined || weight === undefined) continue;
@@ -179,7 +180,8 @@ function attentionUses(index: GraphIndex, start: string): TensorUse[] {
     if (seen.has(tensor)) continue;
     seen.add(tensor);
     for (const use of index.consumers(tensor)) {
-      if (!carriesData(use)) continue;
+      // Quantizers lead only into integer products; their scale outputs would bypass those products.
+      if (!carriesData(use) || QUANTIZERS.has(use.node.opType)) continue;
       const { node } = use;
       if (FUSED_ATTENTION_OPS.has(node.opType)) hits.push(use);
       else if (MATMUL_OPS.has(node.opType)) {
@@ -217,7 +219,7 @@ function fusedAttention(index: GraphIndex, projection: Projection): Attention | 
     q: { tensor, third: 0 },
     k: { tensor, third: 1 },
     v: { tensor, third: 2 },
-    position: projection.core.index,
+    position: index.order(projection.core),
     fused: true,
     width: projection.outFeatures,
   };
@@ -253,7 +255,7 @@ function splitAttention(index: GraphIndex, group: Projection[]): Attention | und
         q: { tensor: q.output },
         k: { tensor: k.output },
         v: { tensor: v.output },
-        position: Math.min(q.core.index, k.core.index, v.core.index),
+        position: Math.min(index.order(q.core), index.order(k.core), index.order(v.core)),
         fused: false,
         width: q.outFeatures,
       };
@@ -288,7 +290,7 @@ function softmaxAfter(index: GraphIndex, scores: OnnxNode): string | undefined {
  */
 function findResidualStream(index: GraphIndex): string[] {
   const nextBySkip = new Map<string, string>();
-  for (const node of index.graph.nodes) {
+  for (const node of index.sorted) {
     if (node.opType !== "Add" || node.inputs.length !== 2) continue;
     const [a, b] = node.inputs as [string, string];
     if (index.isConstant(a) || index.isConstant(b)) continue;
@@ -314,8 +316,12 @@ function checkInsideBlock(
   i: number,
   label: string,
 ): void {
-  const before = index.producer(stream[2 * i] as string)?.index ?? -1;
-  const after = index.producer(stream[2 * i + 1] as string)?.index ?? Number.POSITIVE_INFINITY;
+  const at = (tensor: string, fallback: number) => {
+    const producer = index.producer(tensor);
+    return producer === undefined ? fallback : index.order(producer);
+  };
+  const before = at(stream[2 * i] as string, -1);
+  const after = at(stream[2 * i + 1] as string, Number.POSITIVE_INFINITY);
   if (attention.position <= before || attention.position >= after) {
     throw new UnsupportedModelError(
       `"${label}": the attention of block ${i + 1} does not sit between the residual additions that should enclose it; the graph is not a pre-norm ViT seglens can read`,
@@ -324,7 +330,7 @@ function checkInsideBlock(
 }
 
 function findPatchSize(index: GraphIndex): number | undefined {
-  const conv = index.graph.nodes.find((n) => n.opType === "Conv");
+  const conv = index.sorted.find((n) => n.opType === "Conv" || n.opType === "ConvInteger");
   const strides = conv?.attributes.get("strides")?.ints;
   const kernel =
     conv?.attributes.get("kernel_shape")?.ints ?? index.constantDims(conv?.inputs[1] ?? "")?.slice(2);

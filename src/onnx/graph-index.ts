@@ -12,6 +12,10 @@ export interface TensorUse {
  */
 export interface GraphIndex {
   graph: OnnxGraph;
+  /** The nodes in a topological order (files need not be sorted: quantization tools shuffle them). */
+  sorted: readonly OnnxNode[];
+  /** A node's position in {@link sorted}. */
+  order(node: OnnxNode): number;
   producer(tensor: string): OnnxNode | undefined;
   consumers(tensor: string): readonly TensorUse[];
   isConstant(tensor: string): boolean;
@@ -35,6 +39,10 @@ export function createGraphIndex(graph: OnnxGraph): GraphIndex {
       uses.push({ node, slot });
       consumers.set(input, uses);
     });
+  }
+  const sorted = topologicalOrder(graph.nodes, producers, consumers);
+  const position = new Map(sorted.map((node, i) => [node, i]));
+  for (const node of sorted) {
     const computedFromConstants =
       node.opType === "Constant" ||
       (node.inputs.length > 0 &&
@@ -59,11 +67,44 @@ export function createGraphIndex(graph: OnnxGraph): GraphIndex {
 
   return {
     graph,
+    sorted,
+    order: (node) => position.get(node) ?? -1,
     producer: (tensor) => producers.get(tensor),
     consumers: (tensor) => consumers.get(tensor) ?? [],
     isConstant: (tensor) => constants.has(tensor),
     constantDims,
   };
+}
+
+/** Kahn's algorithm over tensor edges; nodes whose inputs no node produces are ready at once. */
+function topologicalOrder(
+  nodes: readonly OnnxNode[],
+  producers: Map<string, OnnxNode>,
+  consumers: Map<string, TensorUse[]>,
+): OnnxNode[] {
+  const waiting = new Map<OnnxNode, number>();
+  const ready: OnnxNode[] = [];
+  for (const node of nodes) {
+    const count = new Set(node.inputs.filter((input) => producers.has(input))).size;
+    waiting.set(node, count);
+    if (count === 0) ready.push(node);
+  }
+  const sorted: OnnxNode[] = [];
+  for (let i = 0; i < ready.length; i++) {
+    const node = ready[i] as OnnxNode;
+    sorted.push(node);
+    for (const output of node.outputs) {
+      const next = new Set((consumers.get(output) ?? []).map((use) => use.node));
+      for (const consumer of next) {
+        const left = (waiting.get(consumer) ?? 0) - 1;
+        waiting.set(consumer, left);
+        if (left === 0) ready.push(consumer);
+      }
+    }
+  }
+  // A cycle (invalid ONNX) leaves nodes out; keep them, in file order, rather than lose them.
+  if (sorted.length < nodes.length) for (const node of nodes) if (!sorted.includes(node)) sorted.push(node);
+  return sorted;
 }
 
 /** Whether data flows from `tensor` into this use (shape queries do not count). */
@@ -73,10 +114,11 @@ export function carriesData(use: TensorUse): boolean {
 
 /**
  * Whether `ancestor` feeds `tensor` through data edges. The search only visits nodes after
- * `ancestor`'s producer (node order is topological), which keeps it within one block.
+ * `ancestor`'s producer in topological order, which keeps it within one block.
  */
 export function feeds(index: GraphIndex, ancestor: string, tensor: string): boolean {
-  const floor = index.producer(ancestor)?.index ?? -1;
+  const producer = index.producer(ancestor);
+  const floor = producer === undefined ? -1 : index.order(producer);
   const seen = new Set<string>();
   const stack = [tensor];
   while (stack.length > 0) {
@@ -85,7 +127,7 @@ export function feeds(index: GraphIndex, ancestor: string, tensor: string): bool
     if (seen.has(current) || index.isConstant(current)) continue;
     seen.add(current);
     const node = index.producer(current);
-    if (node === undefined || node.index <= floor || METADATA_OPS.has(node.opType)) continue;
+    if (node === undefined || index.order(node) <= floor || METADATA_OPS.has(node.opType)) continue;
     for (const input of node.inputs) if (input !== "") stack.push(input);
   }
   return false;

@@ -60,17 +60,22 @@ const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7,
 
 /** Parses an ONNX ModelProto. Throws UnsupportedModelError when the bytes are not an ONNX model. */
 export function parseOnnxModel(bytes: Uint8Array, label = "model"): OnnxGraph {
+  try {
+    return parseModel(bytes, label);
+  } catch (cause) {
+    if (cause instanceof UnsupportedModelError) throw cause;
+    throw new UnsupportedModelError(`"${label}" is not a readable ONNX model`, { cause });
+  }
+}
+
+function parseModel(bytes: Uint8Array, label: string): OnnxGraph {
   let graphField: Field | undefined;
   let opset = 0;
   let producer = "";
-  try {
-    for (const f of fields(bytes)) {
-      if (f.number === MODEL.graph && f.wireType === WireType.LengthDelimited) graphField = f;
-      else if (f.number === MODEL.opsetImport) opset = Math.max(opset, readOpset(bytes, f));
-      else if (f.number === MODEL.producerName) producer = fieldString(bytes, f);
-    }
-  } catch (cause) {
-    throw new UnsupportedModelError(`"${label}" is not a readable ONNX model`, { cause });
+  for (const f of fields(bytes)) {
+    if (f.number === MODEL.graph && f.wireType === WireType.LengthDelimited) graphField = f;
+    else if (f.number === MODEL.opsetImport) opset = Math.max(opset, readOpset(bytes, f));
+    else if (f.number === MODEL.producerName) producer = fieldString(bytes, f);
   }
   if (graphField === undefined) {
     throw new UnsupportedModelError(`"${label}" is not an ONNX model: it has no graph`);

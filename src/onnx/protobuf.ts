@@ -46,15 +46,15 @@ export function readVarint(bytes: Uint8Array, pos: number): [value: number, next
   return [Number(BigInt.asIntN(64, big)), i];
 }
 
-/** Encodes a non-negative integer as a varint. */
+/** Encodes an integer as a varint; negatives as 64-bit two's complement (ten bytes), as int64 wants. */
 export function encodeVarint(value: number): Uint8Array {
   const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
+  let v = BigInt.asUintN(64, BigInt(value));
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
   }
-  out.push(v);
+  out.push(Number(v));
   return Uint8Array.from(out);
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../errors";
 import { seglensCacheDir } from "../util/cache-dir";
@@ -19,6 +19,8 @@ export interface TappedModel {
   taps: VitTaps;
   /** The model's own input name (pixel_values for Hub exports). */
   inputName: string;
+  /** The folder of the original's external weight files, when it has any (see `RuntimeSessionOptions`). */
+  externalDataDir?: string;
 }
 
 /** Options of {@link prepareTappedModel}. */
@@ -30,7 +32,7 @@ export interface PrepareOptions {
 /**
  * Reads `onnxPath`, discovers its taps and writes (once per model file) a copy whose graph outputs
  * them. The copy lives in seglens' own folder, never in the Hub cache, which Python tools share and
- * which may be read-only; external weight files are linked beside it (design §2).
+ * which may be read-only. External weight files stay where they are; sessions are told their folder.
  */
 export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {}): TappedModel {
   const sourcePath = resolve(onnxPath);
@@ -59,27 +61,28 @@ export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {
   const path = join(folder, "model.onnx");
   if (!existsSync(path)) {
     mkdirSync(folder, { recursive: true });
-    linkExternalData(graph, dirname(sourcePath), folder);
     const temporary = `${path}.${process.pid}.tmp`;
     writeFileSync(temporary, addGraphOutputs(bytes, added));
     renameSync(temporary, path);
   }
-  return { sourcePath, sha256: hash, path, graph, taps, inputName: input.name };
+  const tapped: TappedModel = { sourcePath, sha256: hash, path, graph, taps, inputName: input.name };
+  const externalDataDir = checkExternalData(graph, dirname(sourcePath));
+  if (externalDataDir !== undefined) tapped.externalDataDir = externalDataDir;
+  return tapped;
 }
 
-function linkExternalData(graph: OnnxGraph, sourceDir: string, folder: string): void {
+/** The folder holding the model's external weight files, after checking they are all there. */
+function checkExternalData(graph: OnnxGraph, sourceDir: string): string | undefined {
   const locations = new Set<string>();
   for (const init of graph.initializers.values())
     if (init.location !== undefined) locations.add(init.location);
   for (const location of locations) {
-    const target = resolve(sourceDir, location);
-    const link = join(folder, location);
-    if (!existsSync(target)) {
+    const file = resolve(sourceDir, location);
+    if (!existsSync(file)) {
       throw new InputError(
-        `the model's weights file "${target}" is missing; it must sit beside the .onnx file`,
+        `the model's weights file "${file}" is missing; it must sit beside the .onnx file`,
       );
     }
-    mkdirSync(dirname(link), { recursive: true });
-    if (!existsSync(link)) symlinkSync(target, link);
   }
+  return locations.size === 0 ? undefined : sourceDir;
 }

@@ -2,7 +2,7 @@ import { CancelledError, InputError, UnsupportedModelError } from "../errors";
 import { decodeImage } from "../images/decode-image";
 import { type PreprocessConfig, preprocessImage } from "../images/preprocess";
 import { createInferenceWorker, type InferenceWorker } from "../models/inference-client";
-import type { ExecutionProvider, RawTensor } from "../models/onnx-runtime";
+import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../models/onnx-runtime";
 import type { TapRef, VitTaps } from "../onnx/discover-taps";
 import type { TappedModel } from "../onnx/tapped-model";
 import { float16ToFloat32 } from "../util/float16";
@@ -81,13 +81,9 @@ export interface PixelSource {
   load(first: number, n: number): Promise<RawTensor>;
 }
 
-/** Inputs from image files, decoded and preprocessed batch by batch to `size`. */
-export function imagePixels(
-  paths: readonly string[],
-  config: PreprocessConfig,
-  size: readonly [height: number, width: number],
-): PixelSource {
-  const [height, width] = size;
+/** Inputs from image files, decoded and preprocessed batch by batch. */
+export function imagePixels(paths: readonly string[], config: PreprocessConfig): PixelSource {
+  const [height, width] = config.outputSize;
   return {
     count: paths.length,
     size: [height, width],
@@ -174,7 +170,7 @@ export async function extractFeatures(
     Math.min(64, Math.floor((options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES) / bytesPerImage)),
   );
 
-  const worker = options.worker ?? (await createInferenceWorker(model.path, pickDefined(options)));
+  const worker = options.worker ?? (await createInferenceWorker(model.path, sessionOptions(model, options)));
   let inferenceMs = 0;
   let layout: FeatureLayout | undefined;
   try {
@@ -212,10 +208,15 @@ export async function extractFeatures(
   return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs: performance.now() - started };
 }
 
-function pickDefined(options: ExtractOptions): { threads?: number; ep?: ExecutionProvider } {
+/** Session options for `model`'s edited graph, with the caller's threads and execution provider. */
+export function sessionOptions(
+  model: TappedModel,
+  options: { threads?: number; ep?: ExecutionProvider } = {},
+): RuntimeSessionOptions {
   return {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.ep === undefined ? {} : { ep: options.ep }),
+    ...(model.externalDataDir === undefined ? {} : { externalDataDir: model.externalDataDir }),
   };
 }
 

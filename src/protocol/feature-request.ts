@@ -34,7 +34,6 @@ export interface PreparedRequest {
   model: LocalModel;
   tapped: TappedModel;
   preprocess: PreprocessConfig;
-  inputSize: [height: number, width: number];
   images: string[];
   layers: number[];
   reps: Rep[];
@@ -65,7 +64,7 @@ export function prepareRequest(request: FeatureRequest): PreparedRequest {
   const patchSize = tapped.taps.patchSize ?? 1;
   const size = request.size === undefined ? undefined : roundToPatch(request.size, patchSize);
   const preprocess = resolvePreprocess(model, request, size);
-  return { model, tapped, preprocess, inputSize: fixedInputSize(preprocess), images, layers, reps };
+  return { model, tapped, preprocess, images, layers, reps };
 }
 
 function roundToPatch(size: number, patch: number): number {
@@ -94,13 +93,4 @@ function resolvePreprocess(
     resize: { mode: "exact", height: size, width: size },
     normalize: { mean: request.mean, std: request.std },
   });
-}
-
-/** The model input size every image gets; a set needs one size, hence one patch grid (design §1). */
-function fixedInputSize(config: PreprocessConfig): [number, number] {
-  if (config.crop !== null) return [config.crop.height, config.crop.width];
-  if (config.resize.mode === "exact") return [config.resize.height, config.resize.width];
-  throw new InputError(
-    "this model's preprocessing keeps each image's aspect ratio, so images of a set would differ in size; pass --size to fix one input size",
-  );
 }

@@ -58,7 +58,7 @@ export async function writeFeatures(
     report = await extractFeatures(
       request.tapped,
       {
-        inputs: imagePixels(request.images, request.preprocess, request.inputSize),
+        inputs: imagePixels(request.images, request.preprocess),
         layers: request.layers,
         reps: request.reps,
         ...options,

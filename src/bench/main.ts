@@ -1,0 +1,183 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { decodeImage } from "../images/decode-image";
+import { listImages } from "../images/list-images";
+import { preprocessImage } from "../images/preprocess";
+import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
+import { createInferenceWorker } from "../models/inference-client";
+import { prepareTappedModel } from "../onnx/tapped-model";
+import { sessionOptions, tensorPixels } from "../protocol/extract-features";
+import { collectFeatures } from "../protocol/feature-set";
+import { seglensCacheDir } from "../util/cache-dir";
+import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
+
+/** One benchmark number (design §6 `npm run bench -- --json FILE`). */
+interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  reference?: number;
+  ratio?: number;
+}
+
+const REPO = resolve(__dirname, "..", "..");
+const JOBS = [
+  { id: "vit-small-patch16", images: 8 },
+  { id: "vit-base-patch16", images: 32 },
+] as const;
+const REPEATS = 3;
+
+async function best(repeats: number, run: () => Promise<void>): Promise<number> {
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await run();
+    fastest = Math.min(fastest, performance.now() - start);
+  }
+  return fastest;
+}
+
+function randomPixels(count: number, size: number): Float32Array {
+  const data = new Float32Array(count * 3 * size * size);
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 2;
+  return data;
+}
+
+/** ms per image: the plain model (final output only), and all 48 taps through seglens' extraction. */
+async function benchModel(
+  id: keyof typeof VIT_SHAPES,
+  images: number,
+  threads: number,
+): Promise<BenchResult[]> {
+  const folder = ensureBenchVit(join(REPO, "models", "bench"), id);
+  const size = VIT_SHAPES[id].imageSize;
+  const pixels = randomPixels(images, size);
+  const dims = [images, 3, size, size] as const;
+  const tapped = prepareTappedModel(join(folder, "onnx", "model.onnx"));
+
+  const plain = await createInferenceWorker(tapped.sourcePath, { threads });
+  const feed = () => ({ pixel_values: { type: "float32" as const, data: pixels.slice(), dims: [...dims] } });
+  await plain.run(feed(), ["last_hidden_state"]);
+  const plainMs = await best(REPEATS, async () => {
+    await plain.run(feed(), ["last_hidden_state"]);
+  });
+  await plain.dispose();
+
+  const worker = await createInferenceWorker(tapped.path, sessionOptions(tapped, { threads }));
+  const extract = () => collectFeatures(tapped, { inputs: tensorPixels(pixels, dims), worker });
+  const warm = await extract();
+  const taps = warm.arrays.size;
+  const tapsMs = await best(REPEATS, async () => {
+    await extract();
+  });
+  await worker.dispose();
+  return [
+    { name: `${id} plain forward (no taps), ${images} images`, value: plainMs / images, unit: "ms/image" },
+    {
+      name: `${id} all ${taps} taps (tokens,q,k,v × ${VIT_SHAPES[id].depth}), ${images} images`,
+      value: tapsMs / images,
+      unit: "ms/image",
+    },
+  ];
+}
+
+async function benchPreprocess(): Promise<BenchResult> {
+  const files = listImages([join(REPO, "models", "samples")]);
+  const config = preprocessConfigFromHub({
+    image_processor_type: "BitImageProcessor",
+    size: { shortest_edge: 256 },
+    crop_size: { height: 224, width: 224 },
+    do_center_crop: true,
+    resample: 3,
+  });
+  const decoded = await Promise.all(files.map((f) => decodeImage(f)));
+  const ms = await best(REPEATS, async () => {
+    for (const image of decoded) preprocessImage(image, config);
+  });
+  return {
+    name: `preprocess (DINOv2: resize 256 bicubic, crop 224), ${files.length} sample photos`,
+    value: ms / files.length,
+    unit: "ms/image",
+  };
+}
+
+/** The Python interpreter of a throwaway venv with torch + transformers, made on first use. */
+function referencePython(log: (line: string) => void): string | undefined {
+  if (process.env.SEGLENS_BENCH_PYTHON) return process.env.SEGLENS_BENCH_PYTHON;
+  const venv = join(seglensCacheDir(), "bench-venv");
+  const python = join(venv, "bin", "python");
+  if (existsSync(python)) return python;
+  log(`creating a PyTorch venv for the reference at ${venv} (once; --no-reference skips it)`);
+  const steps = [
+    ["python3", ["-m", "venv", venv]],
+    [
+      join(venv, "bin", "pip"),
+      ["install", "--quiet", "--retries", "0", "--timeout", "10", "torch", "transformers", "numpy"],
+    ],
+  ] as const;
+  for (const [command, args] of steps) {
+    if (spawnSync(command, args, { stdio: "inherit" }).status !== 0) {
+      log("could not install PyTorch; the reference is left out");
+      return undefined;
+    }
+  }
+  return python;
+}
+
+function pytorchReference(threads: number, log: (line: string) => void): Record<string, number> | undefined {
+  const python = referencePython(log);
+  if (python === undefined) return undefined;
+  const shapes = Object.fromEntries(JOBS.map((j) => [j.id, { shape: VIT_SHAPES[j.id], images: j.images }]));
+  const script = join(REPO, "src", "bench", "pytorch_reference.py");
+  const run = spawnSync(python, [script, "--shapes", JSON.stringify(shapes), "--threads", String(threads)], {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) {
+    log(`the PyTorch reference failed: ${run.stderr.trim().split("\n").pop()}`);
+    return undefined;
+  }
+  return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  const options = new Command("bench")
+    .option("--json <FILE>", "also write the results as JSON")
+    .option("--no-reference", "skip the PyTorch reference")
+    .option("--threads <N>", "intra-op threads for both runtimes", String(availableParallelism()))
+    .parse(process.argv)
+    .opts<{ json?: string; reference: boolean; threads: string }>();
+  const threads = Number(options.threads);
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const results: BenchResult[] = [await benchPreprocess()];
+  const reference = options.reference ? pytorchReference(threads, log) : undefined;
+  for (const job of JOBS) {
+    log(`${job.id}: ${job.images} images at 224 px`);
+    const [plain, taps] = (await benchModel(job.id, job.images, threads)) as [BenchResult, BenchResult];
+    const torchMs = reference?.[job.id];
+    if (torchMs !== undefined) {
+      taps.reference = torchMs;
+      taps.ratio = torchMs / taps.value;
+    }
+    results.push(plain, taps);
+  }
+  results.push({
+    name: "peak RSS (whole process, workers included)",
+    value: process.resourceUsage().maxRSS / 1024,
+    unit: "MB",
+  });
+  for (const r of results) {
+    const versus =
+      r.reference === undefined ? "" : `  (PyTorch ${r.reference.toFixed(1)}, ratio ${r.ratio?.toFixed(2)})`;
+    process.stdout.write(`${r.value.toFixed(1).padStart(9)} ${r.unit.padEnd(9)} ${r.name}${versus}\n`);
+  }
+  if (options.json !== undefined) writeFileSync(options.json, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

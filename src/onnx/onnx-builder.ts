@@ -1,0 +1,131 @@
+import { OnnxDataType } from "./onnx-graph";
+import { concatBytes, encodeBytesField, encodeStringField, encodeVarint, WireType } from "./protobuf";
+
+/** An attribute value for {@link GraphBuilder.node}: int, float, ints or string. */
+export type AttributeValue = number | { float: number } | number[] | string;
+
+/**
+ * Writes ONNX models from scratch: nodes, float32 initializers, inputs and outputs. Used to make
+ * benchmark models of real size without Python, and synthetic graphs for tests.
+ */
+export interface GraphBuilder {
+  /** Adds a node; returns its output names (given, or `outputs` fresh ones; default one). */
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attributes?: Record<string, AttributeValue>,
+    outputs?: number | readonly string[],
+  ): string[];
+  /** Adds a float32 initializer and returns its name. */
+  weight(name: string, dims: readonly number[], data: Float32Array): string;
+  /** Adds an int64 initializer (shapes, axes) and returns its name. */
+  int64s(name: string, values: readonly number[]): string;
+  input(name: string, shape: readonly (number | string)[]): string;
+  output(name: string, shape: readonly (number | string)[]): void;
+  /** The ModelProto bytes (IR 8, default-domain opset `opset`). */
+  build(opset: number): Uint8Array;
+}
+
+function varintField(number: number, value: number): Uint8Array {
+  return concatBytes([encodeVarint(number * 8 + WireType.Varint), encodeVarint(value)]);
+}
+
+function packedInts(number: number, values: readonly number[]): Uint8Array {
+  return encodeBytesField(number, concatBytes(values.map((v) => encodeVarint(v))));
+}
+
+function tensorProto(name: string, dims: readonly number[], dataType: number, raw: Uint8Array): Uint8Array {
+  return concatBytes([
+    packedInts(1, dims),
+    varintField(2, dataType),
+    encodeStringField(8, name),
+    encodeBytesField(9, raw),
+  ]);
+}
+
+function attributeProto(name: string, value: AttributeValue): Uint8Array {
+  const nameField = encodeStringField(1, name);
+  if (typeof value === "string")
+    return concatBytes([nameField, encodeStringField(4, value), varintField(20, 3)]);
+  if (Array.isArray(value)) return concatBytes([nameField, packedInts(8, value), varintField(20, 7)]);
+  if (typeof value === "object") {
+    const f = new Uint8Array(4);
+    new DataView(f.buffer).setFloat32(0, value.float, true);
+    return concatBytes([nameField, encodeVarint(2 * 8 + WireType.Fixed32), f, varintField(20, 1)]);
+  }
+  return concatBytes([nameField, varintField(3, value), varintField(20, 2)]);
+}
+
+function valueInfo(name: string, shape: readonly (number | string)[]): Uint8Array {
+  const dims = shape.map((d) =>
+    encodeBytesField(1, typeof d === "number" ? varintField(1, d) : encodeStringField(2, d)),
+  );
+  const tensorType = concatBytes([
+    varintField(1, OnnxDataType.FLOAT),
+    encodeBytesField(2, concatBytes(dims)),
+  ]);
+  return concatBytes([encodeStringField(1, name), encodeBytesField(2, encodeBytesField(1, tensorType))]);
+}
+
+/** Starts an empty graph named `name`. */
+export function createGraphBuilder(name: string): GraphBuilder {
+  const nodes: Uint8Array[] = [];
+  const initializers: Uint8Array[] = [];
+  const inputs: Uint8Array[] = [];
+  const outputs: Uint8Array[] = [];
+  let counter = 0;
+  return {
+    node(opType, nodeInputs, attributes = {}, outputNames = 1) {
+      const id = `${opType}_${counter++}`;
+      const outs =
+        typeof outputNames === "number"
+          ? Array.from({ length: outputNames }, (_, i) => `${id}_output_${i}`)
+          : [...outputNames];
+      nodes.push(
+        concatBytes([
+          ...nodeInputs.map((input) => encodeStringField(1, input)),
+          ...outs.map((output) => encodeStringField(2, output)),
+          encodeStringField(3, id),
+          encodeStringField(4, opType),
+          ...Object.entries(attributes).map(([key, value]) =>
+            encodeBytesField(5, attributeProto(key, value)),
+          ),
+        ]),
+      );
+      return outs;
+    },
+    weight(weightName, dims, data) {
+      const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      initializers.push(tensorProto(weightName, dims, OnnxDataType.FLOAT, raw));
+      return weightName;
+    },
+    int64s(constName, values) {
+      const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
+      initializers.push(tensorProto(constName, [values.length], OnnxDataType.INT64, raw));
+      return constName;
+    },
+    input(inputName, shape) {
+      inputs.push(valueInfo(inputName, shape));
+      return inputName;
+    },
+    output(outputName, shape) {
+      outputs.push(valueInfo(outputName, shape));
+    },
+    build(opset) {
+      const graph = concatBytes([
+        ...nodes.map((n) => encodeBytesField(1, n)),
+        encodeStringField(2, name),
+        ...initializers.map((t) => encodeBytesField(5, t)),
+        ...inputs.map((i) => encodeBytesField(11, i)),
+        ...outputs.map((o) => encodeBytesField(12, o)),
+      ]);
+      const opsetImport = concatBytes([encodeStringField(1, ""), varintField(2, opset)]);
+      return concatBytes([
+        varintField(1, 8),
+        encodeStringField(2, "seglens"),
+        encodeBytesField(7, graph),
+        encodeBytesField(8, opsetImport),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { type ExtractProgress, imagePixels } from "./extract-features";
+import { type FeatureRequest, prepareRequest } from "./feature-request";
+import { collectFeatures, type FeatureSet } from "./feature-set";
+
+/** Options of {@link features}: what to extract, plus progress and cancellation. */
+export interface FeaturesOptions extends FeatureRequest {
+  signal?: AbortSignal;
+  onProgress?: (progress: ExtractProgress) => void;
+}
+
+/**
+ * Every requested layer's tokens, q, k, v for a set of images, in memory: the programmatic
+ * counterpart of `seglens features`. Inference runs in a worker thread.
+ *
+ * @example
+ * const set = await features({ model: "models/fixtures/dinov2-tf4", images: ["models/samples"] });
+ * set.arrays.get("q_L2"); // Float32Array, [images, prefix + gh·gw, hidden] in C order
+ * set.layout.grid; // [4, 4]
+ */
+export async function features(options: FeaturesOptions): Promise<FeatureSet> {
+  const request = prepareRequest(options);
+  return collectFeatures(request.tapped, {
+    inputs: imagePixels(request.images, request.preprocess),
+    layers: request.layers,
+    reps: request.reps,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.ep === undefined ? {} : { ep: options.ep }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+}

@@ -1,0 +1,71 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { buildVitOnnx } from "../../src/bench/bench-vit";
+import { CancelledError } from "../../src/errors";
+import { createInferenceWorker } from "../../src/models/inference-client";
+import { prepareTappedModel } from "../../src/onnx/tapped-model";
+import { extractFeatures, tensorPixels } from "../../src/protocol/extract-features";
+import { testCacheDir } from "../support/temp";
+
+const temp = testCacheDir();
+afterAll(() => temp.remove());
+
+// A ViT with 1,025 tokens: slow enough per image (tens of ms) to observe the main thread meanwhile.
+const shape = { depth: 4, hiddenSize: 64, heads: 4, mlpSize: 128, patchSize: 4, imageSize: 128 };
+const modelPath = join(temp.path, "slow-vit.onnx");
+writeFileSync(modelPath, buildVitOnnx(shape));
+const images = 8;
+const pixels = new Float32Array(images * 3 * 128 * 128).map((_, i) => Math.sin(i));
+const dims = [images, 3, 128, 128] as const;
+
+describe("inference off the main thread", () => {
+  it("timers on the main thread keep firing while a batch runs in the worker", async () => {
+    const worker = await createInferenceWorker(modelPath, { threads: 1 });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const start = performance.now();
+      const { ms } = await worker.run(
+        { pixel_values: { type: "float32", data: pixels.slice(), dims: [...dims] } },
+        ["last_hidden_state"],
+      );
+      const elapsed = performance.now() - start;
+      clearInterval(timer);
+      // The run must be long enough for the check to mean something.
+      expect(ms).toBeGreaterThan(50);
+      // A blocked event loop would tick once at most; a free one about every 5 ms.
+      expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 3));
+    } finally {
+      await worker.dispose();
+    }
+  });
+
+  it("an aborted extraction stops after the batch in flight, with CancelledError", async () => {
+    const tapped = prepareTappedModel(modelPath, { cacheDir: temp.path });
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const batches: number[] = [];
+    const run = extractFeatures(
+      tapped,
+      {
+        inputs: tensorPixels(pixels, dims),
+        reps: ["tokens"],
+        layers: [4],
+        budgetBytes: 1, // one image per batch
+        threads: 1,
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push(p.done);
+          if (p.done === 2) controller.abort();
+        },
+      },
+      (batch) => {
+        batches.push(batch.firstImage);
+      },
+    );
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(progress).toEqual([1, 2]);
+    expect(batches).toEqual([0, 1]);
+  });
+});
