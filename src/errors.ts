@@ -21,7 +21,8 @@ export class NetworkError extends Error {
 /** Work stopped because its caller cancelled it or a newer request superseded it. */
 export class CancelledError extends Error {
   override name = "CancelledError";
-  constructor(message = "cancelled", options?: ErrorOptions) {
+  // `{ cause }` spelled out: ErrorOptions needs lib ES2022, which tslab's TypeScript 5.0 cells lack.
+  constructor(message = "cancelled", options?: { cause?: unknown }) {
     super(message, options);
   }
 }

@@ -115,7 +115,7 @@ function referencePython(log: (line: string) => void): string | undefined {
     ["python3", ["-m", "venv", venv]],
     [
       join(venv, "bin", "pip"),
-      ["install", "--quiet", "--retries", "0", "--timeout", "10", "torch", "transformers", "numpy"],
+      ["install", "-qq", "--retries", "0", "--timeout", "10", "torch", "transformers", "numpy"],
     ],
   ] as const;
   for (const [command, args] of steps) {

@@ -6,12 +6,15 @@ times a forward pass per batch. Prints one JSON object: {"<model id>": ms per im
 """
 import argparse
 import json
+import re
 import time
 
 import torch
 from transformers import ViTConfig, ViTModel
 
 PROJECTIONS = ("query", "key", "value", "q_proj", "k_proj", "v_proj")
+# Blocks are `encoder.layer.N` in transformers 4.x and `layers.N` in 5.x.
+BLOCK = re.compile(r"(^|\.)layers?\.\d+$")
 
 
 def hooked_model(shape):
@@ -24,7 +27,7 @@ def hooked_model(shape):
     kept = []
     for name, module in model.named_modules():
         leaf = name.rsplit(".", 1)[-1]
-        is_block = name.count(".") == 2 and name.split(".")[-2] in ("layer", "layers")
+        is_block = BLOCK.search(name) is not None
         if leaf in PROJECTIONS or is_block:
             module.register_forward_hook(lambda _m, _i, out: kept.append(out[0] if isinstance(out, tuple) else out))
     return model, kept

@@ -57,6 +57,8 @@ export async function createRuntimeSession(
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [ep],
     graphOptimizationLevel: "all",
+    // Fatal only: run failures reach the caller as errors; onnxruntime's own copy on stderr is noise.
+    logSeverityLevel: 4,
     ...(options.threads === undefined ? {} : { intraOpNumThreads: options.threads }),
   };
   let session: ort.InferenceSession;

@@ -27,6 +27,8 @@ export interface ExtractOptions {
   ep?: ExecutionProvider;
   signal?: AbortSignal;
   onProgress?: (progress: ExtractProgress) => void;
+  /** The number of prefix tokens (CLS, registers) the caller expects; a mismatch is an InputError. */
+  prefixTokens?: number;
 }
 
 /** Progress of an extraction, in images. */
@@ -184,12 +186,13 @@ export async function extractFeatures(
         next = load(first + batchSize);
         next.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
       }
-      const result = await worker.run({ [model.inputName]: pixels }, tensorNames);
+      const result = await runBatch(worker, model, pixels, tensorNames);
       inferenceMs += result.ms;
       const b = pixels.dims[0] as number;
       for (const fetch of fetches) {
         const data = tapData(result.tensors, fetch.tap, model.sourcePath);
         layout ??= makeLayout(data.dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
+        checkPrefix(layout, options.prefixTokens);
         const batch: FeatureBatch = {
           key: featureKey(fetch.rep, fetch.layer),
           rep: fetch.rep,
@@ -268,6 +271,34 @@ function tapData(
     out.set(values.subarray(from, from + d), row * d);
   }
   return { data: out, dims: [b, t, d] };
+}
+
+/** One batch through the worker; an onnxruntime failure becomes an error that names the model and input. */
+async function runBatch(
+  worker: InferenceWorker,
+  model: TappedModel,
+  pixels: RawTensor,
+  fetches: string[],
+): Promise<{ tensors: Record<string, RawTensor>; ms: number }> {
+  try {
+    return await worker.run({ [model.inputName]: pixels }, fetches);
+  } catch (cause) {
+    if (cause instanceof CancelledError) throw cause;
+    const [, , height, width] = pixels.dims;
+    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    throw new UnsupportedModelError(
+      `onnxruntime failed to run "${model.sourcePath}" on ${height}×${width} inputs (a model with fixed position embeddings runs only at its training size): ${reason}`,
+      { cause },
+    );
+  }
+}
+
+function checkPrefix(layout: FeatureLayout, expected: number | undefined): void {
+  if (expected !== undefined && expected !== layout.prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${expected} does not match the model: it returns ${layout.tokens} tokens for a ${layout.grid[0]}×${layout.grid[1]} grid, so ${layout.prefixTokens} prefix tokens`,
+    );
+  }
 }
 
 function makeLayout(

@@ -37,6 +37,7 @@ export interface PreparedRequest {
   images: string[];
   layers: number[];
   reps: Rep[];
+  prefixTokens?: number;
 }
 
 /** Resolves and validates `request`: the model and its taps, preprocessing, images, layers. */
@@ -64,7 +65,9 @@ export function prepareRequest(request: FeatureRequest): PreparedRequest {
   const patchSize = tapped.taps.patchSize ?? 1;
   const size = request.size === undefined ? undefined : roundToPatch(request.size, patchSize);
   const preprocess = resolvePreprocess(model, request, size);
-  return { model, tapped, preprocess, images, layers, reps };
+  const prepared: PreparedRequest = { model, tapped, preprocess, images, layers, reps };
+  if (request.prefixTokens !== undefined) prepared.prefixTokens = request.prefixTokens;
+  return prepared;
 }
 
 function roundToPatch(size: number, patch: number): number {

@@ -27,5 +27,6 @@ export async function features(options: FeaturesOptions): Promise<FeatureSet> {
     ...(options.ep === undefined ? {} : { ep: options.ep }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.prefixTokens === undefined ? {} : { prefixTokens: options.prefixTokens }),
   });
 }

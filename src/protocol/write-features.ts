@@ -61,6 +61,7 @@ export async function writeFeatures(
         inputs: imagePixels(request.images, request.preprocess),
         layers: request.layers,
         reps: request.reps,
+        ...(request.prefixTokens === undefined ? {} : { prefixTokens: request.prefixTokens }),
         ...options,
       },
       output.sink,

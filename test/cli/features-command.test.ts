@@ -103,6 +103,59 @@ describe("seglens features", () => {
     expect(existsSync(join(out, "meta.json"))).toBe(false);
   });
 
+  it("--size 48 runs DINOv2 (interpolated position embeddings) on a 6×6 grid", () => {
+    const out = join(temp.path, "size");
+    const run = seglens(
+      "features",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples/coffee.png",
+      "--size",
+      "45",
+      "--out",
+      out,
+    );
+    expect(run.stderr).toBe("");
+    const meta = JSON.parse(readFileSync(join(out, "meta.json"), "utf8"));
+    expect(meta.grid).toEqual([6, 6]);
+    expect(meta.input_size).toEqual([48, 48]);
+    expect(readNpy(join(out, "tokens_L2.npy")).dims).toEqual([1, 37, 32]);
+  });
+
+  it("--size on a model with fixed position embeddings: one line naming the model and the size", () => {
+    const run = seglens(
+      "features",
+      "--model",
+      "models/fixtures/vit-tf4",
+      "--images",
+      "models/samples/coffee.png",
+      "--size",
+      "48",
+      "--out",
+      join(temp.path, "fixed"),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(/onnxruntime failed to run ".*vit-tf4\/onnx\/model.onnx" on 48×48 inputs/);
+  });
+
+  it("--prefix-tokens that disagrees with the model: one line with the count the model has", () => {
+    const run = seglens(
+      "features",
+      "--model",
+      "models/fixtures/dinov2-reg-tf4",
+      "--images",
+      "models/samples/coffee.png",
+      "--prefix-tokens",
+      "1",
+      "--out",
+      join(temp.path, "prefix"),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--prefix-tokens 1 does not match the model: .* so 5 prefix tokens/);
+  });
+
   it("a model that is not a ViT: non-zero exit and one line saying so", () => {
     const run = seglens(
       "features",
