@@ -33,6 +33,8 @@ const REPEATS = 3;
 async function best(repeats: number, run: () => Promise<void>): Promise<number> {
   let fastest = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repeats; i++) {
+    // Collect the previous repeat's arrays first, so peak RSS is one extraction's, not several.
+    (globalThis as { gc?: () => void }).gc?.();
     const start = performance.now();
     await run();
     fastest = Math.min(fastest, performance.now() - start);
@@ -143,32 +145,58 @@ function pytorchReference(threads: number, log: (line: string) => void): Record<
   return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Record<string, number>;
 }
 
+/**
+ * Runs one model's measurements in a fresh Node process, so its peak RSS is its own and not the
+ * high-water mark of everything measured before it.
+ */
+function benchInChild(id: keyof typeof VIT_SHAPES, threads: number): BenchResult[] {
+  const run = spawnSync(
+    process.execPath,
+    ["--expose-gc", __filename, "--job", id, "--threads", String(threads)],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 1 << 20,
+    },
+  );
+  if (run.status !== 0) throw new Error(`benchmark of ${id} failed (exit ${run.status})`);
+  return JSON.parse(run.stdout) as BenchResult[];
+}
+
 async function main(): Promise<void> {
   const options = new Command("bench")
     .option("--json <FILE>", "also write the results as JSON")
     .option("--no-reference", "skip the PyTorch reference")
     .option("--threads <N>", "intra-op threads for both runtimes", String(availableParallelism()))
+    .option("--job <ID>", "(internal) measure one model and print JSON")
     .parse(process.argv)
-    .opts<{ json?: string; reference: boolean; threads: string }>();
+    .opts<{ json?: string; reference: boolean; threads: string; job?: keyof typeof VIT_SHAPES }>();
   const threads = Number(options.threads);
+  if (options.job !== undefined) {
+    const job = JOBS.find((j) => j.id === options.job);
+    if (job === undefined) throw new Error(`unknown --job "${options.job}"`);
+    const results = await benchModel(job.id, job.images, threads);
+    results.push({
+      name: `${job.id} peak RSS (process, workers included)`,
+      value: process.resourceUsage().maxRSS / 1024,
+      unit: "MB",
+    });
+    process.stdout.write(JSON.stringify(results));
+    return;
+  }
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const results: BenchResult[] = [await benchPreprocess()];
   const reference = options.reference ? pytorchReference(threads, log) : undefined;
   for (const job of JOBS) {
     log(`${job.id}: ${job.images} images at 224 px`);
-    const [plain, taps] = (await benchModel(job.id, job.images, threads)) as [BenchResult, BenchResult];
+    const [plain, taps, rss] = benchInChild(job.id, threads) as [BenchResult, BenchResult, BenchResult];
     const torchMs = reference?.[job.id];
     if (torchMs !== undefined) {
       taps.reference = torchMs;
       taps.ratio = torchMs / taps.value;
     }
-    results.push(plain, taps);
+    results.push(plain, taps, rss);
   }
-  results.push({
-    name: "peak RSS (whole process, workers included)",
-    value: process.resourceUsage().maxRSS / 1024,
-    unit: "MB",
-  });
   for (const r of results) {
     const versus =
       r.reference === undefined ? "" : `  (PyTorch ${r.reference.toFixed(1)}, ratio ${r.ratio?.toFixed(2)})`;

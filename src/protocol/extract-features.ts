@@ -8,8 +8,8 @@ import type { TappedModel } from "../onnx/tapped-model";
 import { float16ToFloat32 } from "../util/float16";
 import { featureKey, REPS, type Rep } from "./selection";
 
-/** Default memory budget for one batch's fetched outputs. */
-export const DEFAULT_BATCH_BUDGET_BYTES = 512 * 1024 * 1024;
+/** Default memory budget for one batch's fetched outputs: past 4–8 images a batch is no faster on CPU (bench). */
+export const DEFAULT_BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {
@@ -160,16 +160,11 @@ export async function extractFeatures(
     throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patchSize}`);
   }
   const grid: [number, number] = [height / patchSize, width / patchSize];
-  const widthOf = (t: TapRef) => (t.third === undefined ? 1 : 3);
-  const bytesPerImage =
-    tensorNames.length *
-    (grid[0] * grid[1] + 8) *
-    taps.hiddenSize *
-    4 *
-    Math.max(...fetches.map((f) => widthOf(f.tap)));
-  const batchSize = Math.max(
-    1,
-    Math.min(64, Math.floor((options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES) / bytesPerImage)),
+  const batchSize = batchSizeFor(
+    fetches,
+    grid,
+    taps.hiddenSize,
+    options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES,
   );
 
   const worker = options.worker ?? (await createInferenceWorker(model.path, sessionOptions(model, options)));
@@ -190,18 +185,11 @@ export async function extractFeatures(
       inferenceMs += result.ms;
       const b = pixels.dims[0] as number;
       for (const fetch of fetches) {
-        const data = tapData(result.tensors, fetch.tap, model.sourcePath);
-        layout ??= makeLayout(data.dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
+        const { data, dims } = tapData(result.tensors, fetch.tap, model.sourcePath);
+        layout ??= makeLayout(dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
         checkPrefix(layout, options.prefixTokens);
-        const batch: FeatureBatch = {
-          key: featureKey(fetch.rep, fetch.layer),
-          rep: fetch.rep,
-          layer: fetch.layer,
-          firstImage: first,
-          data: data.data,
-          dims: [b, data.dims[1], data.dims[2]],
-        };
-        await sink(batch, layout);
+        const key = featureKey(fetch.rep, fetch.layer);
+        await sink({ key, rep: fetch.rep, layer: fetch.layer, firstImage: first, data, dims }, layout);
       }
       options.onProgress?.({ stage: "inference", done: Math.min(total, first + b), total });
     }
@@ -221,6 +209,18 @@ export function sessionOptions(
     ...(options.ep === undefined ? {} : { ep: options.ep }),
     ...(model.externalDataDir === undefined ? {} : { externalDataDir: model.externalDataDir }),
   };
+}
+
+// Room for the prefix tokens in the estimate (CLS + up to 4 registers, and some slack).
+const PREFIX_ALLOWANCE = 8;
+
+/** Images per batch so that the fetched float32 outputs of one batch fit `budgetBytes` (1..64). */
+function batchSizeFor(fetches: Fetch[], grid: [number, number], hidden: number, budgetBytes: number): number {
+  const widths = new Map(fetches.map((f) => [f.tap.tensor, f.tap.third === undefined ? 1 : 3]));
+  let floatsPerImage = 0;
+  for (const width of widths.values())
+    floatsPerImage += width * (grid[0] * grid[1] + PREFIX_ALLOWANCE) * hidden;
+  return Math.max(1, Math.min(64, Math.floor(budgetBytes / (4 * floatsPerImage))));
 }
 
 function planFetches(taps: VitTaps, layers: number[], reps: Rep[]): Fetch[] {
