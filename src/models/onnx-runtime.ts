@@ -24,6 +24,8 @@ export interface RuntimeSessionOptions {
    * loaded from memory with this folder named as the place of its initializers.
    */
   externalDataDir?: string;
+  /** How errors name the model (default `modelPath`), e.g. the original file of an edited copy. */
+  label?: string;
 }
 
 /** One loaded model file. Reuse it: repeated create/release leaks in onnxruntime-node (design §2). */
@@ -50,7 +52,9 @@ export async function createRuntimeSession(
   modelPath: string,
   options: RuntimeSessionOptions = {},
 ): Promise<RuntimeSession> {
-  const { InferenceSession, Tensor } = runtime();
+  const { InferenceSession, Tensor, env } = runtime();
+  // Failures reach the caller as errors; onnxruntime's own log lines on stderr would be noise.
+  env.logLevel = "fatal";
   const ep = options.ep ?? "cpu";
   if (ep !== "cpu" && ep !== "cuda")
     throw new InputError(`unsupported execution provider: "${ep}"; use cpu or cuda`);
@@ -71,7 +75,13 @@ export async function createRuntimeSession(
     }
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
-    throw new UnsupportedModelError(`onnxruntime could not load "${modelPath}": ${reason}`, { cause });
+    if (ep === "cuda" && /cuda|shared librar/i.test(reason)) {
+      throw new InputError(
+        `the CUDA execution provider is not available (${reason}); onnxruntime-node installs its CUDA binaries only when installed without ONNXRUNTIME_NODE_INSTALL=skip on a Linux x64 machine with CUDA 12 — or use --ep cpu`,
+        { cause },
+      );
+    }
+    throw new UnsupportedModelError(`onnxruntime could not load "${options.label ?? modelPath}": ${reason}`, { cause });
   }
   return {
     inputNames: session.inputNames,

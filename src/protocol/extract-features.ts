@@ -208,6 +208,7 @@ export function sessionOptions(
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.ep === undefined ? {} : { ep: options.ep }),
     ...(model.externalDataDir === undefined ? {} : { externalDataDir: model.externalDataDir }),
+    label: model.sourcePath,
   };
 }
 

@@ -156,6 +156,23 @@ describe("seglens features", () => {
     expect(run.stderr).toMatch(/--prefix-tokens 1 does not match the model: .* so 5 prefix tokens/);
   });
 
+  it("--ep cuda without onnxruntime's CUDA binaries (installed with ONNXRUNTIME_NODE_INSTALL=skip): one line saying so", () => {
+    const run = seglens(
+      "features",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples/coffee.png",
+      "--ep",
+      "cuda",
+      "--out",
+      join(temp.path, "cuda"),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(/the CUDA execution provider is not available .* or use --ep cpu/);
+  });
+
   it("a model that is not a ViT: non-zero exit and one line saying so", () => {
     const run = seglens(
       "features",
