@@ -81,7 +81,9 @@ export async function createRuntimeSession(
         { cause },
       );
     }
-    throw new UnsupportedModelError(`onnxruntime could not load "${options.label ?? modelPath}": ${reason}`, { cause });
+    throw new UnsupportedModelError(`onnxruntime could not load "${options.label ?? modelPath}": ${reason}`, {
+      cause,
+    });
   }
   return {
     inputNames: session.inputNames,
