@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createGraphBuilder, type GraphBuilder } from "../onnx/onnx-builder";
+import { createRandom } from "../util/random";
 
 /** Shape of a ViT to generate. */
 export interface VitShape {
@@ -18,19 +19,12 @@ export const VIT_SHAPES = Object.freeze({
   "vit-base-patch16": { depth: 12, hiddenSize: 768, heads: 12, mlpSize: 3072, patchSize: 16, imageSize: 224 },
 } satisfies Record<string, VitShape>);
 
-// A small seeded generator (mulberry32) so every run benchmarks the same weights.
+/** Seeded weights uniform in [-scale, scale), so every run benchmarks the same model. */
 function randomWeights(seed: number): (count: number, scale: number) => Float32Array {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
   return (count, scale) => {
     const out = new Float32Array(count);
-    for (let i = 0; i < count; i++) out[i] = (uniform() * 2 - 1) * scale;
+    for (let i = 0; i < count; i++) out[i] = (random.uniform() * 2 - 1) * scale;
     return out;
   };
 }
