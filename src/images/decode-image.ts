@@ -1,12 +1,7 @@
 import { stat } from "node:fs/promises";
-import type SharpFactory from "sharp";
 import { InputError } from "../errors";
+import { loadSharp } from "../util/load-sharp";
 import type { RgbImage } from "./rgb-image";
-
-// Loaded on first use: importing seglens must not load native modules (style.md rule 6).
-function sharp(): typeof SharpFactory {
-  return require("sharp") as typeof SharpFactory;
-}
 
 /**
  * Reads an image file into 8-bit RGB, as transformers' PIL-based processors would see it.
@@ -36,7 +31,7 @@ export async function decodeImage(path: string): Promise<RgbImage> {
   try {
     // failOn "error" rejects truncated and corrupt data but tolerates libjpeg/libpng warnings,
     // which PIL also decodes through.
-    const { data, info } = await sharp()(path, { autoOrient: true, failOn: "error" })
+    const { data, info } = await loadSharp()(path, { autoOrient: true, failOn: "error" })
       .flatten({ background: "#ffffff" })
       .toColourspace("srgb")
       // Keeping the profile is what stops sharp from converting pixels to sRGB through it.

@@ -1,7 +1,7 @@
 import { InputError } from "../errors";
 import { type PreprocessConfig, resizedSize } from "./preprocess-config";
 import { resample } from "./resample";
-import type { RgbImage } from "./rgb-image";
+import { createRgbImage, type RgbImage } from "./rgb-image";
 
 // The config type lives in preprocess-config.ts; importers of the pipeline get it here too.
 export type { PreprocessConfig } from "./preprocess-config";
@@ -60,8 +60,11 @@ export function preprocessBatch(images: readonly RgbImage[], config: PreprocessC
   return { data, dims: [images.length, 3, height, width] };
 }
 
-/** Writes the CHW result for `image` into `out` from `offset` on. */
-function preprocessInto(image: RgbImage, config: PreprocessConfig, out: Float32Array, offset: number): void {
+/** The resized image and the offset of the centre crop in it (transformers' center_crop arithmetic). */
+function geometry(
+  image: RgbImage,
+  config: PreprocessConfig,
+): { source: RgbImage; top: number; left: number } {
   const [inHeight, inWidth] = image.dims;
   const [height, width] = config.outputSize;
   let source = image;
@@ -71,10 +74,39 @@ function preprocessInto(image: RgbImage, config: PreprocessConfig, out: Float32A
       source = resample(image, { height: resizedHeight, width: resizedWidth, filter: config.resample });
     }
   }
+  // top = floor((H - h) / 2); where the crop exceeds the image, zeros.
+  const top = Math.floor((source.dims[0] - height) / 2);
+  const left = Math.floor((source.dims[1] - width) / 2);
+  return { source, top, left };
+}
+
+/**
+ * The image as the model sees it, before rescale and normalization: resized and centre-cropped,
+ * uint8 HWC at the model's input size. Label maps are drawn over this view.
+ */
+export function modelView(image: RgbImage, config: PreprocessConfig): RgbImage {
+  const { source, top, left } = geometry(image, config);
+  const [height, width] = config.outputSize;
   const [sourceHeight, sourceWidth] = source.dims;
-  // transformers' center_crop: top = floor((H - h) / 2); where the crop exceeds the image, zeros.
-  const top = Math.floor((sourceHeight - height) / 2);
-  const left = Math.floor((sourceWidth - width) / 2);
+  const out = createRgbImage(height, width);
+  for (let y = 0; y < height; y++) {
+    const sy = y + top;
+    if (sy < 0 || sy >= sourceHeight) continue;
+    for (let x = 0; x < width; x++) {
+      const sx = x + left;
+      if (sx < 0 || sx >= sourceWidth) continue;
+      const from = (sy * sourceWidth + sx) * 3;
+      out.data.set(source.data.subarray(from, from + 3), (y * width + x) * 3);
+    }
+  }
+  return out;
+}
+
+/** Writes the CHW result for `image` into `out` from `offset` on. */
+function preprocessInto(image: RgbImage, config: PreprocessConfig, out: Float32Array, offset: number): void {
+  const [height, width] = config.outputSize;
+  const { source, top, left } = geometry(image, config);
+  const [sourceHeight, sourceWidth] = source.dims;
   const tables = valueTables(config);
   const plane = height * width;
   const src = source.data;

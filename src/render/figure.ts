@@ -1,0 +1,108 @@
+import type { RgbImage } from "../images/rgb-image";
+import { loadSharp } from "../util/load-sharp";
+import { encodePng } from "./label-map";
+import { clusterColour, cssColour } from "./palette";
+
+/** One row of a figure grid: a title, an optional note (metric values) and one panel per column. */
+export interface FigureRow {
+  title: string;
+  note?: string;
+  panels: RgbImage[];
+}
+
+/** A paper-style grid of label-map panels with titles and a cluster legend. */
+export interface FigureSpec {
+  title: string;
+  /** Column titles (images or representations). */
+  columns: string[];
+  rows: FigureRow[];
+  /** Number of clusters shown in the legend. */
+  k: number;
+  /** Side of a panel in pixels; default 128. */
+  panelSize?: number;
+  /** A line under the grid (e.g. that the model is a tiny test model). */
+  footnote?: string;
+}
+
+// Text is drawn in DejaVu Sans, installed by .ci/run, so PNGs are the same on every machine.
+const FONT = "DejaVu Sans, sans-serif";
+const MARGIN = 12;
+const GAP = 4;
+const TITLE_HEIGHT = 30;
+const COLUMN_TITLE_HEIGHT = 20;
+const ROW_TITLE_WIDTH = 150;
+const LEGEND_HEIGHT = 28;
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function text(x: number, y: number, content: string, size: number, extra = ""): string {
+  return `<text x="${x}" y="${y}" font-family="${FONT}" font-size="${size}"${extra}>${escapeXml(content)}</text>`;
+}
+
+/** Width and height of the figure for `spec`. */
+export function figureSize(spec: FigureSpec): [width: number, height: number] {
+  const panel = spec.panelSize ?? 128;
+  const width = MARGIN * 2 + ROW_TITLE_WIDTH + spec.columns.length * (panel + GAP);
+  const height =
+    MARGIN * 2 + TITLE_HEIGHT + COLUMN_TITLE_HEIGHT + spec.rows.length * (panel + GAP) + LEGEND_HEIGHT;
+  return [width, height + (spec.footnote === undefined ? 0 : 18)];
+}
+
+function legend(spec: FigureSpec, top: number): string[] {
+  const parts = [text(MARGIN, top + 18, "clusters", 12, ' fill="#444"')];
+  for (let label = 0; label < spec.k; label++) {
+    const x = MARGIN + 64 + label * 34;
+    parts.push(
+      `<rect x="${x}" y="${top + 6}" width="14" height="14" fill="${cssColour(clusterColour(label))}"/>`,
+    );
+    parts.push(text(x + 17, top + 18, String(label), 11, ' fill="#444"'));
+  }
+  return parts;
+}
+
+/** The figure as an SVG document; panels are embedded PNGs. */
+export async function figureSvg(spec: FigureSpec): Promise<string> {
+  const panel = spec.panelSize ?? 128;
+  const [width, height] = figureSize(spec);
+  const gridTop = MARGIN + TITLE_HEIGHT + COLUMN_TITLE_HEIGHT;
+  const gridLeft = MARGIN + ROW_TITLE_WIDTH;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    text(MARGIN, MARGIN + 18, spec.title, 16, ' font-weight="bold"'),
+  ];
+  spec.columns.forEach((title, c) => {
+    parts.push(text(gridLeft + c * (panel + GAP), gridTop - 6, title, 11, ' fill="#333"'));
+  });
+  for (const [r, row] of spec.rows.entries()) {
+    const y = gridTop + r * (panel + GAP);
+    parts.push(text(MARGIN, y + 16, row.title, 13, ' font-weight="bold"'));
+    if (row.note !== undefined) {
+      row.note.split("\n").forEach((line, i) => {
+        parts.push(text(MARGIN, y + 34 + i * 15, line, 11, ' fill="#444"'));
+      });
+    }
+    for (const [c, image] of row.panels.entries()) {
+      const png = (await encodePng(image)).toString("base64");
+      const x = gridLeft + c * (panel + GAP);
+      parts.push(
+        `<image x="${x}" y="${y}" width="${panel}" height="${panel}" preserveAspectRatio="none" xlink:href="data:image/png;base64,${png}"/>`,
+      );
+    }
+  }
+  const legendTop = gridTop + spec.rows.length * (panel + GAP);
+  parts.push(...legend(spec, legendTop));
+  if (spec.footnote !== undefined)
+    parts.push(text(MARGIN, legendTop + LEGEND_HEIGHT + 12, spec.footnote, 10, ' fill="#777"'));
+  parts.push("</svg>");
+  return `${parts.join("\n")}\n`;
+}
+
+/** The figure as PNG bytes: the SVG rasterized by sharp (librsvg). */
+export async function figurePng(spec: FigureSpec): Promise<Buffer> {
+  return loadSharp()(Buffer.from(await figureSvg(spec)))
+    .png()
+    .toBuffer();
+}

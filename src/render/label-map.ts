@@ -1,0 +1,59 @@
+import { createRgbImage, type RgbImage } from "../images/rgb-image";
+import { loadSharp } from "../util/load-sharp";
+import { clusterColour } from "./palette";
+
+/** How to draw a label map. */
+export interface PaintOptions {
+  /** Weight of the cluster colour over the photo, 0..1. Default 0.6. */
+  opacity?: number;
+  /** A cluster to light up: the others are drawn faded. */
+  highlight?: number;
+  /** Output size; default the photo's, or 8 px per patch without a photo. */
+  size?: [height: number, width: number];
+}
+
+/**
+ * Draws one image's label map (`labels`: gh·gw cluster ids, row-major) nearest-upsampled over
+ * `photo` (the model's view of the image, see `modelView`), or alone on white when there is none.
+ */
+export function paintLabels(
+  labels: Int32Array,
+  grid: readonly [height: number, width: number],
+  photo?: RgbImage,
+  options: PaintOptions = {},
+): RgbImage {
+  const [gh, gw] = grid;
+  const [height, width] =
+    options.size ?? (photo === undefined ? [gh * 8, gw * 8] : [photo.dims[0], photo.dims[1]]);
+  const opacity = options.opacity ?? 0.6;
+  const out = createRgbImage(height, width);
+  for (let y = 0; y < height; y++) {
+    const py = Math.min(gh - 1, Math.floor((y * gh) / height));
+    const sy =
+      photo === undefined ? 0 : Math.min(photo.dims[0] - 1, Math.floor((y * photo.dims[0]) / height));
+    for (let x = 0; x < width; x++) {
+      const px = Math.min(gw - 1, Math.floor((x * gw) / width));
+      const label = labels[py * gw + px] as number;
+      const alpha = options.highlight === undefined || options.highlight === label ? opacity : opacity * 0.15;
+      const colour = clusterColour(label);
+      const o = (y * width + x) * 3;
+      const s =
+        photo === undefined
+          ? -1
+          : (sy * photo.dims[1] + Math.min(photo.dims[1] - 1, Math.floor((x * photo.dims[1]) / width))) * 3;
+      for (let c = 0; c < 3; c++) {
+        const base = s < 0 ? 255 : (photo?.data[s + c] as number);
+        out.data[o + c] = Math.round((1 - alpha) * base + alpha * (colour[c] as number));
+      }
+    }
+  }
+  return out;
+}
+
+/** PNG bytes of an RGB image. */
+export async function encodePng(image: RgbImage): Promise<Buffer> {
+  const [height, width] = image.dims;
+  return loadSharp()(image.data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
