@@ -1,7 +1,15 @@
 export { CancelledError, InputError, NetworkError, UnsupportedModelError } from "./errors";
 export * from "./images/index";
 export { listImages } from "./images/list-images";
+export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
+export { createHubClient, type HubClient } from "./models/hub-client";
+export type { DownloadProgress } from "./models/hub-download";
+export { fetchHubModel, type HubModel } from "./models/hub-model";
+export { type HubSettings, hubSettingsFromEnv } from "./models/hub-settings";
+export { listModels, type ModelListing } from "./models/list-models";
+export { estimateRunBytes } from "./models/memory-estimate";
 export { createRuntimeSession, type RawTensor, type RuntimeSession } from "./models/onnx-runtime";
+export { type ResolvedModel, type ResolveOptions, resolveModel, variantFile } from "./models/resolve-model";
 export { type BlockTaps, discoverTaps, type TapRef, type VitTaps } from "./onnx/discover-taps";
 export { prepareTappedModel, type TappedModel } from "./onnx/tapped-model";
 export {

@@ -1,9 +1,9 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { Rgb } from "../images/preprocess-config";
 import type { ExecutionProvider } from "../models/onnx-runtime";
-import { type FeatureRequest, prepareRequest } from "../protocol/feature-request";
+import { type FeatureRequest, type PrepareOptions, prepareRequest } from "../protocol/feature-request";
 import { writeFeatures } from "../protocol/write-features";
-import { createProgressBar } from "./progress-bar";
+import { createProgressBar, type ProgressBar } from "./progress-bar";
 
 /** Options shared by every command that runs a model (design §6). */
 export interface ModelFlags {
@@ -39,7 +39,10 @@ function rgb(value: string): Rgb {
 /** Adds the model and image flags of design §6 to `command`. */
 export function addModelFlags(command: Command): Command {
   return command
-    .requiredOption("--model <M>", "model folder or .onnx file")
+    .requiredOption(
+      "--model <M>",
+      "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]",
+    )
     .option("--file <F>", "ONNX file inside the model folder, e.g. onnx/vision_model.onnx")
     .option("--variant <V>", "fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4")
     .requiredOption(
@@ -92,12 +95,13 @@ export function addFeaturesCommand(program: Command): void {
     .requiredOption("--out <DIR>", "output folder")
     .action(async (flags: ModelFlags & { out: string }) => {
       const request = requestFromFlags(flags);
-      const prepared = prepareRequest(request);
       const bar = createProgressBar();
       const controller = new AbortController();
       const onInterrupt = () => controller.abort();
       process.once("SIGINT", onInterrupt);
       try {
+        const prepared = await prepareRequest(request, downloadOptions(bar, controller.signal));
+        bar.finish();
         const { meta, report } = await writeFeatures(prepared, flags.out, {
           ...(request.threads === undefined ? {} : { threads: request.threads }),
           ...(request.ep === undefined ? {} : { ep: request.ep }),
@@ -118,4 +122,23 @@ export function addFeaturesCommand(program: Command): void {
         process.off("SIGINT", onInterrupt);
       }
     });
+}
+
+/**
+ * Model download reporting for the command line: a byte progress bar per file on a terminal
+ * (in MB), and a warning line on stderr when the Hub failed and the cache served.
+ */
+export function downloadOptions(bar: ProgressBar, signal: AbortSignal): PrepareOptions {
+  let file = "";
+  return {
+    signal,
+    onProgress: (p) => {
+      if (p.file !== file) bar.finish();
+      file = p.file;
+      const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+      const total = p.totalBytes ?? p.doneBytes;
+      bar.update(mb(p.doneBytes), mb(total), `MB ${p.file}`);
+    },
+    onWarning: (message) => process.stderr.write(`seglens: warning: ${message}\n`),
+  };
 }

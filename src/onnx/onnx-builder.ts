@@ -4,6 +4,17 @@ import { concatBytes, encodeBytesField, encodeStringField, encodeVarint, WireTyp
 /** An attribute value for {@link GraphBuilder.node}: int, float, ints or string. */
 export type AttributeValue = number | { float: number } | number[] | string;
 
+/** Element types of graph inputs and outputs the builder can declare; default "float32". */
+export type BuilderElementType = "float32" | "int32" | "int64" | "bool";
+
+/** ONNX TensorProto.DataType codes of {@link BuilderElementType} (onnx.proto3). */
+const ELEMENT_TYPE_CODES: Record<BuilderElementType, number> = {
+  float32: OnnxDataType.FLOAT,
+  int32: OnnxDataType.INT32,
+  int64: OnnxDataType.INT64,
+  bool: 9,
+};
+
 /**
  * Writes ONNX models from scratch: nodes, float32 initializers, inputs and outputs. Used to make
  * benchmark models of real size without Python, and synthetic graphs for tests.
@@ -18,10 +29,12 @@ export interface GraphBuilder {
   ): string[];
   /** Adds a float32 initializer and returns its name. */
   weight(name: string, dims: readonly number[], data: Float32Array): string;
-  /** Adds an int64 initializer (shapes, axes) and returns its name. */
-  int64s(name: string, values: readonly number[]): string;
-  input(name: string, shape: readonly (number | string)[]): string;
-  output(name: string, shape: readonly (number | string)[]): void;
+  /** Adds an int64 initializer (shapes, axes) and returns its name; `dims` default `[values.length]`, `[]` for a scalar. */
+  int64s(name: string, values: readonly number[], dims?: readonly number[]): string;
+  /** Declares a graph input; a string dimension is symbolic (dynamic). `type` default "float32". */
+  input(name: string, shape: readonly (number | string)[], type?: BuilderElementType): string;
+  /** Declares a graph output; `type` default "float32". */
+  output(name: string, shape: readonly (number | string)[], type?: BuilderElementType): void;
   /** The ModelProto bytes (IR 8, default-domain opset `opset`). */
   build(opset: number): Uint8Array;
 }
@@ -56,12 +69,16 @@ function attributeProto(name: string, value: AttributeValue): Uint8Array {
   return concatBytes([nameField, varintField(3, value), varintField(20, 2)]);
 }
 
-function valueInfo(name: string, shape: readonly (number | string)[]): Uint8Array {
+function valueInfo(
+  name: string,
+  shape: readonly (number | string)[],
+  type: BuilderElementType = "float32",
+): Uint8Array {
   const dims = shape.map((d) =>
     encodeBytesField(1, typeof d === "number" ? varintField(1, d) : encodeStringField(2, d)),
   );
   const tensorType = concatBytes([
-    varintField(1, OnnxDataType.FLOAT),
+    varintField(1, ELEMENT_TYPE_CODES[type]),
     encodeBytesField(2, concatBytes(dims)),
   ]);
   return concatBytes([encodeStringField(1, name), encodeBytesField(2, encodeBytesField(1, tensorType))]);
@@ -99,17 +116,17 @@ export function createGraphBuilder(name: string): GraphBuilder {
       initializers.push(tensorProto(weightName, dims, OnnxDataType.FLOAT, raw));
       return weightName;
     },
-    int64s(constName, values) {
+    int64s(constName, values, dims = [values.length]) {
       const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
-      initializers.push(tensorProto(constName, [values.length], OnnxDataType.INT64, raw));
+      initializers.push(tensorProto(constName, dims, OnnxDataType.INT64, raw));
       return constName;
     },
-    input(inputName, shape) {
-      inputs.push(valueInfo(inputName, shape));
+    input(inputName, shape, type) {
+      inputs.push(valueInfo(inputName, shape, type));
       return inputName;
     },
-    output(outputName, shape) {
-      outputs.push(valueInfo(outputName, shape));
+    output(outputName, shape, type) {
+      outputs.push(valueInfo(outputName, shape, type));
     },
     build(opset) {
       const graph = concatBytes([

@@ -2,15 +2,15 @@ import { InputError } from "../errors";
 import { listImages } from "../images/list-images";
 import { createPreprocessConfig, type PreprocessConfig, type Rgb } from "../images/preprocess-config";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
-import type { FileChoice, LocalModel } from "../models/local-model";
+import type { FileChoice } from "../models/local-model";
 import type { ExecutionProvider } from "../models/onnx-runtime";
-import { resolveModel } from "../models/resolve-model";
+import { type ResolvedModel, type ResolveOptions, resolveModel } from "../models/resolve-model";
 import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
 import { parseLayers, parseReps, REPS, type Rep } from "./selection";
 
 /** What to extract: the options of `features()` and of `seglens features` (design §6). */
 export interface FeatureRequest extends FileChoice {
-  /** A model folder, an .onnx file (catalog and Hub ids: issue 3). */
+  /** A model folder, an .onnx file, a catalog id (`dinov2-small`) or a Hub id `org/name[@revision]`. */
   model: string;
   /** Image files or folders (a folder contributes its images sorted by name). */
   images: readonly string[];
@@ -31,7 +31,7 @@ export interface FeatureRequest extends FileChoice {
 
 /** A request with everything resolved and validated, before any inference. */
 export interface PreparedRequest {
-  model: LocalModel;
+  model: ResolvedModel;
   tapped: TappedModel;
   preprocess: PreprocessConfig;
   images: string[];
@@ -40,14 +40,27 @@ export interface PreparedRequest {
   prefixTokens?: number;
 }
 
-/** Resolves and validates `request`: the model and its taps, preprocessing, images, layers. */
-export function prepareRequest(request: FeatureRequest): PreparedRequest {
-  const choice: FileChoice = {
+/**
+ * How models are fetched while a request is prepared: Hub settings, download progress, warnings,
+ * cancellation (see `ResolveOptions`; `file` and `variant` come from the request).
+ */
+export type PrepareOptions = Omit<ResolveOptions, keyof FileChoice>;
+
+/**
+ * Resolves and validates `request`: the model (downloading it from the Hub when it is a catalog or
+ * Hub id and not cached) and its taps, preprocessing, images, layers. Images are listed before any
+ * download, so a bad `--images` fails at once.
+ */
+export async function prepareRequest(
+  request: FeatureRequest,
+  options: PrepareOptions = {},
+): Promise<PreparedRequest> {
+  const images = listImages(request.images);
+  const model = await resolveModel(request.model, {
+    ...options,
     ...(request.file === undefined ? {} : { file: request.file }),
     ...(request.variant === undefined ? {} : { variant: request.variant }),
-  };
-  const model = resolveModel(request.model, choice);
-  const images = listImages(request.images);
+  });
   const tapped = prepareTappedModel(model.onnxPath);
   const numLayers = tapped.taps.blocks.length;
   const layers =
@@ -77,11 +90,13 @@ function roundToPatch(size: number, patch: number): number {
 }
 
 function resolvePreprocess(
-  model: LocalModel,
+  model: ResolvedModel,
   request: FeatureRequest,
   size: number | undefined,
 ): PreprocessConfig {
+  // Flags win over the catalog's corrections, which win over preprocessor_config.json.
   const overrides = {
+    ...model.preprocessOverrides,
     ...(size === undefined ? {} : { size }),
     ...(request.mean === undefined ? {} : { mean: request.mean }),
     ...(request.std === undefined ? {} : { std: request.std }),

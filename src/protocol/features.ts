@@ -1,3 +1,4 @@
+import type { DownloadProgress } from "../models/hub-download";
 import { type ExtractProgress, imagePixels } from "./extract-features";
 import { type FeatureRequest, prepareRequest } from "./feature-request";
 import { collectFeatures, type FeatureSet } from "./feature-set";
@@ -6,6 +7,8 @@ import { collectFeatures, type FeatureSet } from "./feature-set";
 export interface FeaturesOptions extends FeatureRequest {
   signal?: AbortSignal;
   onProgress?: (progress: ExtractProgress) => void;
+  /** Progress of a Hub download, per file, in bytes (catalog and Hub ids that are not cached). */
+  onDownload?: (progress: DownloadProgress) => void;
 }
 
 /**
@@ -16,9 +19,15 @@ export interface FeaturesOptions extends FeatureRequest {
  * const set = await features({ model: "models/fixtures/dinov2-tf4", images: ["models/samples"] });
  * set.arrays.get("q_L2"); // Float32Array, [images, prefix + gh·gw, hidden] in C order
  * set.layout.grid; // [4, 4]
+ *
+ * // A catalog id or Hub id is downloaded once into the Hugging Face cache (HF_HUB_CACHE):
+ * await features({ model: "dinov2-small", images: ["photos/"], reps: "k" });
  */
 export async function features(options: FeaturesOptions): Promise<FeatureSet> {
-  const request = prepareRequest(options);
+  const request = await prepareRequest(options, {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onDownload === undefined ? {} : { onProgress: options.onDownload }),
+  });
   return collectFeatures(request.tapped, {
     inputs: imagePixels(request.images, request.preprocess),
     layers: request.layers,

@@ -21,11 +21,12 @@ export function parseReps(spec: string): Rep[] {
 }
 
 /**
- * Parses a layer selection: `all`, or comma-separated numbers and ranges (`1,3-5`), 1-based block
- * numbers, 0 meaning the embeddings entering block 1. Out of range is an error (design §6).
+ * Parses a layer selection: `all`, `last`, or comma-separated numbers and ranges (`1,3-5`), 1-based
+ * block numbers, 0 meaning the embeddings entering block 1. Out of range is an error (design §6).
  */
 export function parseLayers(spec: string, numLayers: number): number[] {
   if (spec.trim() === "all") return Array.from({ length: numLayers }, (_, i) => i + 1);
+  if (spec.trim() === "last") return [numLayers];
   const layers = new Set<number>();
   for (const part of spec.split(",").map((s) => s.trim())) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(part);

@@ -47,7 +47,7 @@ describe("seglens features", () => {
       ["meta.json", ...["k", "q", "tokens", "v"].flatMap((r) => [`${r}_L1.npy`, `${r}_L2.npy`])].sort(),
     );
 
-    const request = prepareRequest({ model: MODEL, images: ["models/samples"] });
+    const request = await prepareRequest({ model: MODEL, images: ["models/samples"] });
     const api = await collectFeatures(request.tapped, {
       inputs: imagePixels(request.images, request.preprocess),
     });

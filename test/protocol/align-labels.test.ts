@@ -73,7 +73,7 @@ function bestByBruteForce(scores: Matrix): number {
       );
       return;
     }
-    rest.forEach((c, i) => permute([...prefix, c], [...rest.slice(0, i), ...rest.slice(i + 1)]));
+    for (const [i, c] of rest.entries()) permute([...prefix, c], [...rest.slice(0, i), ...rest.slice(i + 1)]);
   };
   permute(
     [],

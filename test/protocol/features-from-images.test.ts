@@ -21,7 +21,7 @@ describe("features from image files", () => {
     copyFileSync("models/fixtures/dinov2-tf4/onnx/model.onnx", join(folder, "onnx", "model.onnx"));
     copyFileSync("models/fixtures/dinov2-tf4/config.json", join(folder, "config.json"));
     copyFileSync("test/fixtures/images/hf-bit.json", join(folder, "preprocessor_config.json"));
-    const request = prepareRequest({
+    const request = await prepareRequest({
       model: folder,
       images: ["models/samples/chelsea.png", "models/samples/coffee.png"],
     });

@@ -1,0 +1,85 @@
+import { writeFileSync } from "node:fs";
+import { extname, resolve } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { InputError } from "../errors";
+import type { Segmentation } from "../protocol/segment";
+import { parseReps } from "../protocol/selection";
+import { figurePng, figureSvg } from "../render/figure";
+import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
+import { addModelFlags, type ModelFlags } from "./features-command";
+import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
+
+interface FigureFlags extends ModelFlags, ClusterFlags {
+  out: string;
+  rows: "layers" | "models";
+  cols: "images" | "reps";
+  models?: string[];
+}
+
+function modelList(value: string): string[] {
+  const models = value
+    .split(",")
+    .map((m) => m.trim())
+    .filter((m) => m.length > 0);
+  if (models.length === 0) throw new InvalidArgumentError(`expected comma-separated models, got "${value}"`);
+  return models;
+}
+
+// The bundled fixtures have random weights: a figure of them must say so.
+function footnoteFor(models: readonly string[]): string | undefined {
+  const tiny = models.some(
+    (m) => resolve(m).includes(`${resolve("models", "fixtures")}`) || m.includes("models/fixtures"),
+  );
+  return tiny
+    ? "bundled tiny random-weight test model: the maps show the pipeline, not a trained model"
+    : undefined;
+}
+
+async function segmentations(flags: FigureFlags): Promise<Segmentation[]> {
+  if (flags.rows === "layers") return [await segmentFromFlags(flags)];
+  const models = flags.models ?? [flags.model];
+  const out: Segmentation[] = [];
+  // One representation and one layer per model: each model's last block unless --layers names one.
+  const layers = flags.layers === undefined || flags.layers.trim() === "all" ? "last" : flags.layers;
+  const rep = parseReps(flags.reps ?? "tokens")[0] as string;
+  for (const model of models) out.push(await segmentFromFlags({ ...flags, model, reps: rep, layers }));
+  return out;
+}
+
+/** `seglens figure … --out FILE.png|FILE.svg` */
+export function addFigureCommand(program: Command): void {
+  const command = program
+    .command("figure")
+    .description("a paper-style grid of label maps with metric values");
+  addClusterFlags(addModelFlags(command))
+    .requiredOption("--out <FILE>", "FILE.png or FILE.svg")
+    .addOption(
+      new Option("--rows <R>", "one row per layer, or per model")
+        .choices(["layers", "models"])
+        .default("layers"),
+    )
+    .addOption(
+      new Option("--cols <C>", "one column per image, or per representation (first image)")
+        .choices(["images", "reps"])
+        .default("images"),
+    )
+    .option("--models <M1,M2,...>", "models side by side (with --rows models)", modelList)
+    .action(async (flags: FigureFlags) => {
+      const format = extname(flags.out).toLowerCase();
+      if (format !== ".png" && format !== ".svg") {
+        throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
+      }
+      const results = await segmentations(flags);
+      const first = results[0] as Segmentation;
+      const rep = first.request.reps[0] ?? "tokens";
+      const layout: FigureLayout = { rows: flags.rows, cols: flags.cols, rep };
+      const footnote = footnoteFor(results.map((s) => s.request.model.onnxPath));
+      if (footnote !== undefined) layout.footnote = footnote;
+      const spec = await segmentationFigure(results, layout);
+      writeFileSync(flags.out, format === ".png" ? await figurePng(spec) : await figureSvg(spec));
+      process.stdout.write(
+        `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
+      );
+      if (footnote !== undefined) process.stdout.write(`  note: ${footnote}\n`);
+    });
+}

@@ -1,0 +1,106 @@
+import { join } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { createClusterFn } from "../protocol/cluster";
+import { createFeatureCache, type FeatureCache } from "../protocol/feature-cache";
+import { writeProbeImages } from "../protocol/positional-probe";
+import { type Segmentation, segment } from "../protocol/segment";
+import { writeSegmentation } from "../protocol/write-segmentation";
+import { seglensCacheDir } from "../util/cache-dir";
+import { addModelFlags, type ModelFlags, requestFromFlags } from "./features-command";
+import { createProgressBar } from "./progress-bar";
+
+/** Clustering flags of `segment` and `figure` (design §6). */
+export interface ClusterFlags {
+  k: number;
+  seed: number;
+  normalize: "l2" | "none";
+  restarts: number;
+  maxIter: number;
+  masks?: string;
+  cache: boolean;
+  probe?: boolean;
+}
+
+function integerIn(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Adds the clustering flags to `command`. */
+export function addClusterFlags(command: Command): Command {
+  return command
+    .option("--k <K>", "clusters", integerIn(2, 32), 6)
+    .option("--seed <S>", "k-means seed", integerIn(0, 2 ** 32 - 1), 0)
+    .addOption(
+      new Option("--normalize <N>", "L2-normalize vectors first").choices(["l2", "none"]).default("l2"),
+    )
+    .option("--restarts <R>", "k-means++ restarts, lowest inertia wins", integerIn(1, 64), 5)
+    .option("--max-iter <I>", "Lloyd iterations per restart at most", integerIn(1, 10000), 100)
+    .option("--masks <DIR>", "ground-truth masks (PNG per image, same base name, 255 = ignore) for mIoU")
+    .option("--no-cache", "do not read or write the on-disk feature cache")
+    .option("--probe", "also segment content-free images (flat colours, seeded noise): position alone");
+}
+
+/** Runs the protocol for the flags, with progress on a terminal and Ctrl-C stopping cleanly. */
+export async function segmentFromFlags(
+  flags: ModelFlags & ClusterFlags,
+  cache?: FeatureCache,
+): Promise<Segmentation> {
+  const bar = createProgressBar();
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once("SIGINT", onInterrupt);
+  const cluster = createClusterFn();
+  try {
+    return await segment({
+      ...requestFromFlags(flags),
+      k: flags.k,
+      seed: flags.seed,
+      normalize: flags.normalize,
+      restarts: flags.restarts,
+      maxIter: flags.maxIter,
+      ...(flags.masks === undefined ? {} : { masks: flags.masks }),
+      cache: cache ?? createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features") } : {}),
+      cluster: cluster.fit,
+      signal: controller.signal,
+      onProgress: (p) => bar.update(p.done, p.total, p.stage === "cluster" ? "k-means fits" : "images"),
+    });
+  } finally {
+    bar.finish();
+    await cluster.dispose();
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+/** `seglens segment … --out DIR` */
+export function addSegmentCommand(program: Command): void {
+  const command = program
+    .command("segment")
+    .description("joint k-means label maps of every layer and representation, with metrics");
+  addClusterFlags(addModelFlags(command))
+    .requiredOption("--out <DIR>", "output folder")
+    .action(async (flags: ModelFlags & ClusterFlags & { out: string }) => {
+      const segmentation = await segmentFromFlags(flags);
+      const settings = { normalize: flags.normalize, seed: flags.seed, restarts: flags.restarts };
+      const meta = await writeSegmentation(segmentation, flags.out, settings);
+      const [gh, gw] = meta.grid;
+      process.stdout.write(
+        `seglens segment: ${meta.images.length} images through "${meta.model}", K=${meta.k}\n` +
+          `  wrote ${segmentation.labels.size} label maps [${meta.images.length}, ${gh}, ${gw}] + metrics.json + meta.json to ${flags.out}\n`,
+      );
+      if (flags.probe) {
+        const size = segmentation.request.preprocess.outputSize;
+        const images = await writeProbeImages(join(seglensCacheDir(), "probe"), size, { seed: flags.seed });
+        const probe = await segmentFromFlags({ ...flags, images, masks: undefined });
+        await writeSegmentation(probe, join(flags.out, "probe"), settings);
+        process.stdout.write(
+          `  positional probe (${images.length} content-free images) → ${join(flags.out, "probe")}\n`,
+        );
+      }
+    });
+}

@@ -1,0 +1,148 @@
+import { CancelledError } from "../errors";
+import { createRandom, type Random } from "../util/random";
+import { exactInertia, gatherRows, l2NormalizeRows, rowSquaredNorms, sampleIndices } from "./kmeans-data";
+import { createKMeansEngine, type KMeansEngine } from "./kmeans-engine";
+import { type RestartResult, runLloyd } from "./kmeans-lloyd";
+import {
+  checkKMeansData,
+  type KMeansOptions,
+  type ResolvedKMeansOptions,
+  resolveKMeansOptions,
+} from "./kmeans-options";
+import { seedKMeansPlusPlus } from "./kmeans-plus-plus";
+
+/** A k-means fit over n vectors of d features. */
+export interface KMeansResult {
+  /** int32 `[n]`: each vector's cluster, 0..k−1. */
+  labels: Int32Array;
+  /** float32 `[k, d]`: the cluster centres, in the space clustered (unit vectors' means for "l2"). */
+  centroids: Float32Array;
+  /**
+   * Σ over all n vectors of the squared distance to their centroid, over the vectors as clustered
+   * (after normalization): float32 data, float64 differences and sum (design §6).
+   */
+  inertia: number;
+  /** Lloyd iterations of the winning restart. */
+  iterations: number;
+  /** Restarts run (all of them: the lowest inertia wins). */
+  restartsRun: number;
+}
+
+/** {@link KMeansOptions} plus cancellation. */
+export interface KMeansRunOptions extends KMeansOptions {
+  /** Aborting stops the fit between iterations with a CancelledError. */
+  signal?: AbortSignal;
+}
+
+let sharedEngine: KMeansEngine | undefined;
+
+/**
+ * Clusters `data`, float32 `[n, d]` in C order, with k-means: k-means++ seeding (on a sample when
+ * n > `sampleSize`), `restarts` Lloyd runs in lockstep as onnxruntime graphs, lowest inertia wins;
+ * above `fitSampleSize` vectors it fits on a sample and assigns every vector. Same data, options and
+ * seed give the same labels. Runs in the calling thread (onnxruntime blocks it during each
+ * iteration): the kernel uses `createKMeansWorker()` (kmeans-client.ts) instead. The sessions stay
+ * open for the next call until {@link releaseKMeansSessions}.
+ *
+ * @example
+ * const { labels, inertia } = await kmeans(features, [6272, 768], { k: 6, seed: 0 });
+ * labels; // Int32Array(6272), values 0..5
+ */
+export async function kmeans(
+  data: Float32Array,
+  dims: readonly [n: number, d: number],
+  options: KMeansRunOptions = {},
+): Promise<KMeansResult> {
+  const { signal, ...rest } = options;
+  const resolved = resolveKMeansOptions(rest);
+  sharedEngine ??= createKMeansEngine();
+  return fitKMeans(sharedEngine, data, dims, resolved, () => signal?.aborted === true);
+}
+
+/** Releases the onnxruntime sessions {@link kmeans} keeps open in this thread (reopened on next use). */
+export async function releaseKMeansSessions(): Promise<void> {
+  const engine = sharedEngine;
+  sharedEngine = undefined;
+  await engine?.dispose();
+}
+
+/**
+ * The k-means core behind {@link kmeans} and the k-means worker: `engine` runs the graphs,
+ * `cancelled` is polled between iterations. `data` is never modified.
+ */
+export async function fitKMeans(
+  engine: KMeansEngine,
+  data: Float32Array,
+  dims: readonly [n: number, d: number],
+  options: ResolvedKMeansOptions,
+  cancelled: () => boolean = () => false,
+): Promise<KMeansResult> {
+  const { k, restarts } = options;
+  const [n, d] = checkKMeansData(data, dims, k);
+  const { vectors, norms: allNorms } =
+    options.normalize === "l2"
+      ? l2NormalizeRows(data, n, d)
+      : { vectors: data, norms: rowSquaredNorms(data, n, d) };
+  const random = createRandom(options.seed);
+  const restartRandoms = Array.from({ length: restarts }, () => createRandom(random.int(2 ** 32)));
+  const fitRows = n > options.fitSampleSize ? sampleIndices(n, options.fitSampleSize, random) : undefined;
+  const fitData = fitRows === undefined ? vectors : gatherRows(vectors, d, fitRows);
+  const norms =
+    fitRows === undefined ? allNorms : Float64Array.from(fitRows, (row) => allNorms[row] as number);
+  const fitN = norms.length;
+  const initial = await seed(engine, fitData, [fitN, d], norms, options, random, restartRandoms);
+  if (cancelled()) throw new CancelledError("k-means cancelled");
+  const results = await runLloyd(engine, fitData, [fitN, d], norms, initial, {
+    k,
+    maxIter: options.maxIter,
+    tol: options.tol,
+    cancelled,
+  });
+  const best = results.reduce((a, b) => (b.inertia < a.inertia ? b : a));
+  const labels = fitRows === undefined ? best.labels : await assignAll(engine, vectors, [n, d], best);
+  return {
+    labels,
+    centroids: best.centroids,
+    inertia: exactInertia(vectors, n, d, best.centroids, labels),
+    iterations: best.iterations,
+    restartsRun: restarts,
+  };
+}
+
+/** k-means++ for every restart, on a sample of the fitted vectors when they are more than `sampleSize`. */
+async function seed(
+  engine: KMeansEngine,
+  data: Float32Array,
+  [n, d]: [number, number],
+  norms: Float64Array,
+  options: ResolvedKMeansOptions,
+  random: Random,
+  restartRandoms: Random[],
+): Promise<Float32Array> {
+  if (n <= options.sampleSize)
+    return seedKMeansPlusPlus(engine, data, [n, d], norms, options.k, restartRandoms);
+  const rows = sampleIndices(n, options.sampleSize, random);
+  const sampleNorms = Float64Array.from(rows, (row) => norms[row] as number);
+  const sample = gatherRows(data, d, rows);
+  return seedKMeansPlusPlus(engine, sample, [rows.length, d], sampleNorms, options.k, restartRandoms);
+}
+
+// Rows per assignment run: bounds the graph's [rows, k] intermediates and the copy of each chunk.
+const ASSIGN_CHUNK_ROWS = 65536;
+
+/** Labels of all n vectors against the winning centroids (after a fit on a sample). */
+async function assignAll(
+  engine: KMeansEngine,
+  vectors: Float32Array,
+  [n, d]: [number, number],
+  best: RestartResult,
+): Promise<Int32Array> {
+  const labels = new Int32Array(n);
+  for (let first = 0; first < n; first += ASSIGN_CHUNK_ROWS) {
+    const rows = Math.min(ASSIGN_CHUNK_ROWS, n - first);
+    const chunk = vectors.slice(first * d, (first + rows) * d);
+    const step = await engine.lloydStep(chunk, [rows, d], best.centroids, best.centroids.length / d);
+    labels.set(step.labels, first);
+  }
+  return labels;
+}

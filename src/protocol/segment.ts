@@ -1,0 +1,170 @@
+import { sha256, sha256File } from "../util/sha256";
+import { alignSequence } from "./align-labels";
+import { type ExtractProgress, imagePixels } from "./extract-features";
+import {
+  createFeatureCache,
+  type FeatureCache,
+  type FeatureSetInfo,
+  type PatchMatrix,
+  patchMatrix,
+} from "./feature-cache";
+import { type FeatureRequest, type PreparedRequest, prepareRequest } from "./feature-request";
+import { collectFeatures } from "./feature-set";
+import type { KMeansOptions } from "./kmeans-options";
+import { type LabelMaps, type MapScores, mapScores } from "./metrics";
+import { loadMasks, miou } from "./miou";
+import { featureKey, type Rep } from "./selection";
+
+/** Clusters one patch matrix; the default runs seglens' k-means in its worker thread. */
+export type ClusterFn = (
+  matrix: PatchMatrix,
+  options: KMeansOptions,
+) => Promise<{ labels: Int32Array; inertia: number }>;
+
+/** Scores of one (rep, layer): PB, LC, BA, and mIoU when masks were given. */
+export interface LayerScores extends MapScores {
+  miou?: number;
+  miouManyToOne?: number;
+}
+
+/** Options of {@link segment}. */
+export interface SegmentOptions extends FeatureRequest {
+  k?: number;
+  seed?: number;
+  normalize?: "l2" | "none";
+  restarts?: number;
+  maxIter?: number;
+  /** Folder of ground-truth masks (PNG per image, same base name; 255 = ignore). */
+  masks?: string;
+  /** Reuse features across calls; default a fresh in-memory cache. */
+  cache?: FeatureCache;
+  cluster: ClusterFn;
+  signal?: AbortSignal;
+  onProgress?: (progress: ExtractProgress | { stage: "cluster"; done: number; total: number }) => void;
+}
+
+/** Joint k-means label maps for every requested (rep, layer), aligned through depth, with scores. */
+export interface Segmentation {
+  request: PreparedRequest;
+  grid: [height: number, width: number];
+  k: number;
+  /** Per `rep_L<l>`: int32 `[images, gh, gw]`. */
+  labels: Map<string, Int32Array>;
+  /** Per `rep_L<l>`: sum of squared distances to the assigned centroid (as clustered). */
+  inertia: Map<string, number>;
+  scores: Map<string, LayerScores>;
+  prefixTokens: number;
+  hiddenSize: number;
+}
+
+/** The cache key of a feature set: model file, image contents and preprocessing. */
+async function featureSetKey(request: PreparedRequest): Promise<string> {
+  const images = await Promise.all(request.images.map(sha256File));
+  return sha256(
+    JSON.stringify({ model: request.tapped.sha256, images, preprocess: request.preprocess }),
+  ).slice(0, 32);
+}
+
+/** Patch matrices for every (rep, layer), from the cache or extracted (only what is missing). */
+async function patchFeatures(
+  request: PreparedRequest,
+  cache: FeatureCache,
+  options: SegmentOptions,
+): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
+  const setKey = await featureSetKey(request);
+  const matrices = new Map<string, PatchMatrix>();
+  const missing = new Set<Rep>();
+  const missingLayers = new Set<number>();
+  for (const rep of request.reps) {
+    for (const layer of request.layers) {
+      if (layer === 0 && rep !== "tokens") continue;
+      const cached = cache.get(setKey, featureKey(rep, layer));
+      if (cached !== undefined) matrices.set(featureKey(rep, layer), cached);
+      else {
+        missing.add(rep);
+        missingLayers.add(layer);
+      }
+    }
+  }
+  let info = cache.info(setKey);
+  if (missing.size > 0 || info === undefined) {
+    const set = await collectFeatures(request.tapped, {
+      inputs: imagePixels(request.images, request.preprocess),
+      layers: [...missingLayers].sort((a, b) => a - b),
+      reps: [...missing],
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.ep === undefined ? {} : { ep: options.ep }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    });
+    const { numImages, tokens, hiddenSize, prefixTokens, grid } = set.layout;
+    info = { numImages, grid, prefixTokens, hiddenSize };
+    cache.setInfo(setKey, info);
+    for (const [key, data] of set.arrays) {
+      const matrix = patchMatrix(data, [numImages, tokens, hiddenSize], prefixTokens);
+      cache.put(setKey, key, matrix);
+      if (!matrices.has(key)) matrices.set(key, matrix);
+    }
+  }
+  return { matrices, info };
+}
+
+/**
+ * Runs the protocol of design §1: features (cached), one joint k-means per (rep, layer), labels
+ * aligned layer to layer within each representation, and the chance-corrected scores.
+ */
+export async function segment(options: SegmentOptions): Promise<Segmentation> {
+  const request = await prepareRequest(options);
+  const cache = options.cache ?? createFeatureCache();
+  const { matrices, info } = await patchFeatures(request, cache, options);
+  const k = options.k ?? 6;
+  const n = request.images.length;
+  const [gh, gw] = info.grid;
+  const masks =
+    options.masks === undefined
+      ? undefined
+      : await loadMasks(options.masks, request.images, request.preprocess);
+  const labels = new Map<string, Int32Array>();
+  const inertia = new Map<string, number>();
+  const scores = new Map<string, LayerScores>();
+  const kmeansOptions: KMeansOptions = {
+    k,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.normalize === undefined ? {} : { normalize: options.normalize }),
+    ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
+    ...(options.maxIter === undefined ? {} : { maxIter: options.maxIter }),
+  };
+  let done = 0;
+  for (const rep of request.reps) {
+    const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
+    const raw: Int32Array[] = [];
+    for (const key of keys) {
+      const fit = await options.cluster(matrices.get(key) as PatchMatrix, kmeansOptions);
+      raw.push(fit.labels);
+      inertia.set(key, fit.inertia);
+      options.onProgress?.({ stage: "cluster", done: ++done, total: matrices.size });
+    }
+    alignSequence(raw, k).forEach((aligned, i) => {
+      const key = keys[i] as string;
+      labels.set(key, aligned);
+      const maps: LabelMaps = { labels: aligned, dims: [n, gh, gw], k };
+      const layerScores: LayerScores = mapScores(maps, { seed: options.seed ?? 0 });
+      if (masks !== undefined) {
+        const truth = miou(maps, masks);
+        layerScores.miou = truth.miou;
+        if (truth.miouManyToOne !== undefined) layerScores.miouManyToOne = truth.miouManyToOne;
+      }
+      scores.set(key, layerScores);
+    });
+  }
+  return {
+    request,
+    grid: [gh, gw],
+    k,
+    labels,
+    inertia,
+    scores,
+    prefixTokens: info.prefixTokens,
+    hiddenSize: info.hiddenSize,
+  };
+}

@@ -1,0 +1,104 @@
+import { basename } from "node:path";
+import { decodeImage } from "../images/decode-image";
+import { modelView } from "../images/preprocess";
+import type { RgbImage } from "../images/rgb-image";
+import type { LayerScores, Segmentation } from "../protocol/segment";
+import { featureKey, type Rep } from "../protocol/selection";
+import type { FigureRow, FigureSpec } from "./figure";
+import { paintLabels } from "./label-map";
+
+/** How a figure is laid out (design §6 `seglens figure`). */
+export interface FigureLayout {
+  /** `layers`: one row per layer of one model; `models`: one row per model at one layer. */
+  rows: "layers" | "models";
+  /** `images`: one column per image for one representation; `reps`: one column per representation of the first image. */
+  cols: "images" | "reps";
+  /** The representation shown when columns are images. */
+  rep: Rep;
+  opacity?: number;
+  footnote?: string;
+}
+
+// Two decimals, without the "-0.00" of tiny negative values.
+const fixed = (value: number): string => (Math.abs(value) < 0.005 ? 0 : value).toFixed(2);
+
+function note(scores: LayerScores | undefined): string | undefined {
+  if (scores === undefined) return undefined;
+  const first = `PB ${fixed(scores.pb)}  LC ${fixed(scores.lc)}`;
+  const second = `BA ${fixed(scores.ba)}${scores.miou === undefined ? "" : `  mIoU ${fixed(scores.miou)}`}`;
+  return `${first}\n${second}`;
+}
+
+async function views(segmentation: Segmentation): Promise<RgbImage[]> {
+  const { images, preprocess } = segmentation.request;
+  return Promise.all(images.map(async (path) => modelView(await decodeImage(path), preprocess)));
+}
+
+/** One image's labels of `key`, as a panel over its model view. */
+function panel(
+  segmentation: Segmentation,
+  key: string,
+  image: number,
+  view: RgbImage,
+  opacity: number,
+): RgbImage {
+  const [gh, gw] = segmentation.grid;
+  const labels = segmentation.labels.get(key);
+  if (labels === undefined) throw new Error(`no labels for ${key}`);
+  return paintLabels(labels.subarray(image * gh * gw, (image + 1) * gh * gw), [gh, gw], view, { opacity });
+}
+
+/**
+ * The figure spec for one or several segmentations (several: one per model, rows "models"),
+ * with metric values beside every row.
+ */
+export async function segmentationFigure(
+  segmentations: readonly Segmentation[],
+  layout: FigureLayout,
+): Promise<FigureSpec> {
+  const first = segmentations[0] as Segmentation;
+  const opacity = layout.opacity ?? 0.6;
+  const rows: FigureRow[] = [];
+  let columns: string[];
+  if (layout.rows === "models") {
+    columns = first.request.images.map((p) => basename(p));
+    for (const segmentation of segmentations) {
+      // Each model at the deepest layer it was segmented at (models may differ in depth).
+      const layer = segmentation.request.layers.at(-1) ?? 1;
+      const key = featureKey(layout.rep, layer);
+      const pictures = await views(segmentation);
+      const row: FigureRow = {
+        title: basename(segmentation.request.model.id),
+        panels: pictures.map((view, i) => panel(segmentation, key, i, view, opacity)),
+      };
+      const text = note(segmentation.scores.get(key));
+      row.note = `layer ${layer}${text === undefined ? "" : `\n${text}`}`;
+      rows.push(row);
+    }
+  } else {
+    const pictures = await views(first);
+    const reps = layout.cols === "reps" ? first.request.reps : [layout.rep];
+    columns = layout.cols === "reps" ? [...reps] : first.request.images.map((p) => basename(p));
+    for (const layer of first.request.layers) {
+      if (layer === 0 && layout.cols === "reps") continue;
+      const panels =
+        layout.cols === "reps"
+          ? reps.map((rep) => panel(first, featureKey(rep, layer), 0, pictures[0] as RgbImage, opacity))
+          : pictures.map((view, i) => panel(first, featureKey(layout.rep, layer), i, view, opacity));
+      const row: FigureRow = { title: layer === 0 ? "embeddings" : `layer ${layer}`, panels };
+      const text = layout.cols === "reps" ? undefined : note(first.scores.get(featureKey(layout.rep, layer)));
+      if (text !== undefined) row.note = text;
+      rows.push(row);
+    }
+  }
+  const what =
+    layout.rows === "models"
+      ? layout.rep
+      : layout.cols === "reps"
+        ? basename(first.request.images[0] ?? "")
+        : layout.rep;
+  const title = `${layout.rows === "models" ? "models" : basename(first.request.model.id)} · ${what} · K=${first.k}`;
+  const spec: FigureSpec = { title, columns, rows, k: first.k };
+  if (layout.footnote !== undefined) spec.footnote = layout.footnote;
+  return spec;
+}

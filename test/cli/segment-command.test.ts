@@ -1,0 +1,188 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { basename, extname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readNpy } from "../../src/protocol/npy";
+import { loadSharp } from "../../src/util/load-sharp";
+import { testCacheDir } from "../support/temp";
+
+const temp = testCacheDir();
+afterAll(() => temp.remove());
+const MODEL = "models/fixtures/dinov2-tf4";
+const env = { ...process.env, SEGLENS_CACHE: join(temp.path, "cache") };
+
+function seglens(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, ["dist/cli/main.js", ...args], { encoding: "utf8", env });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe("seglens segment", () => {
+  const out = join(temp.path, "seg");
+  const masks = join(temp.path, "masks");
+  beforeAll(async () => {
+    // Masks: top half class 1, bottom half class 2, in each sample photo's own size.
+    mkdirSync(masks);
+    for (const file of readdirSync("models/samples").filter((f) => /\.(png|jpg)$/.test(f))) {
+      const { width = 0, height = 0 } = await loadSharp()(join("models/samples", file)).metadata();
+      const classes = Buffer.alloc(width * height, 2);
+      classes.fill(1, 0, width * Math.floor(height / 2));
+      await loadSharp()(classes, { raw: { width, height, channels: 1 } })
+        .png()
+        .toFile(join(masks, `${basename(file, extname(file))}.png`));
+    }
+  });
+
+  it("writes aligned int32 label maps, meta.json with k/seed/restarts/inertia and metrics.json with mIoU", () => {
+    const run = seglens(
+      "segment",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples",
+      "--k",
+      "4",
+      "--masks",
+      masks,
+      "--out",
+      out,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const keys = ["tokens", "q", "k", "v"].flatMap((rep) => [`${rep}_L1`, `${rep}_L2`]);
+    for (const key of keys) {
+      const labels = readNpy(join(out, `labels_${key}.npy`));
+      expect(labels.dtype).toBe("int32");
+      expect(labels.dims).toEqual([5, 4, 4]);
+      expect(Math.max(...labels.data)).toBeLessThan(4);
+      expect(Math.min(...labels.data)).toBeGreaterThanOrEqual(0);
+    }
+    const meta = JSON.parse(readFileSync(join(out, "meta.json"), "utf8"));
+    expect(meta).toMatchObject({
+      model: MODEL,
+      k: 4,
+      normalize: "l2",
+      seed: 0,
+      restarts: 5,
+      grid: [4, 4],
+      prefix_tokens: 1,
+    });
+    expect(Object.keys(meta.inertia).sort()).toEqual([...keys].sort());
+    for (const value of Object.values(meta.inertia)) expect(value).toBeGreaterThan(0);
+    const metrics = JSON.parse(readFileSync(join(out, "metrics.json"), "utf8"));
+    expect(Object.keys(metrics).sort()).toEqual([...keys].sort());
+    for (const m of Object.values(metrics) as Record<string, number>[]) {
+      expect(Object.keys(m).sort()).toEqual(["ba", "lc", "miou", "miou_many_to_one", "pb"]);
+      expect(m.miou).toBeGreaterThanOrEqual(0);
+      expect(m.miou).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("the same seed gives identical labels (now from the warm feature cache); --probe adds content-free maps", () => {
+    const again = join(temp.path, "seg-again");
+    const run = seglens(
+      "segment",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples",
+      "--k",
+      "4",
+      "--reps",
+      "tokens",
+      "--probe",
+      "--out",
+      again,
+    );
+    expect(run.status).toBe(0);
+    expect(readNpy(join(again, "labels_tokens_L2.npy")).data).toEqual(
+      readNpy(join(out, "labels_tokens_L2.npy")).data,
+    );
+    const probe = JSON.parse(readFileSync(join(again, "probe", "meta.json"), "utf8"));
+    expect(probe.images).toHaveLength(8);
+    expect(readNpy(join(again, "probe", "labels_tokens_L1.npy")).dims).toEqual([8, 4, 4]);
+  });
+
+  it("--k 40: one line naming the flag and the range", () => {
+    const run = seglens(
+      "segment",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples",
+      "--k",
+      "40",
+      "--out",
+      join(temp.path, "x"),
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+    expect(run.stderr).toMatch(/--k.*expected an integer in 2\.\.32, got "40"/);
+  });
+});
+
+describe("seglens figure", () => {
+  it("--out F.png: a PNG with a row per layer and a column per image", async () => {
+    const file = join(temp.path, "layers.png");
+    const run = seglens("figure", "--model", MODEL, "--images", "models/samples", "--out", file);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/2 × 5 panels/);
+    expect(run.stdout).toMatch(/tiny random-weight test model/);
+    const { format, width, height } = await loadSharp()(file).metadata();
+    expect(format).toBe("png");
+    expect(width).toBeGreaterThan(5 * 128);
+    expect(height).toBeGreaterThan(2 * 128);
+  });
+
+  it("--rows models --models A,B --cols images --out F.svg: one row per model", () => {
+    const file = join(temp.path, "models.svg");
+    const run = seglens(
+      "figure",
+      "--model",
+      MODEL,
+      "--models",
+      `${MODEL},models/fixtures/dinov2-reg-tf4`,
+      "--rows",
+      "models",
+      "--images",
+      "models/samples/chelsea.png",
+      "models/samples/coffee.png",
+      "--out",
+      file,
+    );
+    expect(run.stderr).toBe("");
+    const svg = readFileSync(file, "utf8");
+    expect(svg.match(/<image /g)).toHaveLength(4);
+    expect(svg).toContain("dinov2-reg-tf4");
+  });
+
+  it("--cols reps: the four representations of the first image per layer", () => {
+    const file = join(temp.path, "reps.svg");
+    const run = seglens(
+      "figure",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples",
+      "--cols",
+      "reps",
+      "--out",
+      file,
+    );
+    expect(run.status).toBe(0);
+    expect(readFileSync(file, "utf8").match(/<image /g)).toHaveLength(8);
+  });
+
+  it("--out F.jpg: one line saying .png or .svg", () => {
+    const run = seglens(
+      "figure",
+      "--model",
+      MODEL,
+      "--images",
+      "models/samples",
+      "--out",
+      join(temp.path, "f.jpg"),
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/must end in \.png or \.svg/);
+  });
+});
