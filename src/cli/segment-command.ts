@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { createClusterFn } from "../protocol/cluster";
 import { createFeatureCache, type FeatureCache } from "../protocol/feature-cache";
 import { writeProbeImages } from "../protocol/positional-probe";
 import { type Segmentation, segment } from "../protocol/segment";
@@ -55,7 +54,6 @@ export async function segmentFromFlags(
   const controller = new AbortController();
   const onInterrupt = () => controller.abort();
   process.once("SIGINT", onInterrupt);
-  const cluster = createClusterFn();
   try {
     return await segment({
       ...requestFromFlags(flags),
@@ -66,13 +64,11 @@ export async function segmentFromFlags(
       maxIter: flags.maxIter,
       ...(flags.masks === undefined ? {} : { masks: flags.masks }),
       cache: cache ?? createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features") } : {}),
-      cluster: cluster.fit,
       signal: controller.signal,
       onProgress: (p) => bar.update(p.done, p.total, p.stage === "cluster" ? "k-means fits" : "images"),
     });
   } finally {
     bar.finish();
-    await cluster.dispose();
     process.off("SIGINT", onInterrupt);
   }
 }

@@ -1,21 +1,27 @@
 import type { PatchMatrix } from "./feature-cache";
-import { kmeans } from "./kmeans";
+import { createKMeansWorker } from "./kmeans-client";
 import type { KMeansOptions } from "./kmeans-options";
 import type { ClusterFn } from "./segment";
 
-/** A k-means runner for {@link segment}, with a stop. */
+/** A k-means runner for `segment`, with a stop. */
 export interface Clusterer {
   fit: ClusterFn;
   dispose(): Promise<void>;
 }
 
-/** The default clusterer: seglens' k-means. */
-export function createClusterFn(): Clusterer {
+/**
+ * The default clusterer: seglens' k-means in its worker pool, so fits run off the calling thread
+ * and several layers' fits run at once.
+ */
+export function createClusterFn(options: { signal?: AbortSignal } = {}): Clusterer {
+  const workers = createKMeansWorker();
   return {
-    fit: async (matrix: PatchMatrix, options: KMeansOptions) => {
-      const { labels, inertia } = await kmeans(matrix.data, matrix.dims, options);
+    fit: async (matrix: PatchMatrix, kmeansOptions: KMeansOptions) => {
+      const fitOptions =
+        options.signal === undefined ? kmeansOptions : { ...kmeansOptions, signal: options.signal };
+      const { labels, inertia } = await workers.fit(matrix.data, matrix.dims, fitOptions);
       return { labels, inertia };
     },
-    dispose: async () => {},
+    dispose: () => workers.dispose(),
   };
 }

@@ -19,6 +19,8 @@ export interface KMeansFitOptions extends KMeansOptions {
  * change never waits behind feature extraction, and the calling thread stays free (design §2).
  */
 export interface KMeansWorker {
+  /** Worker threads: how many fits run at once (send at least that many to keep them busy). */
+  readonly workers: number;
   /**
    * Fits `data`, float32 `[n, d]`, exactly as `kmeans()` does in-thread (same labels, centroids
    * and inertia for the same input and seed, whichever thread runs it). Options are checked here,
@@ -60,8 +62,11 @@ export function createKMeansWorker(options: KMeansWorkerOptions = {}): KMeansWor
   if (!Number.isInteger(count) || count < 1 || count > 64)
     throw new RangeError(`invalid k-means workers: ${count}; expected an integer in 1..64`);
   const threads = options.threads ?? Math.max(1, Math.floor(cores / count));
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
+    throw new RangeError(`invalid k-means threads: ${threads}; expected an integer in 1..1024`);
   const pool: KMeansThread[] = Array.from({ length: count }, () => startKMeansThread(threads));
   return {
+    workers: count,
     async fit(data, dims, fitOptions = {}) {
       const [n, d] = checkKMeansData(data, dims, resolveKMeansOptions(fitOptions).k);
       const idle = pool.reduce((a, b) => (b.inFlight() < a.inFlight() ? b : a));

@@ -29,8 +29,8 @@ export interface LloydSettings {
 }
 
 /**
- * Past this share of vectors to re-measure, a step measures all of them: gathering rows stops
- * paying off, and the graph can then also return the cluster sums.
+ * Past this share of vectors to re-measure, a step measures all of them: gathering the rows then
+ * costs about what measuring the others would.
  */
 const FULL_PASS_SHARE = 1 / 2;
 

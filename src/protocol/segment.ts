@@ -1,5 +1,6 @@
 import { sha256, sha256File } from "../util/sha256";
 import { alignSequence } from "./align-labels";
+import { createClusterFn } from "./cluster";
 import { type ExtractProgress, imagePixels } from "./extract-features";
 import {
   createFeatureCache,
@@ -38,7 +39,8 @@ export interface SegmentOptions extends FeatureRequest {
   masks?: string;
   /** Reuse features across calls; default a fresh in-memory cache. */
   cache?: FeatureCache;
-  cluster: ClusterFn;
+  /** Default: seglens' k-means worker pool, started and stopped by this call. */
+  cluster?: ClusterFn;
   signal?: AbortSignal;
   onProgress?: (progress: ExtractProgress | { stage: "cluster"; done: number; total: number }) => void;
 }
@@ -114,6 +116,16 @@ async function patchFeatures(
  * aligned layer to layer within each representation, and the chance-corrected scores.
  */
 export async function segment(options: SegmentOptions): Promise<Segmentation> {
+  if (options.cluster !== undefined) return segmentWith(options, options.cluster);
+  const clusterer = createClusterFn(options.signal === undefined ? {} : { signal: options.signal });
+  try {
+    return await segmentWith(options, clusterer.fit);
+  } finally {
+    await clusterer.dispose();
+  }
+}
+
+async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise<Segmentation> {
   const request = await prepareRequest(options);
   const cache = options.cache ?? createFeatureCache();
   const { matrices, info } = await patchFeatures(request, cache, options);
@@ -137,13 +149,16 @@ export async function segment(options: SegmentOptions): Promise<Segmentation> {
   let done = 0;
   for (const rep of request.reps) {
     const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
-    const raw: Int32Array[] = [];
-    for (const key of keys) {
-      const fit = await options.cluster(matrices.get(key) as PatchMatrix, kmeansOptions);
-      raw.push(fit.labels);
-      inertia.set(key, fit.inertia);
-      options.onProgress?.({ stage: "cluster", done: ++done, total: matrices.size });
-    }
+    // All layers of a representation at once: the k-means pool fits them in parallel.
+    const fits = await Promise.all(
+      keys.map(async (key) => {
+        const fit = await cluster(matrices.get(key) as PatchMatrix, kmeansOptions);
+        options.onProgress?.({ stage: "cluster", done: ++done, total: matrices.size });
+        return fit;
+      }),
+    );
+    const raw = fits.map((fit) => fit.labels);
+    for (const [i, fit] of fits.entries()) inertia.set(keys[i] as string, fit.inertia);
     alignSequence(raw, k).forEach((aligned, i) => {
       const key = keys[i] as string;
       labels.set(key, aligned);

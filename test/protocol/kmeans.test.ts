@@ -298,8 +298,29 @@ describe("kmeans in a worker thread", () => {
     }
   });
 
+  it("createKMeansWorker({workers: 2}).fit of 4 arrays at once gives each the in-thread result", async () => {
+    const worker = createKMeansWorker({ workers: 2, threads: 1 });
+    try {
+      const cases = ["blobs", "anisotropic", "overlapping", "vit-small-tokens-L6"].map(fixture);
+      const inWorkers = await Promise.all(cases.map(({ data, dims }) => worker.fit(data, dims, { k: 6 })));
+      for (const [i, { data, dims }] of cases.entries()) {
+        const inThread = await kmeans(data, dims, { k: 6 });
+        expect(inWorkers[i]?.labels).toEqual(inThread.labels);
+        expect(inWorkers[i]?.inertia).toBe(inThread.inertia);
+      }
+    } finally {
+      await worker.dispose();
+    }
+  });
+
+  it("createKMeansWorker({workers: 0}) throws a RangeError", () => {
+    expect(() => createKMeansWorker({ workers: 0 })).toThrow(
+      /invalid k-means workers: 0; expected an integer in 1\.\.64/,
+    );
+  });
+
   it("fit(data, {transfer: true}) hands the buffer over; fit(data, {k: 40}) rejects with a RangeError before sending", async () => {
-    const worker = createKMeansWorker({ threads: 1 });
+    const worker = createKMeansWorker({ workers: 1, threads: 1 });
     try {
       const { data, dims } = fixture("blobs");
       const copy = data.slice();
