@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { decodeImage } from "../images/decode-image";
@@ -12,19 +12,12 @@ import type { KMeansResult } from "../protocol/kmeans";
 import { createKMeansWorker, type KMeansWorker } from "../protocol/kmeans-client";
 import { writeNpy } from "../protocol/npy";
 import type { Rep } from "../protocol/selection";
-import { seglensCacheDir } from "../util/cache-dir";
+import type { BenchResult } from "./bench-result";
 import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
+import { referencePython } from "./reference-python";
 
-/** One benchmark number, as `npm run bench -- --json` writes them (design §6). */
-export interface KMeansBenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  /** scikit-learn's time for the same work, when its venv exists. */
-  reference?: number;
-  /** reference / value: > 1 means seglens is faster. */
-  ratio?: number;
-}
+/** One benchmark number (see bench-result.ts). */
+export type KMeansBenchResult = BenchResult;
 
 /** Options of {@link benchKMeans}. */
 export interface KMeansBenchOptions {
@@ -169,13 +162,8 @@ function sklearnReference(
   d: number,
   log: (line: string) => void,
 ): Map<string, { ms: number; inertia: number }> | undefined {
-  const python = process.env.SEGLENS_KMEANS_PYTHON ?? join(seglensCacheDir(), "kmeans-venv", "bin", "python");
-  if (!existsSync(python)) {
-    log(
-      `no scikit-learn venv at ${python}: the reference is left out (see test/fixtures/kmeans/make-references.sh)`,
-    );
-    return undefined;
-  }
+  const python = referencePython(log);
+  if (python === undefined) return undefined;
   const dir = mkdtempSync(join(tmpdir(), "seglens-bench-kmeans-"));
   try {
     for (const [key, data] of arrays)

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
@@ -11,17 +11,11 @@ import { createInferenceWorker } from "../models/inference-client";
 import { prepareTappedModel } from "../onnx/tapped-model";
 import { sessionOptions, tensorPixels } from "../protocol/extract-features";
 import { collectFeatures } from "../protocol/feature-set";
-import { seglensCacheDir } from "../util/cache-dir";
+import { benchFigure } from "./bench-figure";
+import { benchKMeans } from "./bench-kmeans";
+import type { BenchResult } from "./bench-result";
 import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
-
-/** One benchmark number (design §6 `npm run bench -- --json FILE`). */
-interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  reference?: number;
-  ratio?: number;
-}
+import { referencePython } from "./reference-python";
 
 const REPO = resolve(__dirname, "..", "..");
 const JOBS = [
@@ -106,29 +100,6 @@ async function benchPreprocess(): Promise<BenchResult> {
   };
 }
 
-/** The Python interpreter of a throwaway venv with torch + transformers, made on first use. */
-function referencePython(log: (line: string) => void): string | undefined {
-  if (process.env.SEGLENS_BENCH_PYTHON) return process.env.SEGLENS_BENCH_PYTHON;
-  const venv = join(seglensCacheDir(), "bench-venv");
-  const python = join(venv, "bin", "python");
-  if (existsSync(python)) return python;
-  log(`creating a PyTorch venv for the reference at ${venv} (once; --no-reference skips it)`);
-  const steps = [
-    ["python3", ["-m", "venv", venv]],
-    [
-      join(venv, "bin", "pip"),
-      ["install", "-qq", "--retries", "0", "--timeout", "10", "torch", "transformers", "numpy"],
-    ],
-  ] as const;
-  for (const [command, args] of steps) {
-    if (spawnSync(command, args, { stdio: "inherit" }).status !== 0) {
-      log("could not install PyTorch; the reference is left out");
-      return undefined;
-    }
-  }
-  return python;
-}
-
 function pytorchReference(threads: number, log: (line: string) => void): Record<string, number> | undefined {
   const python = referencePython(log);
   if (python === undefined) return undefined;
@@ -145,21 +116,30 @@ function pytorchReference(threads: number, log: (line: string) => void): Record<
   return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Record<string, number>;
 }
 
+/** Measurements that each run in a fresh process (see {@link benchInChild}). */
+const CHILD_JOBS: Record<
+  string,
+  (threads: number, log: (line: string) => void, reference: boolean) => Promise<BenchResult[]>
+> = {
+  "vit-small-patch16": (threads) => benchModel("vit-small-patch16", 8, threads),
+  "vit-base-patch16": (threads) => benchModel("vit-base-patch16", 32, threads),
+  kmeans: (_, log, reference) => benchKMeans({ log, reference }),
+  figure: () => benchFigure(),
+};
+
 /**
- * Runs one model's measurements in a fresh Node process, so its peak RSS is its own and not the
- * high-water mark of everything measured before it.
+ * Runs one job in a fresh Node process, so its peak RSS is its own and not the high-water mark of
+ * everything measured before it.
  */
-function benchInChild(id: keyof typeof VIT_SHAPES, threads: number): BenchResult[] {
-  const run = spawnSync(
-    process.execPath,
-    ["--expose-gc", __filename, "--job", id, "--threads", String(threads)],
-    {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-      maxBuffer: 1 << 20,
-    },
-  );
-  if (run.status !== 0) throw new Error(`benchmark of ${id} failed (exit ${run.status})`);
+function benchInChild(job: string, threads: number, reference: boolean): BenchResult[] {
+  const args = ["--expose-gc", __filename, "--job", job, "--threads", String(threads)];
+  if (!reference) args.push("--no-reference");
+  const run = spawnSync(process.execPath, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 20,
+  });
+  if (run.status !== 0) throw new Error(`benchmark ${job} failed (exit ${run.status})`);
   return JSON.parse(run.stdout) as BenchResult[];
 }
 
@@ -168,28 +148,32 @@ async function main(): Promise<void> {
     .option("--json <FILE>", "also write the results as JSON")
     .option("--no-reference", "skip the PyTorch reference")
     .option("--threads <N>", "intra-op threads for both runtimes", String(availableParallelism()))
-    .option("--job <ID>", "(internal) measure one model and print JSON")
+    .option("--job <ID>", `(internal) run one of ${Object.keys(CHILD_JOBS).join(", ")} and print JSON`)
     .parse(process.argv)
-    .opts<{ json?: string; reference: boolean; threads: string; job?: keyof typeof VIT_SHAPES }>();
+    .opts<{ json?: string; reference: boolean; threads: string; job?: string }>();
   const threads = Number(options.threads);
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   if (options.job !== undefined) {
-    const job = JOBS.find((j) => j.id === options.job);
+    const job = CHILD_JOBS[options.job];
     if (job === undefined) throw new Error(`unknown --job "${options.job}"`);
-    const results = await benchModel(job.id, job.images, threads);
+    const results = await job(threads, log, options.reference);
     results.push({
-      name: `${job.id} peak RSS (process, workers included)`,
+      name: `${options.job} peak RSS (process, workers included)`,
       value: process.resourceUsage().maxRSS / 1024,
       unit: "MB",
     });
     process.stdout.write(JSON.stringify(results));
     return;
   }
-  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const results: BenchResult[] = [await benchPreprocess()];
   const reference = options.reference ? pytorchReference(threads, log) : undefined;
   for (const job of JOBS) {
     log(`${job.id}: ${job.images} images at 224 px`);
-    const [plain, taps, rss] = benchInChild(job.id, threads) as [BenchResult, BenchResult, BenchResult];
+    const [plain, taps, rss] = benchInChild(job.id, threads, options.reference) as [
+      BenchResult,
+      BenchResult,
+      BenchResult,
+    ];
     const torchMs = reference?.[job.id];
     if (torchMs !== undefined) {
       taps.reference = torchMs;
@@ -197,6 +181,10 @@ async function main(): Promise<void> {
     }
     results.push(plain, taps, rss);
   }
+  log("k-means on real features (and scikit-learn's KMeans(n_init=10) where its venv exists)");
+  results.push(...benchInChild("kmeans", threads, options.reference));
+  log("seglens figure, cold and warm caches");
+  results.push(...benchInChild("figure", threads, options.reference));
   for (const r of results) {
     const versus =
       r.reference === undefined ? "" : `  (PyTorch ${r.reference.toFixed(1)}, ratio ${r.ratio?.toFixed(2)})`;

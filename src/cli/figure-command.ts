@@ -36,13 +36,16 @@ function footnoteFor(models: readonly string[]): string | undefined {
 }
 
 async function segmentations(flags: FigureFlags): Promise<Segmentation[]> {
-  if (flags.rows === "layers") return [await segmentFromFlags(flags)];
+  // Columns of images show one representation (the first of --reps): cluster only that one.
+  const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
+  if (flags.rows === "layers")
+    return [await segmentFromFlags({ ...flags, ...(shown === undefined ? {} : { reps: shown }) })];
   const models = flags.models ?? [flags.model];
   const out: Segmentation[] = [];
   // One representation and one layer per model: each model's last block unless --layers names one.
   const layers = flags.layers === undefined || flags.layers.trim() === "all" ? "last" : flags.layers;
-  const rep = parseReps(flags.reps ?? "tokens")[0] as string;
-  for (const model of models) out.push(await segmentFromFlags({ ...flags, model, reps: rep, layers }));
+  for (const model of models)
+    out.push(await segmentFromFlags({ ...flags, model, reps: shown ?? "tokens", layers }));
   return out;
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { PatchMatrix } from "./feature-cache";
 import { createKMeansWorker } from "./kmeans-client";
 import type { KMeansOptions } from "./kmeans-options";
@@ -15,6 +16,8 @@ export interface Clusterer {
  */
 export function createClusterFn(options: { signal?: AbortSignal } = {}): Clusterer {
   const workers = createKMeansWorker();
+  // Every fit in flight listens to the signal; a 12-layer sweep exceeds Node's default warning level of 10.
+  if (options.signal !== undefined) setMaxListeners(256, options.signal);
   return {
     fit: async (matrix: PatchMatrix, kmeansOptions: KMeansOptions) => {
       const fitOptions =
