@@ -36,13 +36,14 @@ function rgb(value: string): Rgb {
   return [parts[0] as number, parts[1] as number, parts[2] as number];
 }
 
-/** Adds the model and image flags of design §6 to `command`. */
-export function addModelFlags(command: Command): Command {
-  return command
-    .requiredOption(
-      "--model <M>",
-      "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]",
-    )
+const MODEL_HELP = "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]";
+
+/** Adds the model and image flags of design §6 to `command`; `--model` may be optional (`figure`). */
+export function addModelFlags(command: Command, options: { modelOptional?: boolean } = {}): Command {
+  const model = options.modelOptional
+    ? command.option("--model <M>", MODEL_HELP)
+    : command.requiredOption("--model <M>", MODEL_HELP);
+  return model
     .option("--file <F>", "ONNX file inside the model folder, e.g. onnx/vision_model.onnx")
     .option("--variant <V>", "fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4")
     .requiredOption(

@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { InputError } from "../errors";
+import { InputError, NetworkError } from "../errors";
+import { resolveModel } from "../models/resolve-model";
 import type { Segmentation } from "../protocol/segment";
 import { parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
@@ -9,7 +10,30 @@ import { type FigureLayout, segmentationFigure } from "../render/segmentation-fi
 import { addModelFlags, type ModelFlags } from "./features-command";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
 
-interface FigureFlags extends ModelFlags, ClusterFlags {
+/** The model a figure shows when none is named, and the bundled stand-in when it cannot be had. */
+const DEFAULT_MODEL = "dinov2-small";
+const BUNDLED_MODEL = resolve(__dirname, "..", "..", "models", "fixtures", "dinov2-tf4");
+
+/**
+ * The model to draw: the one named, else DINOv2-S from the Hub (or the Hub cache), else — offline,
+ * with nothing cached — the bundled tiny model, which the output then says.
+ */
+async function chooseModel(flags: FigureFlags): Promise<{ model: string; fallback?: string }> {
+  if (flags.model !== undefined) return { model: flags.model };
+  try {
+    await resolveModel(DEFAULT_MODEL);
+    return { model: DEFAULT_MODEL };
+  } catch (error) {
+    if (!(error instanceof NetworkError)) throw error;
+    return {
+      model: BUNDLED_MODEL,
+      fallback: `${DEFAULT_MODEL} could not be fetched (${error.message.split("\n")[0]}); drawing the bundled tiny model instead`,
+    };
+  }
+}
+
+interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
+  model?: string;
   out: string;
   rows: "layers" | "models";
   cols: "images" | "reps";
@@ -35,7 +59,7 @@ function footnoteFor(models: readonly string[]): string | undefined {
     : undefined;
 }
 
-async function segmentations(flags: FigureFlags): Promise<Segmentation[]> {
+async function segmentations(flags: FigureFlags & { model: string }): Promise<Segmentation[]> {
   // Columns of images show one representation (the first of --reps): cluster only that one.
   const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
   if (flags.rows === "layers")
@@ -54,7 +78,7 @@ export function addFigureCommand(program: Command): void {
   const command = program
     .command("figure")
     .description("a paper-style grid of label maps with metric values");
-  addClusterFlags(addModelFlags(command))
+  addClusterFlags(addModelFlags(command, { modelOptional: true }))
     .requiredOption("--out <FILE>", "FILE.png or FILE.svg")
     .addOption(
       new Option("--rows <R>", "one row per layer, or per model")
@@ -72,7 +96,9 @@ export function addFigureCommand(program: Command): void {
       if (format !== ".png" && format !== ".svg") {
         throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
       }
-      const results = await segmentations(flags);
+      const chosen = await chooseModel(flags);
+      if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
+      const results = await segmentations({ ...flags, model: chosen.model });
       const first = results[0] as Segmentation;
       const rep = first.request.reps[0] ?? "tokens";
       const layout: FigureLayout = { rows: flags.rows, cols: flags.cols, rep };

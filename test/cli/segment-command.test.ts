@@ -172,6 +172,22 @@ describe("seglens figure", () => {
     expect(readFileSync(file, "utf8").match(/<image /g)).toHaveLength(8);
   });
 
+  it("no --model, Hub unreachable, nothing cached: draws the bundled tiny model and says so", () => {
+    const file = join(temp.path, "default.png");
+    const offline = { ...env, HF_ENDPOINT: "http://127.0.0.1:9", HF_HUB_CACHE: join(temp.path, "empty-hub") };
+    const run = spawnSync(
+      process.execPath,
+      ["dist/cli/main.js", "figure", "--images", "models/samples/coffee.png", "--out", file],
+      {
+        encoding: "utf8",
+        env: offline,
+      },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/dinov2-small could not be fetched .*drawing the bundled tiny model instead/);
+    expect(run.stdout).toMatch(/tiny random-weight test model/);
+  });
+
   it("--out F.jpg: one line saying .png or .svg", () => {
     const run = seglens(
       "figure",
