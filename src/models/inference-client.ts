@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { CancelledError, UnsupportedModelError } from "../errors";
+import { workerScript } from "../util/worker-script";
 import type { WorkerReply, WorkerRequest } from "./inference-messages";
 import type { RawTensor, RuntimeSessionOptions } from "./onnx-runtime";
 
@@ -18,24 +17,12 @@ export interface InferenceWorker {
   dispose(): Promise<void>;
 }
 
-/**
- * The compiled worker script. Under tests the sources run as TypeScript, but worker threads need
- * JavaScript, so a source path maps to its build output in dist/ (built by `npm test`).
- */
-function workerScript(): string {
-  const beside = join(__dirname, "inference-worker.js");
-  if (existsSync(beside)) return beside;
-  const built = resolve(__dirname, "../../dist/models/inference-worker.js");
-  if (existsSync(built)) return built;
-  throw new Error(`inference worker script not found at "${beside}" or "${built}"; run \`npm run build\``);
-}
-
 /** Starts a worker thread and opens `modelPath` in it. */
 export async function createInferenceWorker(
   modelPath: string,
   options: RuntimeSessionOptions = {},
 ): Promise<InferenceWorker> {
-  const worker = new Worker(workerScript());
+  const worker = new Worker(workerScript(__dirname, "inference-worker"));
   const pending = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let opened: (reply: WorkerReply) => void = () => {};

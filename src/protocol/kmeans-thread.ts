@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { CancelledError, InputError } from "../errors";
+import { workerScript } from "../util/worker-script";
 import type { KMeansResult } from "./kmeans";
 import type { KMeansFitOptions } from "./kmeans-client";
 import type { KMeansWorkerReply, KMeansWorkerRequest } from "./kmeans-messages";
@@ -14,18 +13,6 @@ export interface KMeansThread {
   inFlight(): number;
   /** Releases the sessions and stops the thread; pending fits reject with CancelledError. */
   dispose(): Promise<void>;
-}
-
-/**
- * The compiled worker script. Under tests the sources run as TypeScript, but worker threads need
- * JavaScript, so a source path maps to its build output in dist/ (built by `npm test`).
- */
-function workerScript(): string {
-  const beside = join(__dirname, "kmeans-worker.js");
-  if (existsSync(beside)) return beside;
-  const built = resolve(__dirname, "../../dist/protocol/kmeans-worker.js");
-  if (existsSync(built)) return built;
-  throw new Error(`k-means worker script not found at "${beside}" or "${built}"; run \`npm run build\``);
 }
 
 /** Errors keep their class across the thread boundary when the caller can act on it. */
@@ -96,7 +83,7 @@ function trackFits(worker: Worker): FitTracker {
 
 /** Starts one k-means worker thread; `threads` is onnxruntime's intra-op threads per session. */
 export function startKMeansThread(threads: number | undefined): KMeansThread {
-  const worker = new Worker(workerScript(), { workerData: { threads } });
+  const worker = new Worker(workerScript(__dirname, "kmeans-worker"), { workerData: { threads } });
   const fits = trackFits(worker);
   let nextId = 1;
   let closed: (() => void) | undefined;

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,15 +5,15 @@ import { imagePixels } from "../../src/protocol/extract-features";
 import { prepareRequest } from "../../src/protocol/feature-request";
 import { collectFeatures } from "../../src/protocol/feature-set";
 import { readNpy } from "../../src/protocol/npy";
+import { type CliRun, expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 
 const temp = testCacheDir();
 afterAll(() => temp.remove());
 const MODEL = "models/fixtures/dinov2-tf4";
 
-function seglens(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ["dist/cli/main.js", ...args], { encoding: "utf8" });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+function seglens(...args: string[]): CliRun {
+  return runCli(args);
 }
 
 describe("seglens features", () => {
@@ -97,9 +96,7 @@ describe("seglens features", () => {
   ])("bad input %j: non-zero exit, one line on stderr naming the problem", (args, message) => {
     const out = join(temp.path, "bad");
     const run = seglens("features", "--model", MODEL, ...args, "--out", out);
-    expect(run.status).not.toBe(0);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(message);
+    expectOneLineFailure(run, message);
     expect(existsSync(join(out, "meta.json"))).toBe(false);
   });
 
@@ -135,9 +132,7 @@ describe("seglens features", () => {
       "--out",
       join(temp.path, "fixed"),
     );
-    expect(run.status).toBe(2);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(/onnxruntime failed to run ".*vit-tf4\/onnx\/model.onnx" on 48×48 inputs/);
+    expectOneLineFailure(run, /onnxruntime failed to run ".*vit-tf4\/onnx\/model.onnx" on 48×48 inputs/, 2);
   });
 
   it("--prefix-tokens that disagrees with the model: one line with the count the model has", () => {
@@ -168,9 +163,7 @@ describe("seglens features", () => {
       "--out",
       join(temp.path, "cuda"),
     );
-    expect(run.status).toBe(2);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(/the CUDA execution provider is not available .* or use --ep cpu/);
+    expectOneLineFailure(run, /the CUDA execution provider is not available .* or use --ep cpu/, 2);
   });
 
   it("a model that is not a ViT: non-zero exit and one line saying so", () => {

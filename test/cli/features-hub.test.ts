@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/protocol/npy";
 import { sha256 } from "../../src/util/sha256";
+import { type CliRun, runCliAsync } from "../support/cli";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 
@@ -25,25 +25,14 @@ afterAll(async () => {
   temp.remove();
 });
 
-/** Runs the built CLI without blocking this process, which serves the fake Hub. */
-function seglens(
-  env: Record<string, string>,
-  ...args: string[]
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["dist/cli/main.js", ...args], {
-      env: { ...process.env, HF_TOKEN: "", HF_HUB_OFFLINE: "", SEGLENS_MEMORY_LIMIT: "", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("error", fail);
-    child.on("close", (status) => done({ status, stdout, stderr }));
+/** Runs the built CLI with the fake Hub's environment, without blocking this process (which serves the Hub). */
+function seglens(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  return runCliAsync(args, {
+    ...process.env,
+    HF_TOKEN: "",
+    HF_HUB_OFFLINE: "",
+    SEGLENS_MEMORY_LIMIT: "",
+    ...env,
   });
 }
 

@@ -1,9 +1,9 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/protocol/npy";
 import { loadSharp } from "../../src/util/load-sharp";
+import { type CliRun, expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 
 const temp = testCacheDir();
@@ -11,9 +11,8 @@ afterAll(() => temp.remove());
 const MODEL = "models/fixtures/dinov2-tf4";
 const env = { ...process.env, SEGLENS_CACHE: join(temp.path, "cache") };
 
-function seglens(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ["dist/cli/main.js", ...args], { encoding: "utf8", env });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+function seglens(...args: string[]): CliRun {
+  return runCli(args, env);
 }
 
 describe("seglens segment", () => {
@@ -114,9 +113,7 @@ describe("seglens segment", () => {
       "--out",
       join(temp.path, "x"),
     );
-    expect(run.status).not.toBe(0);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toMatch(/--k.*expected an integer in 2\.\.32, got "40"/);
+    expectOneLineFailure(run, /--k.*expected an integer in 2\.\.32, got "40"/);
   });
 });
 
@@ -175,14 +172,7 @@ describe("seglens figure", () => {
   it("no --model, Hub unreachable, nothing cached: draws the bundled tiny model and says so", () => {
     const file = join(temp.path, "default.png");
     const offline = { ...env, HF_ENDPOINT: "http://127.0.0.1:9", HF_HUB_CACHE: join(temp.path, "empty-hub") };
-    const run = spawnSync(
-      process.execPath,
-      ["dist/cli/main.js", "figure", "--images", "models/samples/coffee.png", "--out", file],
-      {
-        encoding: "utf8",
-        env: offline,
-      },
-    );
+    const run = runCli(["figure", "--images", "models/samples/coffee.png", "--out", file], offline);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/dinov2-small could not be fetched .*drawing the bundled tiny model instead/);
     expect(run.stdout).toMatch(/tiny random-weight test model/);
