@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
+import { matchLabels, relabel } from "../protocol/align-labels";
 import type { LayerScores, Segmentation } from "../protocol/segment";
 import { featureKey, type Rep } from "../protocol/selection";
 import type { FigureRow, FigureSpec } from "./figure";
@@ -34,18 +35,39 @@ async function views(segmentation: Segmentation): Promise<RgbImage[]> {
   return Promise.all(images.map(async (path) => modelView(await decodeImage(path), preprocess)));
 }
 
-/** One image's labels of `key`, as a panel over its model view. */
+function labelsOf(segmentation: Segmentation, key: string): Int32Array {
+  const labels = segmentation.labels.get(key);
+  if (labels === undefined) throw new Error(`no labels for ${key}`);
+  return labels;
+}
+
+/** One image's labels of `key` (or the given relabelled copy), as a panel over its model view. */
 function panel(
   segmentation: Segmentation,
   key: string,
   image: number,
   view: RgbImage,
   opacity: number,
+  labels = labelsOf(segmentation, key),
 ): RgbImage {
   const [gh, gw] = segmentation.grid;
-  const labels = segmentation.labels.get(key);
-  if (labels === undefined) throw new Error(`no labels for ${key}`);
   return paintLabels(labels.subarray(image * gh * gw, (image + 1) * gh * gw), [gh, gw], view, { opacity });
+}
+
+/**
+ * Models side by side: each model's labels relabelled to best match the first model's (design
+ * §1.5), so that equal colours mean overlapping clusters. Only possible on the same patch grid;
+ * other models keep their own numbering.
+ */
+function alignAcrossModels(segmentations: readonly Segmentation[], keys: readonly string[]): Int32Array[] {
+  const first = segmentations[0] as Segmentation;
+  const reference = labelsOf(first, keys[0] as string);
+  return segmentations.map((segmentation, i) => {
+    const labels = labelsOf(segmentation, keys[i] as string);
+    const sameGrid = segmentation.grid[0] === first.grid[0] && segmentation.grid[1] === first.grid[1];
+    if (i === 0 || !sameGrid || segmentation.k !== first.k) return labels;
+    return relabel(labels, matchLabels(labels, segmentation.k, reference, first.k));
+  });
 }
 
 /**
@@ -62,14 +84,17 @@ export async function segmentationFigure(
   let columns: string[];
   if (layout.rows === "models") {
     columns = first.request.images.map((p) => basename(p));
-    for (const segmentation of segmentations) {
-      // Each model at the deepest layer it was segmented at (models may differ in depth).
-      const layer = segmentation.request.layers.at(-1) ?? 1;
-      const key = featureKey(layout.rep, layer);
+    // Each model at the deepest layer it was segmented at (models may differ in depth).
+    const layers = segmentations.map((s) => s.request.layers.at(-1) ?? 1);
+    const keys = layers.map((layer) => featureKey(layout.rep, layer));
+    const aligned = alignAcrossModels(segmentations, keys);
+    for (const [m, segmentation] of segmentations.entries()) {
+      const layer = layers[m] as number;
+      const key = keys[m] as string;
       const pictures = await views(segmentation);
       const row: FigureRow = {
         title: basename(segmentation.request.model.id),
-        panels: pictures.map((view, i) => panel(segmentation, key, i, view, opacity)),
+        panels: pictures.map((view, i) => panel(segmentation, key, i, view, opacity, aligned[m])),
       };
       const text = note(segmentation.scores.get(key));
       row.note = `layer ${layer}${text === undefined ? "" : `\n${text}`}`;
