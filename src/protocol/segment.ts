@@ -1,7 +1,7 @@
 import { sha256, sha256File } from "../util/sha256";
 import { alignSequence } from "./align-labels";
 import { createClusterFn } from "./cluster";
-import { type ExtractProgress, imagePixels } from "./extract-features";
+import { type ExtractProgress, extractFeatures, imagePixels } from "./extract-features";
 import {
   createFeatureCache,
   type FeatureCache,
@@ -10,7 +10,6 @@ import {
   patchMatrix,
 } from "./feature-cache";
 import { type FeatureRequest, type PreparedRequest, prepareRequest } from "./feature-request";
-import { collectFeatures } from "./feature-set";
 import type { KMeansOptions } from "./kmeans-options";
 import { type LabelMaps, type MapScores, mapScores } from "./metrics";
 import { loadMasks, miou } from "./miou";
@@ -89,26 +88,59 @@ async function patchFeatures(
     }
   }
   let info = cache.info(setKey);
-  if (missing.size > 0 || info === undefined) {
-    const set = await collectFeatures(request.tapped, {
-      inputs: imagePixels(request.images, request.preprocess),
-      layers: [...missingLayers].sort((a, b) => a - b),
-      reps: [...missing],
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-      ...(options.ep === undefined ? {} : { ep: options.ep }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    });
-    const { numImages, tokens, hiddenSize, prefixTokens, grid } = set.layout;
-    info = { numImages, grid, prefixTokens, hiddenSize };
+  if (info === undefined) {
+    // Shapes unknown (a cache without its set.json): extract everything asked for.
+    for (const rep of request.reps) missing.add(rep);
+    for (const layer of request.layers) missingLayers.add(layer);
+  }
+  if (missing.size > 0) {
+    const extracted = await extractPatchMatrices(request, [...missing], [...missingLayers], options);
+    info = extracted.info;
     cache.setInfo(setKey, info);
-    for (const [key, data] of set.arrays) {
-      const matrix = patchMatrix(data, [numImages, tokens, hiddenSize], prefixTokens);
+    for (const [key, matrix] of extracted.matrices) {
       cache.put(setKey, key, matrix);
       if (!matrices.has(key)) matrices.set(key, matrix);
     }
   }
-  return { matrices, info };
+  return { matrices, info: info as FeatureSetInfo };
+}
+
+/**
+ * Runs the model and keeps only the patch rows of every batch (prefix tokens dropped on arrival),
+ * so the whole `[images, tokens, hidden]` arrays never sit in memory beside the matrices.
+ */
+async function extractPatchMatrices(
+  request: PreparedRequest,
+  reps: Rep[],
+  layers: number[],
+  options: SegmentOptions,
+): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
+  const matrices = new Map<string, PatchMatrix>();
+  const report = await extractFeatures(
+    request.tapped,
+    {
+      inputs: imagePixels(request.images, request.preprocess),
+      layers: layers.sort((a, b) => a - b),
+      reps,
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.ep === undefined ? {} : { ep: options.ep }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    },
+    (batch, layout) => {
+      const patches = layout.tokens - layout.prefixTokens;
+      let matrix = matrices.get(batch.key);
+      if (matrix === undefined) {
+        const rows = layout.numImages * patches;
+        matrix = { data: new Float32Array(rows * layout.hiddenSize), dims: [rows, layout.hiddenSize] };
+        matrices.set(batch.key, matrix);
+      }
+      const part = patchMatrix(batch.data, batch.dims, layout.prefixTokens);
+      matrix.data.set(part.data, batch.firstImage * patches * layout.hiddenSize);
+    },
+  );
+  const { numImages, hiddenSize, prefixTokens, grid } = report.layout;
+  return { matrices, info: { numImages, grid, prefixTokens, hiddenSize } };
 }
 
 /**
