@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../errors";
 import { seglensCacheDir } from "../util/cache-dir";
@@ -15,7 +15,6 @@ export interface TappedModel {
   sha256: string;
   /** The edited model (all taps are outputs), in seglens' cache. */
   path: string;
-  graph: OnnxGraph;
   taps: VitTaps;
   /** The model's own input name (pixel_values for Hub exports). */
   inputName: string;
@@ -33,9 +32,38 @@ export interface PrepareOptions {
  * Reads `onnxPath`, discovers its taps and writes (once per model file) a copy whose graph outputs
  * them. The copy lives in seglens' own folder, never in the Hub cache, which Python tools share and
  * which may be read-only. External weight files stay where they are; sessions are told their folder.
+ * What was found is remembered by path, size and modification time, so a model seen before is not
+ * read again (reading and hashing ViT-B takes ~0.6 s).
  */
 export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {}): TappedModel {
   const sourcePath = resolve(onnxPath);
+  const graphsDir = options.cacheDir ?? join(seglensCacheDir(), "graphs");
+  const memo = memoFile(graphsDir, sourcePath);
+  const remembered = memo === undefined ? undefined : recall(memo);
+  if (remembered !== undefined) return remembered;
+  const tapped = tapModel(onnxPath, sourcePath, graphsDir);
+  if (memo !== undefined) {
+    mkdirSync(dirname(memo), { recursive: true });
+    writeFileSync(`${memo}.${process.pid}.tmp`, JSON.stringify(tapped));
+    renameSync(`${memo}.${process.pid}.tmp`, memo);
+  }
+  return tapped;
+}
+
+/** Where what was found about a model file is remembered: keyed by its path, size and mtime. */
+function memoFile(graphsDir: string, sourcePath: string): string | undefined {
+  if (!existsSync(sourcePath)) return undefined;
+  const { size, mtimeMs } = statSync(sourcePath);
+  return join(graphsDir, "index", `${sha256(`${sourcePath}\n${size}\n${mtimeMs}`).slice(0, 32)}.json`);
+}
+
+function recall(memo: string): TappedModel | undefined {
+  if (!existsSync(memo)) return undefined;
+  const tapped = JSON.parse(readFileSync(memo, "utf8")) as TappedModel; // written by this module
+  return existsSync(tapped.path) ? tapped : undefined;
+}
+
+function tapModel(onnxPath: string, sourcePath: string, graphsDir: string): TappedModel {
   let bytes: Buffer;
   try {
     bytes = readFileSync(sourcePath);
@@ -54,10 +82,7 @@ export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {
   const existing = new Set(graph.outputs.map((o) => o.name));
   const added = tapTensors(taps).filter((name) => !existing.has(name));
   const hash = sha256(bytes);
-  const folder = join(
-    options.cacheDir ?? join(seglensCacheDir(), "graphs"),
-    `${hash.slice(0, 24)}-${sha256(added.join("\n")).slice(0, 8)}`,
-  );
+  const folder = join(graphsDir, `${hash.slice(0, 24)}-${sha256(added.join("\n")).slice(0, 8)}`);
   const path = join(folder, "model.onnx");
   if (!existsSync(path)) {
     mkdirSync(folder, { recursive: true });
@@ -65,7 +90,7 @@ export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {
     writeFileSync(temporary, addGraphOutputs(bytes, added));
     renameSync(temporary, path);
   }
-  const tapped: TappedModel = { sourcePath, sha256: hash, path, graph, taps, inputName: input.name };
+  const tapped: TappedModel = { sourcePath, sha256: hash, path, taps, inputName: input.name };
   const externalDataDir = checkExternalData(graph, dirname(sourcePath));
   if (externalDataDir !== undefined) tapped.externalDataDir = externalDataDir;
   return tapped;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError, UnsupportedModelError } from "../../src/errors";
@@ -48,6 +48,23 @@ describe("graph editing", () => {
     expect(tapped.path.startsWith(cacheDir.path)).toBe(true);
     const outputs = parseOnnxModel(readFileSync(tapped.path)).outputs.map((o) => o.name);
     for (const name of tapTensors(tapped.taps)) expect(outputs).toContain(name);
+  });
+});
+
+describe("prepareTappedModel's memory of models seen before", () => {
+  it("a second call returns the same result without reading the model; a changed file is read again", () => {
+    const dir = join(cacheDir.path, "memo");
+    mkdirSync(dir);
+    const copy = join(dir, "model.onnx");
+    copyFileSync("models/fixtures/vit-tf4/onnx/model.onnx", copy);
+    const first = prepareTappedModel(copy, { cacheDir: join(dir, "graphs") });
+    expect(prepareTappedModel(copy, { cacheDir: join(dir, "graphs") })).toEqual(first);
+    // Same path, new contents (and mtime): the memo no longer applies.
+    copyFileSync("models/fixtures/dinov2-tf4/onnx/model.onnx", copy);
+    utimesSync(copy, new Date(), new Date(Date.now() + 5000));
+    const changed = prepareTappedModel(copy, { cacheDir: join(dir, "graphs") });
+    expect(changed.sha256).not.toBe(first.sha256);
+    expect(changed.path).not.toBe(first.path);
   });
 });
 
