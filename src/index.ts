@@ -1,6 +1,7 @@
 export { CancelledError, InputError, NetworkError, UnsupportedModelError } from "./errors";
 export * from "./images/index";
 export { listImages } from "./images/list-images";
+export * from "./kernel/index";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { createHubClient, type HubClient } from "./models/hub-client";
 export type { DownloadProgress } from "./models/hub-download";
@@ -56,3 +57,4 @@ export { type FigureSpec, figurePng, figureSvg } from "./render/figure";
 export { paintLabels } from "./render/label-map";
 export { clusterColour, PALETTE } from "./render/palette";
 export { type FigureLayout, segmentationFigure } from "./render/segmentation-figure";
+export * from "./widget/index";

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { seglensVersion } from "../util/version";
 import { addFeaturesCommand } from "./features-command";
 import { addFigureCommand } from "./figure-command";
+import { addInstallCommand } from "./install-command";
 import { addModelsCommand } from "./models-command";
 import { reportFailure } from "./report-failure";
 import { addSegmentCommand } from "./segment-command";
@@ -16,6 +17,7 @@ export function createProgram(): Command {
   addSegmentCommand(program);
   addFigureCommand(program);
   addModelsCommand(program);
+  addInstallCommand(program);
   return program;
 }
 

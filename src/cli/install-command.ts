@@ -1,0 +1,57 @@
+import type { Command } from "commander";
+import { InputError } from "../errors";
+import {
+  type InstallScope,
+  installKernelspec,
+  KERNEL_DISPLAY_NAME,
+  uninstallKernelspec,
+} from "../kernel/kernelspec";
+
+interface ScopeFlags {
+  user?: boolean;
+  sysPrefix?: boolean;
+  prefix?: string;
+}
+
+/** The install scope from `--user | --sys-prefix | --prefix P` (default `--user`); at most one. */
+export function scopeFromFlags(flags: ScopeFlags): InstallScope {
+  const given = [
+    flags.user && "--user",
+    flags.sysPrefix && "--sys-prefix",
+    flags.prefix !== undefined && "--prefix",
+  ];
+  const chosen = given.filter((flag): flag is string => typeof flag === "string");
+  if (chosen.length > 1) {
+    throw new InputError(
+      `conflicting flags: ${chosen.join(", ")}; give one of --user, --sys-prefix, --prefix P`,
+    );
+  }
+  if (flags.prefix !== undefined) return { kind: "prefix", prefix: flags.prefix };
+  return flags.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" };
+}
+
+function addScopeOptions(command: Command): Command {
+  return command
+    .option("--user", "the per-user Jupyter data dir (default)")
+    .option("--sys-prefix", "the data dir of the Python on PATH (python3, or $PYTHON): a venv or conda env")
+    .option("--prefix <dir>", "<dir>/share/jupyter");
+}
+
+/**
+ * `seglens install` / `seglens uninstall` (design §6): the "TypeScript (seglens)" kernelspec.
+ * The labextension will be installed here too once it is built (widgets/).
+ */
+export function addInstallCommand(program: Command): void {
+  addScopeOptions(
+    program.command("install").description(`install the ${KERNEL_DISPLAY_NAME} Jupyter kernel`),
+  ).action((flags: ScopeFlags) => {
+    const dir = installKernelspec({ scope: scopeFromFlags(flags) });
+    process.stdout.write(`installed kernelspec "seglens" (${KERNEL_DISPLAY_NAME}) in ${dir}\n`);
+  });
+  addScopeOptions(
+    program.command("uninstall").description(`remove the ${KERNEL_DISPLAY_NAME} Jupyter kernel`),
+  ).action((flags: ScopeFlags) => {
+    const dir = uninstallKernelspec({ scope: scopeFromFlags(flags) });
+    process.stdout.write(`removed ${dir}\n`);
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * The kernel's protocol logic (messaging spec 5.3): one typed request in, IOPub messages out
+ * through `publish`, a typed reply back. No sockets here (style rule 3): the server frames, signs,
+ * sends and brackets each shell message with busy/idle.
+ */
+import type { CellRunner } from "./cell-runner";
+import type { CommManager } from "./comm-manager";
+import { mimeBundleOf } from "./display";
+import { WireFormatError } from "./kernel-errors";
+import {
+  type JsonObject,
+  type JupyterMessage,
+  type OutgoingMessage,
+  optionalBoolean,
+  PROTOCOL_VERSION,
+  requireIndex,
+  requireString,
+} from "./wire-message";
+
+/** Publishes an IOPub message parented to the request being handled. */
+export type Publish = (message: OutgoingMessage) => void;
+
+/** Handles one shell or control request. */
+export interface KernelHandler {
+  /** Resolves to the reply to send on the request's channel, or undefined when the spec has none. */
+  handle(request: JupyterMessage, publish: Publish): Promise<OutgoingMessage | undefined>;
+}
+
+/** What the handler needs. */
+export interface KernelHandlerOptions {
+  runner: CellRunner;
+  comms: CommManager;
+  /** seglens' version, reported as the implementation version. */
+  version: string;
+  /** Called after the shutdown reply was sent. */
+  onShutdown(restart: boolean): void;
+}
+
+const LANGUAGE_INFO = {
+  name: "typescript",
+  version: "5.0",
+  mimetype: "text/typescript",
+  file_extension: ".ts",
+  codemirror_mode: { name: "javascript", typescript: true },
+} as const;
+
+/** Creates the handler; execute requests run one at a time, everything else at once. */
+export function createKernelHandler(options: KernelHandlerOptions): KernelHandler {
+  const { runner, comms } = options;
+  const execute = createExecuteHandler(runner);
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const dispatch = async (
+    request: JupyterMessage,
+    publish: Publish,
+  ): Promise<OutgoingMessage | undefined> => {
+    const { content } = request;
+    const type = request.header.msg_type;
+    switch (type) {
+      case "kernel_info_request":
+        return { msg_type: "kernel_info_reply", content: kernelInfo(options.version) };
+      case "execute_request": {
+        const task = queue.then(() => execute(content, publish));
+        queue = task.catch(() => undefined);
+        return task;
+      }
+      case "complete_request": {
+        const code = requireString(content, "code");
+        const found = runner.complete(code, requireIndex(content, "cursor_pos"));
+        const reply = {
+          matches: found.matches,
+          cursor_start: found.cursorStart,
+          cursor_end: found.cursorEnd,
+        };
+        return { msg_type: "complete_reply", content: { status: "ok", ...reply, metadata: {} } };
+      }
+      case "inspect_request": {
+        const text = runner.inspect(requireString(content, "code"), requireIndex(content, "cursor_pos"));
+        const data = text === undefined ? {} : { "text/plain": text };
+        return {
+          msg_type: "inspect_reply",
+          content: { status: "ok", found: text !== undefined, data, metadata: {} },
+        };
+      }
+      case "is_complete_request":
+        return { msg_type: "is_complete_reply", content: runner.isComplete(requireString(content, "code")) };
+      case "comm_info_request": {
+        const target = content.target_name;
+        return {
+          msg_type: "comm_info_reply",
+          content: comms.info(typeof target === "string" ? target : undefined),
+        };
+      }
+      case "comm_open":
+      case "comm_msg":
+      case "comm_close":
+        comms.handle(type, content, request.metadata, request.buffers);
+        return undefined;
+      case "interrupt_request":
+        runner.interrupt();
+        return { msg_type: "interrupt_reply", content: { status: "ok" } };
+      case "shutdown_request": {
+        const restart = optionalBoolean(content, "restart", false);
+        queueMicrotask(() => options.onShutdown(restart));
+        return { msg_type: "shutdown_reply", content: { status: "ok", restart } };
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  return {
+    async handle(request, publish) {
+      try {
+        return await dispatch(request, publish);
+      } catch (error) {
+        return answerFailure(request, error, publish);
+      }
+    },
+  };
+}
+
+/** `execute_request` handling: counts, echoes the input, runs the cell, publishes its result. */
+function createExecuteHandler(
+  runner: CellRunner,
+): (content: JsonObject, publish: Publish) => Promise<OutgoingMessage> {
+  let executionCount = 0;
+  return async (content, publish) => {
+    const code = requireString(content, "code");
+    const silent = optionalBoolean(content, "silent", false);
+    const storeHistory = optionalBoolean(content, "store_history", !silent);
+    if (storeHistory) executionCount += 1;
+    const count = executionCount;
+    if (!silent) publish({ msg_type: "execute_input", content: { code, execution_count: count } });
+    const outcome = await runner.run(code);
+    // Let the cell's printed output (flushed once per tick) precede its result.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (outcome.status === "error") {
+      const { ename, evalue, traceback } = outcome;
+      publish({ msg_type: "error", content: { ename, evalue, traceback } });
+      return {
+        msg_type: "execute_reply",
+        content: { status: "error", execution_count: count, ename, evalue, traceback },
+      };
+    }
+    if (outcome.hasValue && !silent) {
+      const data = mimeBundleOf(outcome.value);
+      publish({ msg_type: "execute_result", content: { execution_count: count, data, metadata: {} } });
+    }
+    return {
+      msg_type: "execute_reply",
+      content: { status: "ok", execution_count: count, user_expressions: {}, payload: [] },
+    };
+  };
+}
+
+/**
+ * A request that fails validation (or whose comm handler throws) is answered, never fatal:
+ * `<x>_reply` with status "error" for requests, a stderr stream for messages without replies.
+ */
+function answerFailure(
+  request: JupyterMessage,
+  error: unknown,
+  publish: Publish,
+): OutgoingMessage | undefined {
+  const ename = error instanceof Error ? error.name : "Error";
+  const evalue = error instanceof Error ? error.message : String(error);
+  const type = request.header.msg_type;
+  const prefix =
+    error instanceof WireFormatError ? `seglens kernel: rejected ${type}` : `seglens kernel: ${type} failed`;
+  publish({ msg_type: "stream", content: { name: "stderr", text: `${prefix}: ${ename}: ${evalue}\n` } });
+  if (!type.endsWith("_request")) return undefined;
+  return {
+    msg_type: `${type.slice(0, -"_request".length)}_reply`,
+    content: { status: "error", ename, evalue, traceback: [`${ename}: ${evalue}`] },
+  };
+}
+
+/** `kernel_info_reply` content. */
+export function kernelInfo(version: string): JsonObject {
+  return {
+    status: "ok",
+    protocol_version: PROTOCOL_VERSION,
+    implementation: "seglens",
+    implementation_version: version,
+    language_info: LANGUAGE_INFO,
+    banner: `seglens ${version}: TypeScript cells (tslab executor) with Jupyter comms and widgets`,
+    help_links: [],
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * `seglens install` / `uninstall` (design §6): the kernelspec `seglens` under
+ * `<data dir>/kernels/seglens`, with absolute paths to node and the kernel entry.
+ * Data dirs follow Jupyter's rules: `--prefix P` → `P/share/jupyter`, `--sys-prefix` → the
+ * Python's `sys.prefix/share/jupyter`, `--user` → `$JUPYTER_DATA_DIR` or the XDG data dir.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { InputError } from "../errors";
+
+/** Where to install: one of Jupyter's three scopes. */
+export type InstallScope =
+  | { kind: "user" }
+  | { kind: "sys-prefix"; python?: string }
+  | { kind: "prefix"; prefix: string };
+
+/** The kernel's name, directory name and display name. */
+export const KERNEL_NAME = "seglens";
+export const KERNEL_DISPLAY_NAME = "TypeScript (seglens)";
+
+/** The Jupyter data dir for a scope. */
+export function jupyterDataDir(scope: InstallScope, env: NodeJS.ProcessEnv = process.env): string {
+  switch (scope.kind) {
+    case "prefix":
+      return join(resolve(scope.prefix), "share", "jupyter");
+    case "sys-prefix": {
+      const python = scope.python ?? env.PYTHON ?? "python3";
+      try {
+        const prefix = execFileSync(python, ["-c", "import sys; print(sys.prefix)"], {
+          encoding: "utf8",
+        }).trim();
+        return join(prefix, "share", "jupyter");
+      } catch (error) {
+        throw new InputError(
+          `--sys-prefix: could not run "${python}" to find sys.prefix; set PYTHON or use --prefix`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
+    case "user": {
+      if (env.JUPYTER_DATA_DIR) return resolve(env.JUPYTER_DATA_DIR);
+      if (process.platform === "darwin") return join(homedir(), "Library", "Jupyter");
+      return join(env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "jupyter");
+    }
+    default: {
+      const never: never = scope;
+      throw new InputError(`invalid install scope: ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** kernel.json for this installation: absolute node path and kernel entry in dist/. */
+export function kernelJson(kernelEntry: string, nodePath: string = process.execPath): object {
+  return {
+    argv: [nodePath, kernelEntry, "{connection_file}"],
+    display_name: KERNEL_DISPLAY_NAME,
+    language: "typescript",
+    interrupt_mode: "signal",
+    metadata: { debugger: false },
+  };
+}
+
+/** Options of {@link installKernelspec}. */
+export interface InstallOptions {
+  scope: InstallScope;
+  /** The compiled kernel entry; defaults to this package's `dist/kernel/kernel-main.js`. */
+  kernelEntry?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Writes `<data dir>/kernels/seglens/kernel.json`; returns the kernelspec directory. */
+export function installKernelspec(options: InstallOptions): string {
+  const dir = join(jupyterDataDir(options.scope, options.env), "kernels", KERNEL_NAME);
+  const entry = options.kernelEntry ?? resolve(__dirname, "..", "..", "dist", "kernel", "kernel-main.js");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "kernel.json"), `${JSON.stringify(kernelJson(entry), null, 2)}\n`);
+  return dir;
+}
+
+/** Removes the kernelspec directory; returns it. */
+export function uninstallKernelspec(options: Omit<InstallOptions, "kernelEntry">): string {
+  const dir = join(jupyterDataDir(options.scope, options.env), "kernels", KERNEL_NAME);
+  rmSync(dir, { recursive: true, force: true });
+  return dir;
+}

@@ -1,0 +1,136 @@
+/**
+ * The explorer widget's synced state (design §4, issue #6): the one description of what crosses the
+ * comm between the kernel (`src/widget/`) and the browser (`widgets/src/`). Type-only: the browser
+ * bundle imports it with `import type`, so nothing here may exist at run time (style rules 5, 14).
+ *
+ * Keys are snake_case because they are wire names (ipywidgets protocol 2.1, `update` messages).
+ * "Kernel writes" / "view writes" says which side owns a key; the other side only reads it.
+ *
+ * @module
+ */
+
+/** The widget's module identity; the version is `"^<package version>"`, injected at build. */
+export interface ExplorerIdentity {
+  _model_module: "seglens";
+  _model_module_version: string;
+  _model_name: "ExplorerModel";
+  _view_module: "seglens";
+  _view_module_version: string;
+  _view_name: "ExplorerView";
+}
+
+/** A representation of a block (design §1.2). */
+export type Representation = "tokens" | "q" | "k" | "v";
+
+/** Normalization before k-means (design §1.4), as the CLI's `--normalize`. */
+export type Normalization = "l2" | "none";
+
+/** The stages a `loading` status reports, in the order they run. */
+export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
+
+/**
+ * What the kernel is doing; the view shows a progress bar and a cancel button while `loading`, and
+ * the message of an `error` in the widget (style rule 20).
+ */
+export type ExplorerStatus =
+  | { kind: "idle" }
+  /** `done` of `total` units of `stage` (files, images, layers): `total` ≥ 1, 0 ≤ `done` ≤ `total`. */
+  | { kind: "loading"; stage: LoadingStage; done: number; total: number }
+  | { kind: "ready" }
+  /** `message` is one line for the user; the view shows it verbatim. */
+  | { kind: "error"; message: string };
+
+/** A binary payload as it sits in the state: on the wire it travels as a raw buffer frame. */
+export type BinaryBuffer = ArrayBuffer | ArrayBufferView;
+
+/**
+ * A C-order array whose bytes cross the comm as one binary buffer (style rule 14). The kernel puts
+ * `["<key>", …, "buffer"]` in `buffer_paths`; the descriptor (`dtype`, `shape`) stays in the JSON.
+ * The element count is the product of `shape`; `buffer` holds exactly that many elements.
+ */
+export interface BinaryArray<D extends "uint8" = "uint8"> {
+  dtype: D;
+  shape: number[];
+  buffer: BinaryBuffer;
+}
+
+/** Chance-corrected scores of one (model, representation, layer) (design §1.6); `null` if undefined. */
+export interface LayerMetrics {
+  /** Positional bias. */
+  pb: number | null;
+  /** Locality. */
+  lc: number | null;
+  /** Border artifact. */
+  ba: number | null;
+}
+
+/**
+ * One clustering result: aligned label maps of the shown models × layers × images (design §1.5),
+ * with the settings that produced them (they may lag the controls while the kernel works).
+ */
+export interface ExplorerFrame {
+  /** Model ids, axis 0 of `labels` and of `metrics`. */
+  models: string[];
+  rep: Representation;
+  k: number;
+  /** 1-based block numbers (0 = embeddings), axis 1 of `labels` and axis 1 of `metrics`. */
+  layers: number[];
+  /** Indices into `image_names`, axis 2 of `labels`. */
+  images: number[];
+  /** Patch grid shared by all models of the frame. */
+  grid: [gh: number, gw: number];
+  /**
+   * uint8 labels 0..k−1, shape `[models, layers, images, gh, gw]`; buffer path
+   * `["frame", "labels", "buffer"]`.
+   */
+  labels: BinaryArray<"uint8">;
+  /** `metrics[m][l]`: scores of model `models[m]` at layer `layers[l]`. */
+  metrics: LayerMetrics[][];
+}
+
+/** The explorer's complete synced state. */
+export interface ExplorerState extends ExplorerIdentity {
+  // ---- choices offered (kernel writes) ----
+  /** Model ids the selector offers. */
+  model_choices: string[];
+  /** Smallest and largest selectable layer (0 when the embeddings are available, else 1; depth). */
+  layer_bounds: [min: number, max: number];
+  /** Display names of the images, in set order (axis 0 everywhere). */
+  image_names: string[];
+
+  // ---- controls (view writes; the kernel recomputes) ----
+  /** Models shown side by side: 1 to 3 of `model_choices`. */
+  models: string[];
+  /** Number of clusters, 2..32. */
+  k: number;
+  rep: Representation;
+  /** Inclusive layer range, within `layer_bounds`. */
+  layer_range: [first: number, last: number];
+  /** The image shown in every panel, or all of them side by side. */
+  image: number | "all";
+  /** Overlay opacity over the image, 0..1 (display only; also used for the static PNG). */
+  opacity: number;
+  normalize: Normalization;
+
+  // ---- results (kernel writes) ----
+  status: ExplorerStatus;
+  /**
+   * The images once, as RGB uint8 `[images, height, width, 3]` (the model input after resize and
+   * crop); buffer path `["images", "buffer"]`. `null` until decoded.
+   */
+  images: BinaryArray<"uint8"> | null;
+  /** The newest finished frame, `null` before the first. */
+  frame: ExplorerFrame | null;
+}
+
+/** Custom messages the view sends (`{method: "custom", content}`); the kernel answers none. */
+export type ExplorerViewMessage =
+  /** Stop the running work; the kernel sets `status` to `idle` (or `ready` with the last frame). */
+  { action: "cancel" };
+
+/** Limits the view enforces and the kernel validates (style rule 18). */
+export interface ExplorerLimits {
+  maxModels: 3;
+  minK: 2;
+  maxK: 32;
+}

@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { afterAll, describe, expect, it } from "vitest";
+import { addInstallCommand, scopeFromFlags } from "../../src/cli/install-command";
+import { InputError } from "../../src/errors";
+import { jupyterDataDir } from "../../src/kernel/kernelspec";
+import { testCacheDir } from "../support/temp";
+
+const temp = testCacheDir();
+afterAll(() => temp.remove());
+
+async function seglens(...args: string[]): Promise<string> {
+  const program = new Command("seglens").exitOverride();
+  addInstallCommand(program);
+  const out: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } finally {
+    process.stdout.write = write;
+  }
+  return out.join("");
+}
+
+describe("seglens install / uninstall", () => {
+  it("install --prefix P writes P/share/jupyter/kernels/seglens/kernel.json; uninstall --prefix P removes it", async () => {
+    const prefix = join(temp.path, "p");
+    const dir = join(prefix, "share", "jupyter", "kernels", "seglens");
+    expect(await seglens("install", "--prefix", prefix)).toBe(
+      `installed kernelspec "seglens" (TypeScript (seglens)) in ${dir}\n`,
+    );
+    const spec = JSON.parse(readFileSync(join(dir, "kernel.json"), "utf8"));
+    expect(spec.argv).toEqual([
+      process.execPath,
+      resolve("dist", "kernel", "kernel-main.js"),
+      "{connection_file}",
+    ]);
+    expect(spec.display_name).toBe("TypeScript (seglens)");
+    expect(spec.language).toBe("typescript");
+    expect(await seglens("uninstall", "--prefix", prefix)).toBe(`removed ${dir}\n`);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("scopeFromFlags defaults to --user and rejects --user with --prefix as an InputError naming both", () => {
+    expect(scopeFromFlags({})).toEqual({ kind: "user" });
+    expect(scopeFromFlags({ sysPrefix: true })).toEqual({ kind: "sys-prefix" });
+    expect(() => scopeFromFlags({ user: true, prefix: "/x" })).toThrow(InputError);
+    expect(() => scopeFromFlags({ user: true, prefix: "/x" })).toThrow(/conflicting flags: --user, --prefix/);
+  });
+
+  it("jupyterDataDir for --user follows JUPYTER_DATA_DIR, then XDG_DATA_HOME/jupyter", () => {
+    expect(jupyterDataDir({ kind: "user" }, { JUPYTER_DATA_DIR: "/j" })).toBe("/j");
+    if (process.platform !== "darwin") {
+      expect(jupyterDataDir({ kind: "user" }, { XDG_DATA_HOME: "/x" })).toBe("/x/jupyter");
+    }
+  });
+});

@@ -1,0 +1,24 @@
+import { describe, expectTypeOf, it } from "vitest";
+import type { ExplorerState, ExplorerStatus, ExplorerViewMessage } from "../../src/widget/explorer-state";
+import type { ViewState } from "../../widgets/src/read-state";
+
+describe("ExplorerState (the types both sides share)", () => {
+  it("the view reads every synced field but the identity, with frame and images decoded", () => {
+    type Synced = Exclude<keyof ExplorerState, `_${string}`>;
+    expectTypeOf<keyof ViewState>().toEqualTypeOf<Synced>();
+  });
+
+  it("status is a union discriminated by kind: idle, loading, ready, error", () => {
+    expectTypeOf<ExplorerStatus["kind"]>().toEqualTypeOf<"idle" | "loading" | "ready" | "error">();
+    expectTypeOf<Extract<ExplorerStatus, { kind: "loading" }>>().toEqualTypeOf<{
+      kind: "loading";
+      stage: "download" | "features" | "kmeans" | "metrics";
+      done: number;
+      total: number;
+    }>();
+  });
+
+  it("the view's only custom message is cancel", () => {
+    expectTypeOf<ExplorerViewMessage>().toEqualTypeOf<{ action: "cancel" }>();
+  });
+});

@@ -1,0 +1,211 @@
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PALETTE_RGB } from "../../widgets/src/palette";
+import { FIXTURE, type FixtureOptions } from "../../widgets/test/harness-api";
+import {
+  browserSkipReason,
+  bundleHarness,
+  type ExplorerPage,
+  launchChromium,
+  openExplorerPage,
+} from "./browser-page";
+
+const skipReason = browserSkipReason();
+if (skipReason) console.warn(`[seglens] ${skipReason}`);
+
+const rgb = (label: number) => [...(PALETTE_RGB[label] as readonly number[]), 255];
+
+describe.skipIf(skipReason !== null)(
+  `ExplorerView in Chromium${skipReason ? ` (${skipReason})` : ""}`,
+  () => {
+    let script = "";
+    let browser: Browser | null = null;
+    let explorer: ExplorerPage | null = null;
+    const open = async (options: FixtureOptions) => {
+      if (!browser) throw new Error("Chromium did not start");
+      explorer = await openExplorerPage(browser, script);
+      await explorer.call("open", options);
+      return explorer;
+    };
+
+    beforeAll(async () => {
+      [script, browser] = await Promise.all([bundleHarness(), launchChromium()]);
+    });
+    afterEach(async (context) => {
+      if (explorer && context.task.result?.state === "fail")
+        await explorer.screenshot(`failed-${context.task.name}`);
+      await explorer?.page.close();
+      explorer = null;
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it("comm_open with the seglens identity renders one panel per layer, a legend of K clusters and the chart", async () => {
+      const { page, call, consoleErrors, screenshot } = await open({});
+      const layers = await page
+        .locator(".seglens-panel")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-layer")));
+      expect(layers).toEqual(FIXTURE.layers.map(String));
+      await expect(page.locator(".seglens-legend button").count()).resolves.toBe(FIXTURE.k);
+      // one trace per metric (PB, LC, BA) for the one model
+      await expect(call("chartTraces")).resolves.toBe(3);
+      await screenshot("explorer-one-model");
+      expect(consoleErrors).toEqual([]);
+    });
+
+    it("three models render one row per model, each with a panel per layer", async () => {
+      const { page, call, screenshot } = await open({ models: 3 });
+      await expect(page.locator(".seglens-row").count()).resolves.toBe(3);
+      await expect(page.locator(".seglens-panel").count()).resolves.toBe(9);
+      await expect(call("chartTraces")).resolves.toBe(9);
+      await expect(page.locator(".seglens-models input:checked").count()).resolves.toBe(3);
+      await screenshot("explorer-three-models");
+    });
+
+    it("at opacity 1 a canvas pixel shows exactly the palette colour of its cluster", async () => {
+      const { call } = await open({ opacity: 1 });
+      // 32 px image over a 4×4 grid: cell (0,0) is cluster 0 in every layer; in layer 1 cell (3,3)
+      // (pixel 28,28) is cluster 1 + 3 % 3 = 1.
+      await expect(call("pixel", 0, 1, 3, 3)).resolves.toEqual(rgb(0));
+      await expect(call("pixel", 0, 1, 28, 28)).resolves.toEqual(rgb(1));
+      await expect(call("pixel", 0, 3, 3, 3)).resolves.toEqual(rgb(0));
+    });
+
+    it("ArrowRight on the focused K slider sets k = 5 and sends one update {k: 5}", async () => {
+      const { page, call } = await open({});
+      await page.locator(".seglens-k").focus();
+      await page.keyboard.press("ArrowRight");
+      await expect(call("get", "k")).resolves.toBe(5);
+      await expect(page.locator(".seglens-k-value").textContent()).resolves.toBe("5");
+      const updates = (await call("sent")).filter((m) => m.method === "update");
+      expect(updates).toEqual([{ method: "update", state: { k: 5 }, buffer_paths: [], buffers: 0 }]);
+    });
+
+    it("choosing q in the representation selector sets rep = q and syncs it", async () => {
+      const { page, call } = await open({});
+      await page.locator(".seglens-rep").selectOption("q");
+      await expect(call("get", "rep")).resolves.toBe("q");
+      const updates = (await call("sent")).filter((m) => m.method === "update");
+      expect(updates.map((m) => m.state)).toEqual([{ rep: "q" }]);
+    });
+
+    it("ticking a second model sends models [tiny-a, tiny-b]; the layer range clamps to the bounds", async () => {
+      const { page, call } = await open({});
+      await page.getByLabel("tiny-b").check();
+      await expect(call("get", "models")).resolves.toEqual(["tiny-a", "tiny-b"]);
+      await page.locator(".seglens-last").fill("99");
+      await page.locator(".seglens-last").press("Enter");
+      await page.locator(".seglens-first").focus(); // blur commits the number input
+      await expect(call("get", "layer_range")).resolves.toEqual([1, 3]);
+    });
+
+    it("picking 'all images' syncs image = all and shows both images in every panel; opacity keys sync", async () => {
+      const { page, call } = await open({});
+      await page.locator(".seglens-image").selectOption("all");
+      await expect(call("get", "image")).resolves.toBe("all");
+      await expect(page.locator('.seglens-panel[data-layer="2"] canvas').count()).resolves.toBe(2);
+      await page.locator(".seglens-opacity").focus();
+      await page.keyboard.press("ArrowLeft");
+      await expect(call("get", "opacity")).resolves.toBeCloseTo(0.95, 6);
+      const updates = (await call("sent")).filter((m) => m.method === "update");
+      expect(updates.map((m) => Object.keys(m.state ?? {}))).toEqual([["image"], ["opacity"]]);
+    });
+
+    it("hovering a cluster-0 cell lights cluster 0 up in every panel and shows its share per layer", async () => {
+      const { page, call, screenshot } = await open({ opacity: 0.5 });
+      const canvas = page.locator('.seglens-panel[data-layer="1"] canvas');
+      const box = await canvas.boundingBox();
+      if (!box) throw new Error("no canvas box");
+      await page.mouse.move(box.x + 2, box.y + 2);
+      const shares = await page.locator(".seglens-share").allTextContents();
+      expect(shares).toEqual(FIXTURE.shareOfCluster0.map((s) => `· 0: ${(100 * s).toFixed(1)}%`));
+      // highlighted cluster opaque in another layer's panel, the others faded (not the palette colour)
+      await expect(call("pixel", 0, 3, 3, 3)).resolves.toEqual(rgb(0));
+      await expect(call("pixel", 0, 1, 28, 28)).resolves.not.toEqual(rgb(1));
+      await expect(page.locator('.seglens-legend button[aria-pressed="true"]').textContent()).resolves.toBe(
+        "0",
+      );
+      await screenshot("explorer-hover");
+      await page.mouse.move(1, 799); // off every canvas
+      await expect(page.locator(".seglens-share").allTextContents()).resolves.toEqual(["", "", ""]);
+    });
+
+    it("focusing legend button 1 with Tab highlights cluster 1 (keyboard access)", async () => {
+      const { page } = await open({});
+      await page.locator('.seglens-legend button[data-label="0"]').focus();
+      await page.keyboard.press("Tab");
+      await expect(page.locator('.seglens-legend button[aria-pressed="true"]').textContent()).resolves.toBe(
+        "1",
+      );
+      await expect(page.locator(".seglens-share").first().textContent()).resolves.toMatch(/^· 1: \d+\.\d%$/);
+    });
+
+    it("status loading shows progress; Cancel sends custom {action: 'cancel'}", async () => {
+      const { page, call, screenshot } = await open({});
+      await call("update", { status: { kind: "loading", stage: "features", done: 2, total: 8 } });
+      await expect(page.locator(".seglens-status").isVisible()).resolves.toBe(true);
+      await expect(
+        page
+          .locator(".seglens-status progress")
+          .evaluate((p) => [(p as { value: number }).value, (p as { max: number }).max]),
+      ).resolves.toEqual([2, 8]);
+      await expect(page.locator(".seglens-status-text").textContent()).resolves.toBe("features 2/8");
+      await screenshot("explorer-loading");
+      await page.getByRole("button", { name: "Cancel" }).click();
+      const custom = (await call("sent")).filter((m) => m.method === "custom");
+      expect(custom).toEqual([{ method: "custom", content: { action: "cancel" }, buffers: 0 }]);
+    });
+
+    it("status error renders its message in the widget (role=alert)", async () => {
+      const { page, screenshot, call } = await open({});
+      await call("update", { status: { kind: "error", message: 'model "nope" not found' } });
+      await expect(page.getByRole("alert").textContent()).resolves.toBe('model "nope" not found');
+      await expect(page.locator(".seglens-status").isVisible()).resolves.toBe(false);
+      await screenshot("explorer-error");
+    });
+
+    it("a frame whose labels shape does not match its buffer renders an error, and the panels go", async () => {
+      const { page, call, consoleErrors } = await open({});
+      await call("updateFrame", { corruptLabels: true });
+      await expect(page.getByRole("alert").textContent()).resolves.toMatch(
+        /^frame not shown: invalid frame\.labels: 96 bytes for shape \[1, 3, 2, 5, 4\]; expected 120$/,
+      );
+      await expect(page.locator(".seglens-panel").count()).resolves.toBe(0);
+      expect(consoleErrors).toEqual([]);
+    });
+
+    it("a frame without images draws labels on grey at the grid's size", async () => {
+      const { call } = await open({ withImages: false, opacity: 1 });
+      await expect(call("pixel", 0, 2, 0, 0)).resolves.toEqual(rgb(0));
+    });
+
+    it("JupyterLab's theme variables (a dark theme) colour the explorer's text and the chart's", async () => {
+      if (!browser) throw new Error("Chromium did not start");
+      explorer = await openExplorerPage(browser, script);
+      const { page, call } = explorer;
+      await page.addStyleTag({
+        content: ":root { --jp-ui-font-color1: rgb(230, 230, 230); --jp-layout-color0: rgb(17, 17, 17); }",
+      });
+      await call("open", {});
+      await call("chartTraces");
+      type Styled = { getComputedStyle(element: unknown): { color: string; backgroundColor: string } };
+      const colours = await page.locator(".seglens-explorer").evaluate((el) => {
+        const style = (globalThis as unknown as Styled).getComputedStyle(el);
+        return [style.color, style.backgroundColor];
+      });
+      expect(colours).toEqual(["rgb(230, 230, 230)", "rgb(17, 17, 17)"]);
+      // the chart is drawn again once attached, where the variables resolve
+      await expect
+        .poll(() => page.locator(".seglens-chart .gtitle").getAttribute("style"))
+        .toMatch(/fill: rgb\(230, 230, 230\)/);
+    });
+
+    it("removing the view purges the plotly chart and detaches every listener", async () => {
+      const { call } = await open({});
+      await call("chartTraces");
+      const report = await call("remove");
+      expect(report).toEqual({ attached: false, chartChildren: 0, sentAfterRemove: 0 });
+    });
+  },
+);

@@ -1,0 +1,238 @@
+// The built labextension in a real JupyterLab: a Python ipywidgets stand-in for the kernel side
+// opens an explorer (same module identity, state and buffer layout as src/widget/explorer-state.ts)
+// and answers control changes, so module registration, the version range and binary buffers over a
+// real comm are all exercised. The TypeScript kernel's own end-to-end test belongs to issue #6's
+// kernel half.
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PALETTE_RGB } from "../../widgets/src/palette";
+import { ARTIFACTS, CHROMIUM, launchChromium } from "./browser-page";
+
+const ROOT = join(__dirname, "..", "..");
+const VENV = process.env.SEGLENS_LAB_VENV ?? join(homedir(), ".cache", "seglens", "lab-venv");
+const LABEXTENSION = join(ROOT, "widgets", "labextension");
+const TOKEN = "seglens-test-token";
+
+function skipReason(): string | null {
+  if (process.env.CI) return null;
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found`;
+  if (!existsSync(join(VENV, "bin", "jupyter")))
+    return `no JupyterLab venv at ${VENV} (widgets/build.sh makes it)`;
+  if (!existsSync(join(LABEXTENSION, "package.json")))
+    return "widgets/labextension not built (run widgets/build.sh)";
+  return null;
+}
+
+const reason = skipReason();
+if (reason) console.warn(`[seglens] JupyterLab test skipped: ${reason}`);
+
+/** The part of a DOM canvas the page-side check uses (the Node typecheck has no DOM lib). */
+interface PageCanvas {
+  getContext(
+    kind: "2d",
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: Iterable<number> } } | null;
+}
+
+const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+
+const CELL = `
+import ipywidgets as widgets
+from traitlets import Any, Dict, Float, Int, List, Unicode
+
+class Explorer(widgets.DOMWidget):
+    _model_module = Unicode("seglens").tag(sync=True)
+    _model_module_version = Unicode("^${version}").tag(sync=True)
+    _model_name = Unicode("ExplorerModel").tag(sync=True)
+    _view_module = Unicode("seglens").tag(sync=True)
+    _view_module_version = Unicode("^${version}").tag(sync=True)
+    _view_name = Unicode("ExplorerView").tag(sync=True)
+    model_choices = List(["tiny-a"]).tag(sync=True)
+    layer_bounds = List([1, 3]).tag(sync=True)
+    image_names = List(["a.png"]).tag(sync=True)
+    models = List(["tiny-a"]).tag(sync=True)
+    k = Int(4).tag(sync=True)
+    rep = Unicode("tokens").tag(sync=True)
+    layer_range = List([1, 3]).tag(sync=True)
+    image = Any(0).tag(sync=True)
+    opacity = Float(1.0).tag(sync=True)
+    normalize = Unicode("l2").tag(sync=True)
+    status = Dict({"kind": "loading", "stage": "features", "done": 1, "total": 2}).tag(sync=True)
+    images = Any(None).tag(sync=True)
+    frame = Any(None).tag(sync=True)
+
+gh = gw = 4
+labels = bytes((0 if y * gw + x < 4 * (l + 1) else 1 + x % 3) for l in range(3) for y in range(gh) for x in range(gw))
+e = Explorer(frame={"models": ["tiny-a"], "rep": "tokens", "k": 4, "layers": [1, 2, 3], "images": [0],
+    "grid": [gh, gw], "labels": {"dtype": "uint8", "shape": [1, 3, 1, gh, gw], "buffer": memoryview(labels)},
+    "metrics": [[{"pb": 0.1 * l, "lc": 0.5, "ba": None} for l in (1, 2, 3)]]})
+e.observe(lambda change: setattr(e, "status", {"kind": "error", "message": f"kernel saw k={change.new}"}), "k")
+e.on_msg(lambda widget, content, buffers: setattr(e, "status", {"kind": "error", "message": f"kernel got {content}"}))
+e
+`;
+
+function notebook(source: string): string {
+  return JSON.stringify({
+    cells: [{ cell_type: "code", metadata: {}, source, outputs: [], execution_count: null }],
+    metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+async function waitForServer(url: string, lab: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (lab.exitCode !== null) throw new Error(`jupyter lab exited with ${lab.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`JupyterLab did not answer ${url} within ${timeoutMs} ms`);
+}
+
+describe.skipIf(reason !== null)(
+  `the seglens labextension in JupyterLab${reason ? ` (skipped: ${reason})` : ""}`,
+  () => {
+    let dir = "";
+    let lab: ChildProcess | null = null;
+    let labLog = "";
+    let browser: Browser | null = null;
+    let page: Page | null = null;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "seglens-lab-"));
+      mkdirSync(join(dir, "data", "labextensions"), { recursive: true });
+      symlinkSync(LABEXTENSION, join(dir, "data", "labextensions", "seglens"));
+      mkdirSync(join(dir, "notebooks"));
+      writeFileSync(join(dir, "notebooks", "explorer.ipynb"), notebook(CELL));
+      const port = await freePort();
+      lab = spawn(
+        join(VENV, "bin", "jupyter"),
+        [
+          "lab",
+          "--allow-root",
+          "--no-browser",
+          "--ip",
+          "127.0.0.1",
+          `--port=${port}`,
+          `--IdentityProvider.token=${TOKEN}`,
+          "--LabApp.expose_app_in_browser=True",
+          `--ServerApp.root_dir=${join(dir, "notebooks")}`,
+        ],
+        {
+          env: {
+            ...process.env,
+            JUPYTER_DATA_DIR: join(dir, "data"),
+            JUPYTER_CONFIG_DIR: join(dir, "config"),
+            JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
+            PATH: `${join(VENV, "bin")}:${process.env.PATH}`,
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      lab.stdout?.on("data", (d: Buffer) => (labLog += d));
+      lab.stderr?.on("data", (d: Buffer) => (labLog += d));
+      const base = `http://127.0.0.1:${port}`;
+      await waitForServer(`${base}/api/status?token=${TOKEN}`, lab, 60_000);
+      browser = await launchChromium();
+      page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto(`${base}/lab/tree/explorer.ipynb?token=${TOKEN}`);
+      await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
+      await page.locator(".jp-Notebook").waitFor({ timeout: 60_000 });
+      // JupyterLab 4.6 asks which kernel to start unless "Always start the preferred kernel" is set.
+      await page
+        .locator(".jp-Dialog .jp-mod-accept")
+        .click({ timeout: 20_000 })
+        .catch(() => undefined);
+      await page.waitForFunction(
+        () => {
+          type Lab = {
+            shell: { currentWidget?: { sessionContext?: { session?: { kernel?: { status: string } } } } };
+          };
+          const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
+          return lab.shell.currentWidget?.sessionContext?.session?.kernel?.status === "idle";
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
+    }, 180_000);
+
+    afterAll(async () => {
+      if (page) {
+        mkdirSync(ARTIFACTS, { recursive: true });
+        await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explorer.png") }).catch(() => undefined);
+      }
+      await browser?.close();
+      if (lab && lab.exitCode === null) {
+        const exited = new Promise((r) => lab?.once("exit", r));
+        lab.kill("SIGTERM"); // the server shuts its kernels down on SIGTERM
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (lab.exitCode === null) lab.kill("SIGKILL");
+      }
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it("the plugin seglens:explorer is active and the explorer renders three layer panels from buffers", async () => {
+      if (!page) throw new Error(`no page; JupyterLab log:\n${labLog}`);
+      const active = await page.evaluate(() => {
+        const app = (globalThis as unknown as { jupyterapp: { isPluginActivated(id: string): boolean } })
+          .jupyterapp;
+        return app.isPluginActivated("seglens:explorer");
+      });
+      expect(active).toBe(true);
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }
+        ).jupyterapp.commands.execute("notebook:run-all-cells"),
+      );
+      await page.locator(".seglens-panel").nth(2).waitFor({ timeout: 60_000 });
+      await expect(page.locator(".seglens-panel").count()).resolves.toBe(3);
+      const pixel = await page
+        .locator('.seglens-panel[data-layer="1"] canvas')
+        .evaluate((c) => [
+          ...((c as unknown as PageCanvas).getContext("2d")?.getImageData(1, 1, 1, 1).data ?? []),
+        ]);
+      expect(pixel).toEqual([...(PALETTE_RGB[0] as readonly number[]), 255]);
+    }, 120_000);
+
+    it("Cancel reaches the kernel as custom {action: 'cancel'}; a K key press as an update of k", async () => {
+      if (!page) throw new Error("no page");
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await page
+        .getByRole("alert")
+        .filter({ hasText: "kernel got {'action': 'cancel'}" })
+        .waitFor({ timeout: 20_000 });
+      await page.locator(".seglens-k").focus();
+      await page.keyboard.press("ArrowRight");
+      await page.getByRole("alert").filter({ hasText: "kernel saw k=5" }).waitFor({ timeout: 20_000 });
+    }, 60_000);
+  },
+);

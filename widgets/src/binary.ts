@@ -1,0 +1,161 @@
+import type { BinaryArray, ExplorerFrame, LayerMetrics } from "../../src/widget/explorer-state";
+
+/** A uint8 array as the view holds it after deserialization: a view on the received buffer. */
+export interface Uint8NdArray {
+  dtype: "uint8";
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** A frame after deserialization: `labels` is a typed array, everything checked. */
+export interface DecodedFrame extends Omit<ExplorerFrame, "labels"> {
+  labels: Uint8NdArray;
+}
+
+/** The images after deserialization: RGB uint8 `[images, height, width, 3]`. */
+export type DecodedImages = Uint8NdArray;
+
+/**
+ * The result of decoding a kernel-written field: the view renders `invalid` as an error in the
+ * widget instead of throwing inside ipywidgets' `set_state`, which would log and swallow it
+ * (style rules 15, 20).
+ */
+export type Decoded<T> = { kind: "ok"; value: T } | { kind: "invalid"; message: string };
+
+/** Thrown by the decoders below; its message names the field and quotes the value. */
+export class InvalidStateError extends TypeError {
+  override name = "InvalidStateError";
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    ArrayBuffer.isView(v) ? `<${v.byteLength} bytes>` : v,
+  );
+  return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function fail(name: string, value: unknown, expected: string): never {
+  throw new InvalidStateError(`invalid ${name}: ${describe(value)}; expected ${expected}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function nonNegativeInts(value: unknown, name: string): number[] {
+  if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v) && v >= 0)) {
+    fail(name, value, "an array of non-negative integers");
+  }
+  return value as number[];
+}
+
+function bytesOf(value: unknown, name: string): Uint8Array {
+  // ipywidgets' put_buffers places a DataView at each buffer path; a kernel-side test may pass others.
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  return fail(name, value, "a binary buffer (is the path in buffer_paths?)");
+}
+
+/** Checks a `{dtype: "uint8", shape, buffer}` descriptor and returns a typed view on its bytes. */
+export function decodeUint8Array(value: unknown, name: string): Uint8NdArray {
+  if (!isRecord(value)) fail(name, value, "{dtype, shape, buffer}");
+  if (value.dtype !== "uint8") fail(`${name}.dtype`, value.dtype, '"uint8"');
+  const shape = nonNegativeInts(value.shape, `${name}.shape`);
+  const data = bytesOf(value.buffer, `${name}.buffer`);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) {
+    throw new InvalidStateError(
+      `invalid ${name}: ${data.length} bytes for shape [${shape.join(", ")}]; expected ${count}`,
+    );
+  }
+  return { dtype: "uint8", shape, data };
+}
+
+function decodeMetrics(value: unknown, models: number, layers: number): LayerMetrics[][] {
+  const score = (v: unknown, name: string) =>
+    v === null || (typeof v === "number" && Number.isFinite(v)) ? v : fail(name, v, "a number or null");
+  if (!Array.isArray(value) || value.length !== models) fail("frame.metrics", value, `${models} arrays`);
+  return value.map((row: unknown, m) => {
+    if (!Array.isArray(row) || row.length !== layers) fail(`frame.metrics[${m}]`, row, `${layers} entries`);
+    return row.map((entry: unknown, l) => {
+      const name = `frame.metrics[${m}][${l}]`;
+      if (!isRecord(entry)) fail(name, entry, "{pb, lc, ba}");
+      return {
+        pb: score(entry.pb, `${name}.pb`),
+        lc: score(entry.lc, `${name}.lc`),
+        ba: score(entry.ba, `${name}.ba`),
+      };
+    });
+  });
+}
+
+function decodeFrameStrict(value: Record<string, unknown>): DecodedFrame {
+  const { models, rep, k, grid } = value;
+  if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === "string")) {
+    fail("frame.models", models, "a non-empty array of model ids");
+  }
+  if (rep !== "tokens" && rep !== "q" && rep !== "k" && rep !== "v")
+    fail("frame.rep", rep, "tokens, q, k or v");
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 2 || k > 32)
+    fail("frame.k", k, "an integer in 2..32");
+  const layers = nonNegativeInts(value.layers, "frame.layers");
+  const images = nonNegativeInts(value.images, "frame.images");
+  const g = nonNegativeInts(grid, "frame.grid");
+  if (g.length !== 2 || g[0] === 0 || g[1] === 0) fail("frame.grid", grid, "[gh, gw], both ≥ 1");
+  const [gh, gw] = g as [number, number];
+  const labels = decodeUint8Array(value.labels, "frame.labels");
+  const expected = [models.length, layers.length, images.length, gh, gw];
+  if (labels.shape.join() !== expected.join()) {
+    fail("frame.labels.shape", labels.shape, `[models, layers, images, gh, gw] = [${expected.join(", ")}]`);
+  }
+  const over = labels.data.findIndex((label) => label >= k);
+  if (over >= 0) fail(`frame.labels at element ${over}`, labels.data[over], `a label below k = ${k}`);
+  const metrics = decodeMetrics(value.metrics, models.length, layers.length);
+  return { models: models as string[], rep, k, layers, images, grid: [gh, gw], labels, metrics };
+}
+
+/** Deserializer of `frame` (`null` stays `null`). */
+export function decodeFrame(value: unknown): Decoded<DecodedFrame> | null {
+  if (value === null || value === undefined) return null;
+  try {
+    if (!isRecord(value)) fail("frame", value, "an object or null");
+    return { kind: "ok", value: decodeFrameStrict(value) };
+  } catch (error) {
+    if (error instanceof InvalidStateError) return { kind: "invalid", message: error.message };
+    throw error;
+  }
+}
+
+/** Deserializer of `images` (`null` stays `null`). */
+export function decodeImages(value: unknown): Decoded<DecodedImages> | null {
+  if (value === null || value === undefined) return null;
+  try {
+    const images = decodeUint8Array(value, "images");
+    if (images.shape.length !== 4 || images.shape[3] !== 3) {
+      fail("images.shape", images.shape, "[images, height, width, 3]");
+    }
+    return { kind: "ok", value: images };
+  } catch (error) {
+    if (error instanceof InvalidStateError) return { kind: "invalid", message: error.message };
+    throw error;
+  }
+}
+
+function encodeArray(array: Uint8NdArray): BinaryArray<"uint8"> {
+  const { data } = array;
+  return {
+    dtype: "uint8",
+    shape: array.shape,
+    buffer: new DataView(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+/** Serializer of `frame` (for saved widget state; the view never writes `frame`). */
+export function encodeFrame(value: Decoded<DecodedFrame> | null): ExplorerFrame | null {
+  return value?.kind === "ok" ? { ...value.value, labels: encodeArray(value.value.labels) } : null;
+}
+
+/** Serializer of `images`. */
+export function encodeImages(value: Decoded<DecodedImages> | null): BinaryArray<"uint8"> | null {
+  return value?.kind === "ok" ? encodeArray(value.value) : null;
+}

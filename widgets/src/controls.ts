@@ -1,0 +1,169 @@
+import type { ExplorerLimits, Normalization, Representation } from "../../src/widget/explorer-state";
+import { h } from "./dom";
+import type { ViewState } from "./read-state";
+
+/** The fields the controls write. */
+export type ControlPatch = Partial<
+  Pick<ViewState, "models" | "k" | "rep" | "layer_range" | "image" | "opacity" | "normalize">
+>;
+
+/**
+ * Receives a control change. `commit` is false while a slider moves (the view redraws locally)
+ * and true when the value is settled (the view syncs it to the kernel).
+ */
+export type OnControlChange = (patch: ControlPatch, commit: boolean) => void;
+
+/** The explorer's control row. */
+export interface Controls {
+  readonly element: HTMLElement;
+  /** Shows `state` in the inputs (after a kernel update or a rejected change). */
+  update(state: ViewState): void;
+}
+
+const MAX_MODELS: ExplorerLimits["maxModels"] = 3;
+const MIN_K: ExplorerLimits["minK"] = 2;
+const MAX_K: ExplorerLimits["maxK"] = 32;
+const REPRESENTATIONS: readonly Representation[] = ["tokens", "q", "k", "v"];
+
+function labelled(doc: Document, text: string, input: HTMLElement, ...rest: Node[]): HTMLLabelElement {
+  return h(doc, "label", {}, text, input, ...rest);
+}
+
+/** Builds the controls; every listener is removed when `signal` aborts. */
+export function createControls(doc: Document, onChange: OnControlChange, signal: AbortSignal): Controls {
+  const on = (target: EventTarget, type: string, listener: () => void) =>
+    target.addEventListener(type, listener, { signal });
+
+  const models = h(doc, "fieldset", { class: "seglens-models" }, h(doc, "legend", {}, "Models (up to 3)"));
+  let modelChoices: string[] = [];
+  let checked: string[] = [];
+  const modelBoxes = new Map<string, HTMLInputElement>();
+
+  const k = h(doc, "input", {
+    type: "range",
+    min: MIN_K,
+    max: MAX_K,
+    step: 1,
+    class: "seglens-k",
+    "aria-label": "K",
+  });
+  const kOut = h(doc, "output", { class: "seglens-k-value" });
+  on(k, "input", () => {
+    kOut.textContent = k.value;
+  });
+  on(k, "change", () => onChange({ k: k.valueAsNumber }, true));
+
+  const rep = h(doc, "select", { class: "seglens-rep", "aria-label": "Representation" });
+  rep.append(...REPRESENTATIONS.map((r) => h(doc, "option", { value: r }, r)));
+  on(rep, "change", () => onChange({ rep: rep.value as Representation }, true));
+
+  const first = h(doc, "input", {
+    type: "number",
+    step: 1,
+    class: "seglens-first",
+    "aria-label": "First layer",
+  });
+  const last = h(doc, "input", {
+    type: "number",
+    step: 1,
+    class: "seglens-last",
+    "aria-label": "Last layer",
+  });
+  let bounds: [number, number] = [1, 1];
+  const clamp = (v: number) =>
+    Math.min(bounds[1], Math.max(bounds[0], Number.isFinite(v) ? Math.round(v) : 1));
+  const onRange = () => {
+    const a = clamp(first.valueAsNumber);
+    const b = clamp(last.valueAsNumber);
+    onChange({ layer_range: [Math.min(a, b), Math.max(a, b)] }, true);
+  };
+  on(first, "change", onRange);
+  on(last, "change", onRange);
+
+  const image = h(doc, "select", { class: "seglens-image", "aria-label": "Image" });
+  on(image, "change", () => onChange({ image: image.value === "all" ? "all" : Number(image.value) }, true));
+
+  const opacity = h(doc, "input", { type: "range", min: 0, max: 1, step: 0.05, class: "seglens-opacity" });
+  opacity.setAttribute("aria-label", "Opacity");
+  on(opacity, "input", () => onChange({ opacity: opacity.valueAsNumber }, false));
+  on(opacity, "change", () => onChange({ opacity: opacity.valueAsNumber }, true));
+
+  const normalize = h(doc, "input", { type: "checkbox", class: "seglens-normalize" });
+  on(normalize, "change", () =>
+    onChange({ normalize: (normalize.checked ? "l2" : "none") satisfies Normalization }, true),
+  );
+
+  const element = h(doc, "div", {
+    class: "seglens-controls",
+    role: "group",
+    "aria-label": "Explorer controls",
+  });
+  element.append(
+    models,
+    labelled(doc, "K", k, kOut),
+    labelled(doc, "Representation", rep),
+    labelled(doc, "Layers", first, doc.createTextNode("–"), last),
+    labelled(doc, "Image", image),
+    labelled(doc, "Opacity", opacity),
+    h(doc, "label", {}, normalize, "L2-normalize"),
+  );
+
+  function toggleModel(id: string, box: HTMLInputElement): void {
+    const next = modelChoices.filter((m) => (m === id ? box.checked : checked.includes(m)));
+    if (next.length === 0 || next.length > MAX_MODELS) {
+      box.checked = !box.checked; // refuse: at least one model, at most three (design §4)
+      return;
+    }
+    onChange({ models: next }, true);
+  }
+
+  function updateModels(state: ViewState): void {
+    if (state.model_choices.join("\n") !== modelChoices.join("\n")) {
+      modelChoices = [...state.model_choices];
+      for (const box of modelBoxes.values()) box.closest("label")?.remove();
+      modelBoxes.clear();
+      for (const id of modelChoices) {
+        const box = h(doc, "input", { type: "checkbox", value: id });
+        on(box, "change", () => toggleModel(id, box));
+        modelBoxes.set(id, box);
+        models.append(h(doc, "label", {}, box, id));
+      }
+    }
+    checked = state.models.filter((m) => modelChoices.includes(m));
+    for (const [id, box] of modelBoxes) {
+      box.checked = checked.includes(id);
+      box.disabled = !box.checked && checked.length >= MAX_MODELS;
+    }
+  }
+
+  function updateImages(state: ViewState): void {
+    const names = ["all", ...state.image_names.map((_, i) => String(i))];
+    if ([...image.options].map((o) => o.value).join() !== names.join()) {
+      image.replaceChildren(
+        h(doc, "option", { value: "all" }, "all images"),
+        ...state.image_names.map((name, i) => h(doc, "option", { value: i }, `${i + 1}: ${name}`)),
+      );
+    }
+    image.value = String(state.image);
+  }
+
+  return {
+    element,
+    update(state) {
+      updateModels(state);
+      k.value = String(state.k);
+      kOut.textContent = String(state.k);
+      rep.value = state.rep;
+      bounds = state.layer_bounds;
+      for (const input of [first, last]) {
+        input.min = String(bounds[0]);
+        input.max = String(bounds[1]);
+      }
+      first.value = String(state.layer_range[0]);
+      last.value = String(state.layer_range[1]);
+      updateImages(state);
+      opacity.value = String(state.opacity);
+      normalize.checked = state.normalize === "l2";
+    },
+  };
+}

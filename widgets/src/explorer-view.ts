@@ -1,0 +1,128 @@
+import { DOMWidgetView } from "@jupyter-widgets/base";
+import type { Message } from "@lumino/messaging";
+import type { ExplorerViewMessage } from "../../src/widget/explorer-state";
+import { type ControlPatch, type Controls, createControls } from "./controls";
+import { createLayerPanels, type LayerPanels } from "./layer-panels";
+import { createMetricsChart, type MetricsChart } from "./metrics-chart";
+import { readState } from "./read-state";
+import { createStatusBar, type StatusBar } from "./status-bar";
+import { ensureStyles } from "./styles";
+
+interface Parts {
+  controls: Controls;
+  status: StatusBar;
+  panels: LayerPanels;
+  chart: MetricsChart;
+}
+
+/** Tags browser console messages, like anywidget's `[anywidget]` (style rule 19). */
+const TAG = "[seglens]";
+
+/**
+ * The explorer (design §4): controls, a progress bar with cancel, one panel per layer with the
+ * label maps over the image, a cluster legend, and the PB/LC/BA chart. Control changes set the
+ * model and sync it; the kernel answers with a new `status` and `frame`.
+ */
+export class ExplorerView extends DOMWidgetView {
+  // Set in render(), not as field initializers: Backbone runs initialize() from its constructor.
+  private abort?: AbortController;
+  private parts?: Parts;
+  private highlight: number | null = null;
+  private chartFrame: unknown = undefined;
+
+  override render(): void {
+    const abort = new AbortController();
+    this.abort = abort;
+    const doc = this.el.ownerDocument;
+    ensureStyles(doc);
+    this.el.classList.add("seglens-explorer");
+    // Keys pressed in the explorer (arrows on the K slider, digits) are the controls', not the
+    // notebook's: JupyterLab 4.6 prevents ArrowRight on a focused range input at the document
+    // (data-lm-suppress-shortcuts did not stop it). ipywidgets' own text views stop keydown likewise.
+    this.el.addEventListener("keydown", (event) => event.stopPropagation(), { signal: abort.signal });
+    const parts: Parts = {
+      controls: createControls(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
+      status: createStatusBar(
+        doc,
+        () => this.send({ action: "cancel" } satisfies ExplorerViewMessage),
+        abort.signal,
+      ),
+      panels: createLayerPanels(doc, abort.signal, (label) => this.onHighlight(label)),
+      chart: createMetricsChart(doc),
+    };
+    this.parts = parts;
+    this.el.replaceChildren(
+      parts.controls.element,
+      ...parts.status.elements,
+      parts.panels.element,
+      parts.chart.element,
+    );
+    this.listenTo(this.model, "change", () => this.refresh());
+    // JupyterLab switches themes by attributes on <body>; plotly needs colours, not CSS variables.
+    const themes = new MutationObserver(() => this.redrawChart());
+    themes.observe(doc.body, {
+      attributes: true,
+      attributeFilter: ["data-jp-theme-name", "data-jp-theme-light"],
+    });
+    abort.signal.addEventListener("abort", () => themes.disconnect());
+    this.refresh();
+  }
+
+  override processLuminoMessage(msg: Message): void {
+    super.processLuminoMessage(msg);
+    // Rendered detached, the chart could read neither theme colours nor a width: draw it again.
+    if (msg.type === "after-attach" || msg.type === "after-show") this.redrawChart();
+  }
+
+  private redrawChart(): void {
+    this.parts?.chart.redraw().catch((error: unknown) => this.showError("metrics chart", error));
+  }
+
+  override remove(): this {
+    this.abort?.abort();
+    this.parts?.chart.dispose();
+    this.parts = undefined;
+    return super.remove();
+  }
+
+  private onControl(patch: ControlPatch, commit: boolean): void {
+    this.model.set(patch);
+    if (commit) this.model.save_changes();
+  }
+
+  private onHighlight(label: number | null): void {
+    if (label === this.highlight) return;
+    this.highlight = label;
+    this.refresh();
+  }
+
+  /** Shows the model's state; a failure is shown in the widget, never only in the console. */
+  private refresh(): void {
+    const parts = this.parts;
+    if (!parts) return;
+    try {
+      const { state, problems } = readState((key) => this.model.get(key));
+      const frame = state.frame?.kind === "ok" ? state.frame.value : null;
+      const images = state.images?.kind === "ok" ? state.images.value : null;
+      if (state.frame?.kind === "invalid") problems.push(`frame not shown: ${state.frame.message}`);
+      if (state.images?.kind === "invalid") problems.push(`images not shown: ${state.images.message}`);
+      if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
+      parts.controls.update(state);
+      parts.status.update(state.status, problems);
+      parts.panels.update(
+        frame && { frame, images, image: state.image, opacity: state.opacity, highlight: this.highlight },
+      );
+      if (frame !== this.chartFrame) {
+        this.chartFrame = frame;
+        parts.chart.update(frame).catch((error: unknown) => this.showError("metrics chart", error));
+      }
+    } catch (error) {
+      this.showError("explorer", error);
+    }
+  }
+
+  private showError(what: string, error: unknown): void {
+    console.error(TAG, what, error);
+    this.parts?.status.update({ kind: "error", message: `seglens ${what}: ${String(error)}` }, []);
+  }
+}

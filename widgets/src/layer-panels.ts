@@ -1,0 +1,207 @@
+import type { DecodedFrame, DecodedImages } from "./binary";
+import { h } from "./dom";
+import { clusterRgb, PALETTE_HEX } from "./palette";
+
+/** What the panels draw. */
+export interface PanelInput {
+  frame: DecodedFrame;
+  /** RGB `[images, height, width, 3]`, or null: labels are drawn on grey. */
+  images: DecodedImages | null;
+  image: number | "all";
+  /** Overlay opacity 0..1. */
+  opacity: number;
+  /** The hovered cluster: drawn opaque in every panel, the others faded; its share is shown. */
+  highlight: number | null;
+}
+
+/** One panel per (model, layer), each with a canvas per shown image, and the cluster legend. */
+export interface LayerPanels {
+  readonly element: HTMLElement;
+  update(input: PanelInput | null): void;
+}
+
+/** Side of a grid cell in canvas pixels when there is no image to take the size from. */
+const CELL_PX = 8;
+/** Opacity of the clusters that are not highlighted while one is. */
+const FADED = 0.15;
+const GREY = 128;
+
+interface Canvas {
+  element: HTMLCanvasElement;
+  model: number;
+  layer: number;
+  /** Position in `frame.images`. */
+  position: number;
+}
+
+/** Positions in `frame.images` of the images to show. */
+export function shownPositions(frame: DecodedFrame, image: number | "all"): number[] {
+  if (image === "all") return frame.images.map((_, i) => i);
+  // A frame computed before the image picker moved may lack the image: show its first until the next.
+  return [Math.max(0, frame.images.indexOf(image))];
+}
+
+/** Share of patches with label `label` in model `m`, layer position `l`, over the shown images. */
+export function clusterShare(
+  frame: DecodedFrame,
+  m: number,
+  l: number,
+  positions: number[],
+  label: number,
+): number {
+  const [gh, gw] = frame.grid;
+  const cells = gh * gw;
+  let count = 0;
+  for (const p of positions) {
+    const start = ((m * frame.layers.length + l) * frame.images.length + p) * cells;
+    for (let i = start; i < start + cells; i++) if (frame.labels.data[i] === label) count++;
+  }
+  return count / (cells * positions.length);
+}
+
+function paint(canvas: Canvas, input: PanelInput): void {
+  const { frame, images, opacity, highlight } = input;
+  const [gh, gw] = frame.grid;
+  const imageIndex = frame.images[canvas.position] ?? 0;
+  const rgb = images && imageIndex < (images.shape[0] ?? 0) ? images : null;
+  const height = rgb ? (rgb.shape[1] as number) : gh * CELL_PX;
+  const width = rgb ? (rgb.shape[2] as number) : gw * CELL_PX;
+  const { element } = canvas;
+  if (element.width !== width || element.height !== height) Object.assign(element, { width, height });
+  const context = element.getContext("2d");
+  if (!context) return;
+  const out = context.createImageData(width, height);
+  const labelStart =
+    ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position) * gh * gw;
+  const rgbStart = imageIndex * height * width * 3;
+  for (let y = 0; y < height; y++) {
+    const row = labelStart + Math.floor((y * gh) / height) * gw;
+    for (let x = 0; x < width; x++) {
+      const label = frame.labels.data[row + Math.floor((x * gw) / width)] as number;
+      const colour = clusterRgb(label);
+      const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
+      const o = (y * width + x) * 4;
+      const s = rgbStart + (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const base = rgb ? (rgb.data[s + c] as number) : GREY;
+        out.data[o + c] = Math.round(base + alpha * ((colour[c] as number) - base));
+      }
+      out.data[o + 3] = 255;
+    }
+  }
+  context.putImageData(out, 0, 0);
+}
+
+/** The label under a pointer event on `canvas`. */
+function labelAt(canvas: Canvas, frame: DecodedFrame, event: PointerEvent): number | null {
+  const box = canvas.element.getBoundingClientRect();
+  const [gh, gw] = frame.grid;
+  const gx = Math.floor(((event.clientX - box.left) / box.width) * gw);
+  const gy = Math.floor(((event.clientY - box.top) / box.height) * gh);
+  if (gx < 0 || gy < 0 || gx >= gw || gy >= gh) return null;
+  const start =
+    ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position) * gh * gw;
+  return frame.labels.data[start + gy * gw + gx] ?? null;
+}
+
+/** Builds the panel area; `onHighlight` receives the hovered or focused cluster (null on leave). */
+export function createLayerPanels(
+  doc: Document,
+  signal: AbortSignal,
+  onHighlight: (label: number | null) => void,
+): LayerPanels {
+  const grid = h(doc, "div", { class: "seglens-panels" });
+  const legend = h(doc, "div", { class: "seglens-legend", role: "group", "aria-label": "Clusters" });
+  const element = h(doc, "div", {}, grid, legend);
+  let canvases: Canvas[] = [];
+  let shares: { span: HTMLElement; model: number; layer: number }[] = [];
+  let layout: unknown[] = [];
+  let current: PanelInput | null = null;
+
+  function build(input: PanelInput): void {
+    const { frame } = input;
+    const positions = shownPositions(frame, input.image);
+    canvases = [];
+    shares = [];
+    grid.replaceChildren(
+      ...frame.models.map((model, m) => {
+        const row = h(doc, "div", { class: "seglens-row", "data-model": model });
+        row.append(h(doc, "div", { class: "seglens-row-title" }, model));
+        frame.layers.forEach((layer, l) => {
+          const span = h(doc, "span", { class: "seglens-share" });
+          shares.push({ span, model: m, layer: l });
+          const panel = h(doc, "figure", {
+            class: "seglens-panel",
+            "data-layer": layer,
+            "data-model": model,
+          });
+          for (const position of positions) {
+            const canvas = {
+              element: h(doc, "canvas", { "data-image": frame.images[position] }),
+              model: m,
+              layer: l,
+              position,
+            };
+            canvas.element.addEventListener(
+              "pointermove",
+              (e) => current && onHighlight(labelAt(canvas, current.frame, e)),
+              { signal },
+            );
+            canvas.element.addEventListener("pointerleave", () => onHighlight(null), { signal });
+            canvases.push(canvas);
+            panel.append(canvas.element);
+          }
+          panel.append(h(doc, "figcaption", {}, `L${layer} `, span));
+          row.append(panel);
+        });
+        return row;
+      }),
+    );
+    legend.replaceChildren(
+      ...Array.from({ length: frame.k }, (_, label) => {
+        const button = h(
+          doc,
+          "button",
+          { type: "button", "aria-label": `cluster ${label}`, "data-label": label },
+          String(label),
+        );
+        button.style.background = PALETTE_HEX[label % PALETTE_HEX.length] as string;
+        for (const type of ["pointerenter", "focus"])
+          button.addEventListener(type, () => onHighlight(label), { signal });
+        for (const type of ["pointerleave", "blur"])
+          button.addEventListener(type, () => onHighlight(null), { signal });
+        return button;
+      }),
+    );
+  }
+
+  return {
+    element,
+    update(input) {
+      current = input;
+      if (!input) {
+        layout = [];
+        grid.replaceChildren();
+        legend.replaceChildren();
+        return;
+      }
+      const key = [input.frame, input.image];
+      if (key.some((v, i) => v !== layout[i])) {
+        build(input);
+        layout = key;
+      }
+      for (const canvas of canvases) paint(canvas, input);
+      const positions = shownPositions(input.frame, input.image);
+      for (const { span, model, layer } of shares) {
+        const { highlight } = input;
+        span.textContent =
+          highlight === null
+            ? ""
+            : `· ${highlight}: ${(100 * clusterShare(input.frame, model, layer, positions, highlight)).toFixed(1)}%`;
+      }
+      for (const button of legend.querySelectorAll("button")) {
+        button.setAttribute("aria-pressed", String(button.dataset.label === String(input.highlight)));
+      }
+    },
+  };
+}

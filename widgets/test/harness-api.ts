@@ -1,0 +1,62 @@
+// What the browser test page (harness.ts) exposes as `globalThis.harness`, shared type-only with the
+// Node side (test/widgets/); no DOM types here, the Node typecheck includes this file.
+
+/** The synthetic explorer the page opens. */
+export interface FixtureOptions {
+  /** Number of models side by side, 1..3 (default 1). */
+  models?: number;
+  /** Overlay opacity (default 1: pixels show pure palette colours). */
+  opacity?: number;
+  /** Send RGB images (default true). */
+  withImages?: boolean;
+  /** Declare a labels shape that does not match the buffer (default false). */
+  corruptLabels?: boolean;
+}
+
+/** A message the view sent through the comm. */
+export interface SentMessage {
+  method: string;
+  state?: Record<string, unknown>;
+  content?: unknown;
+  buffer_paths?: unknown;
+  buffers: number;
+}
+
+/** What remove() observed. */
+export interface RemoveReport {
+  /** Whether the view's element is still in the document. */
+  attached: boolean;
+  /** Child elements left in the chart container (Plotly.purge empties it). */
+  chartChildren: number;
+  /** Messages sent by clicking the (detached) cancel button after removal. */
+  sentAfterRemove: number;
+}
+
+/** The test page's API. */
+export interface HarnessApi {
+  /** Opens the explorer as the kernel would (comm_open with state and buffers) and displays it. */
+  open(options?: FixtureOptions): Promise<void>;
+  /** A kernel `update` with JSON state only; resolves once the model has it. */
+  update(state: Record<string, unknown>): Promise<void>;
+  /** A kernel `update` carrying a new frame (and images) as binary buffers. */
+  updateFrame(options?: FixtureOptions): Promise<void>;
+  /** Resolves when the metrics chart has drawn its traces; returns their count. */
+  chartTraces(): Promise<number>;
+  sent(): SentMessage[];
+  get(key: string): unknown;
+  /** RGBA at canvas pixel (x, y) of model `model`'s panel of layer `layer` (first shown image). */
+  pixel(model: number, layer: number, x: number, y: number): number[];
+  remove(): RemoveReport;
+}
+
+/** The fixture's values, for assertions: palette colours and cluster shares it was built to give. */
+export const FIXTURE = {
+  layers: [1, 2, 3],
+  k: 4,
+  grid: [4, 4],
+  imageSize: 32,
+  imageNames: ["a.png", "b.png"],
+  modelIds: ["tiny-a", "tiny-b", "tiny-c"],
+  /** Share of cluster 0 per layer position: the first 4·(l+1) of 16 cells. */
+  shareOfCluster0: [0.25, 0.5, 0.75],
+} as const;

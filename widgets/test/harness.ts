@@ -1,0 +1,205 @@
+// The browser test page: a minimal ManagerBase serving the explorer from a fixed state with
+// synthetic label maps, talking through a recording comm (style rule 29).
+
+import type { ICallbacks, IClassicComm } from "@jupyter-widgets/base";
+import * as base from "@jupyter-widgets/base";
+import { ManagerBase } from "@jupyter-widgets/base-manager";
+import { Widget } from "@lumino/widgets";
+import type { ExplorerState } from "../../src/widget/explorer-state";
+import { EXPLORER_IDENTITY, ExplorerModel, ExplorerView, MODULE_NAME, MODULE_RANGE } from "../src/index";
+import { FIXTURE, type FixtureOptions, type HarnessApi, type SentMessage } from "./harness-api";
+
+class TestManager extends ManagerBase {
+  protected override async loadClass(className: string, moduleName: string, moduleVersion: string) {
+    if (moduleName === "@jupyter-widgets/base") {
+      return (base as unknown as Record<string, typeof base.WidgetModel>)[
+        className
+      ] as typeof base.WidgetModel;
+    }
+    // JupyterLab's registry matches the registered version against the requested range.
+    if (moduleName !== MODULE_NAME || moduleVersion !== MODULE_RANGE) {
+      throw new Error(`no module ${moduleName}@${moduleVersion}; have ${MODULE_NAME}@${MODULE_RANGE}`);
+    }
+    const exports: Record<string, typeof ExplorerModel | typeof ExplorerView> = {
+      ExplorerModel,
+      ExplorerView,
+    };
+    const found = exports[className];
+    if (!found) throw new Error(`no class ${className} in ${moduleName}`);
+    return found;
+  }
+  protected override async _create_comm(): Promise<IClassicComm> {
+    throw new Error("the test manager opens no comms");
+  }
+  protected override async _get_comm_info() {
+    return {};
+  }
+}
+
+/** Records what the view sends and answers each message with `idle`, as a kernel does. */
+class RecordingComm implements IClassicComm {
+  comm_id = "explorer-comm";
+  target_name = "jupyter.widget";
+  readonly messages: SentMessage[] = [];
+  private handler: ((msg: unknown) => void) | null = null;
+  open(): string {
+    return "";
+  }
+  send(
+    data: unknown,
+    callbacks?: ICallbacks,
+    _metadata?: unknown,
+    buffers?: ArrayBuffer[] | ArrayBufferView[],
+  ) {
+    this.messages.push({ ...(data as Omit<SentMessage, "buffers">), buffers: buffers?.length ?? 0 });
+    const status = callbacks?.iopub?.status;
+    // biome-ignore lint/suspicious/noExplicitAny: ipywidgets types the status message as a full IOPub message
+    if (status) setTimeout(() => status({ content: { execution_state: "idle" } } as any), 0);
+    return `msg-${this.messages.length}`;
+  }
+  close(): string {
+    return "";
+  }
+  on_msg(callback: (msg: unknown) => void): void {
+    this.handler = callback;
+  }
+  on_close(): void {}
+  deliver(data: Record<string, unknown>, buffers: ArrayBuffer[]): void {
+    this.handler?.({
+      content: { comm_id: this.comm_id, data },
+      buffers,
+      header: { msg_id: "k" },
+      parent_header: {},
+    });
+  }
+}
+
+function labelAt(l: number, y: number, x: number): number {
+  const [, gw] = FIXTURE.grid;
+  return y * gw + x < 4 * (l + 1) ? 0 : 1 + (x % 3);
+}
+
+/** State and buffers of the fixture, as the kernel would send them. */
+function fixture(options: FixtureOptions) {
+  const models = FIXTURE.modelIds.slice(0, options.models ?? 1);
+  const [gh, gw] = FIXTURE.grid;
+  const n = FIXTURE.imageNames.length;
+  const labels = new Uint8Array(models.length * FIXTURE.layers.length * n * gh * gw);
+  let i = 0;
+  for (let m = 0; m < models.length; m++)
+    for (let l = 0; l < FIXTURE.layers.length; l++)
+      for (let im = 0; im < n; im++)
+        for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) labels[i++] = labelAt(l, y, x);
+  const size = FIXTURE.imageSize;
+  const rgb = new Uint8Array(n * size * size * 3).map((_, j) => (j * 7) % 256);
+  const shape = [models.length, FIXTURE.layers.length, n, gh, gw];
+  if (options.corruptLabels) shape[3] = gh + 1;
+  const frame = {
+    models,
+    rep: "tokens",
+    k: FIXTURE.k,
+    layers: [...FIXTURE.layers],
+    images: [0, 1],
+    grid: [gh, gw],
+    labels: { dtype: "uint8", shape, buffer: null },
+    metrics: models.map((_, m) =>
+      FIXTURE.layers.map((l) => ({ pb: 0.1 * l + 0.05 * m, lc: 0.9 - 0.1 * l, ba: null })),
+    ),
+  };
+  const withImages = options.withImages ?? true;
+  const state = {
+    frame,
+    images: withImages ? { dtype: "uint8", shape: [n, size, size, 3], buffer: null } : null,
+  };
+  const bufferPaths = withImages
+    ? [
+        ["frame", "labels", "buffer"],
+        ["images", "buffer"],
+      ]
+    : [["frame", "labels", "buffer"]];
+  const buffers = withImages ? [labels.buffer, rgb.buffer] : [labels.buffer];
+  return { state, bufferPaths, buffers };
+}
+
+function openState(options: FixtureOptions): Omit<ExplorerState, "frame" | "images"> {
+  return {
+    ...EXPLORER_IDENTITY,
+    model_choices: [...FIXTURE.modelIds],
+    layer_bounds: [0, 3],
+    image_names: [...FIXTURE.imageNames],
+    models: FIXTURE.modelIds.slice(0, options.models ?? 1),
+    k: FIXTURE.k,
+    rep: "tokens",
+    layer_range: [1, 3],
+    image: 0,
+    opacity: options.opacity ?? 1,
+    normalize: "l2",
+    status: { kind: "ready" },
+  };
+}
+
+let comm = new RecordingComm();
+let view: ExplorerView | null = null;
+let model: base.WidgetModel | null = null;
+const manager = new TestManager();
+
+function requireView(): ExplorerView {
+  if (!view || !model) throw new Error("harness.open() first");
+  return view;
+}
+
+const harness: HarnessApi = {
+  async open(options = {}) {
+    comm = new RecordingComm();
+    const { state, bufferPaths, buffers } = fixture(options);
+    const content = {
+      comm_id: comm.comm_id,
+      target_name: comm.target_name,
+      data: { state: { ...openState(options), ...state }, buffer_paths: bufferPaths },
+    };
+    // biome-ignore lint/suspicious/noExplicitAny: a hand-made comm_open message, only the fields ManagerBase reads
+    const msg = { content, buffers, metadata: { version: "2.1.0" } } as any;
+    model = await manager.handle_comm_open(comm, msg);
+    view = (await manager.create_view(model)) as ExplorerView;
+    Widget.attach(view.luminoWidget, document.getElementById("host") as HTMLElement);
+  },
+  async update(state) {
+    comm.deliver({ method: "update", state, buffer_paths: [] }, []);
+    await requireView().model.state_change;
+  },
+  async updateFrame(options = {}) {
+    const { state, bufferPaths, buffers } = fixture(options);
+    comm.deliver({ method: "update", state, buffer_paths: bufferPaths }, buffers);
+    await requireView().model.state_change;
+  },
+  async chartTraces() {
+    const chart = requireView().el.querySelector(".seglens-chart") as HTMLElement & { data?: unknown[] };
+    for (let tries = 0; tries < 200 && !chart.data; tries++) await new Promise((r) => setTimeout(r, 25));
+    return chart.data?.length ?? 0;
+  },
+  sent: () => comm.messages.map((m) => structuredClone(m)),
+  get: (key) => requireView().model.get(key),
+  pixel(m, layer, x, y) {
+    const canvas = requireView().el.querySelector(
+      `.seglens-row:nth-of-type(${m + 1}) .seglens-panel[data-layer="${layer}"] canvas`,
+    ) as HTMLCanvasElement;
+    return [...(canvas.getContext("2d")?.getImageData(x, y, 1, 1).data ?? [])];
+  },
+  remove() {
+    const v = requireView();
+    const chart = v.el.querySelector(".seglens-chart") as HTMLElement;
+    const cancel = v.el.querySelector(".seglens-cancel") as HTMLButtonElement;
+    v.luminoWidget.dispose(); // as JupyterLab does when the output is cleared: disposes and removes the view
+    const before = comm.messages.length;
+    cancel.click();
+    const report = {
+      attached: v.el.isConnected,
+      chartChildren: chart.childElementCount,
+      sentAfterRemove: comm.messages.length - before,
+    };
+    view = null;
+    return report;
+  },
+};
+
+(globalThis as unknown as { harness: HarnessApi }).harness = harness;
