@@ -6,6 +6,7 @@ import {
   KERNEL_DISPLAY_NAME,
   uninstallKernelspec,
 } from "../kernel/kernelspec";
+import { installLabextension, LABEXTENSION_SOURCE, uninstallLabextension } from "../kernel/labextension";
 
 interface ScopeFlags {
   user?: boolean;
@@ -38,20 +39,30 @@ function addScopeOptions(command: Command): Command {
 }
 
 /**
- * `seglens install` / `seglens uninstall` (design §6): the "TypeScript (seglens)" kernelspec.
- * The labextension will be installed here too once it is built (widgets/).
+ * `seglens install` / `seglens uninstall` (design §6): the "TypeScript (seglens)" kernelspec and
+ * the explorer's prebuilt labextension.
  */
 export function addInstallCommand(program: Command): void {
   addScopeOptions(
     program.command("install").description(`install the ${KERNEL_DISPLAY_NAME} Jupyter kernel`),
   ).action((flags: ScopeFlags) => {
-    const dir = installKernelspec({ scope: scopeFromFlags(flags) });
+    const scope = scopeFromFlags(flags);
+    const dir = installKernelspec({ scope });
     process.stdout.write(`installed kernelspec "seglens" (${KERNEL_DISPLAY_NAME}) in ${dir}\n`);
+    const lab = installLabextension({ scope });
+    if (lab !== undefined) process.stdout.write(`installed labextension "seglens" in ${lab}\n`);
+    else {
+      process.stderr.write(
+        `seglens: warning: the labextension is not built (${LABEXTENSION_SOURCE}); run widgets/build.sh, or the explorer widget will not render\n`,
+      );
+    }
   });
   addScopeOptions(
     program.command("uninstall").description(`remove the ${KERNEL_DISPLAY_NAME} Jupyter kernel`),
   ).action((flags: ScopeFlags) => {
-    const dir = uninstallKernelspec({ scope: scopeFromFlags(flags) });
+    const scope = scopeFromFlags(flags);
+    const dir = uninstallKernelspec({ scope });
     process.stdout.write(`removed ${dir}\n`);
+    process.stdout.write(`removed ${uninstallLabextension({ scope })}\n`);
   });
 }

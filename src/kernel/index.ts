@@ -16,3 +16,9 @@ export {
   KERNEL_NAME,
   uninstallKernelspec,
 } from "./kernelspec";
+export {
+  installLabextension,
+  LABEXTENSION_NAME,
+  LABEXTENSION_SOURCE,
+  uninstallLabextension,
+} from "./labextension";

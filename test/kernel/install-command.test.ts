@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
 import { addInstallCommand, scopeFromFlags } from "../../src/cli/install-command";
 import { InputError } from "../../src/errors";
 import { jupyterDataDir } from "../../src/kernel/kernelspec";
+import { installLabextension, uninstallLabextension } from "../../src/kernel/labextension";
 import { testCacheDir } from "../support/temp";
 
 const temp = testCacheDir();
@@ -28,7 +29,7 @@ describe("seglens install / uninstall", () => {
   it("install --prefix P writes P/share/jupyter/kernels/seglens/kernel.json; uninstall --prefix P removes it", async () => {
     const prefix = join(temp.path, "p");
     const dir = join(prefix, "share", "jupyter", "kernels", "seglens");
-    expect(await seglens("install", "--prefix", prefix)).toBe(
+    expect(await seglens("install", "--prefix", prefix)).toContain(
       `installed kernelspec "seglens" (TypeScript (seglens)) in ${dir}\n`,
     );
     const spec = JSON.parse(readFileSync(join(dir, "kernel.json"), "utf8"));
@@ -39,8 +40,22 @@ describe("seglens install / uninstall", () => {
     ]);
     expect(spec.display_name).toBe("TypeScript (seglens)");
     expect(spec.language).toBe("typescript");
-    expect(await seglens("uninstall", "--prefix", prefix)).toBe(`removed ${dir}\n`);
+    expect(await seglens("uninstall", "--prefix", prefix)).toContain(`removed ${dir}\n`);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it("installLabextension copies the built extension to <data dir>/labextensions/seglens; uninstall removes it", () => {
+    const source = join(temp.path, "built");
+    mkdirSync(join(source, "static"), { recursive: true });
+    writeFileSync(join(source, "package.json"), JSON.stringify({ name: "seglens" }));
+    writeFileSync(join(source, "static", "remoteEntry.js"), "// chunk");
+    const scope = { kind: "prefix" as const, prefix: join(temp.path, "lab") };
+    const target = installLabextension({ scope, source });
+    expect(target).toBe(join(temp.path, "lab", "share", "jupyter", "labextensions", "seglens"));
+    expect(readFileSync(join(target as string, "static", "remoteEntry.js"), "utf8")).toBe("// chunk");
+    expect(uninstallLabextension({ scope })).toBe(target);
+    expect(existsSync(target as string)).toBe(false);
+    expect(installLabextension({ scope, source: join(temp.path, "never-built") })).toBeUndefined();
   });
 
   it("scopeFromFlags defaults to --user and rejects --user with --prefix as an InputError naming both", () => {
