@@ -140,7 +140,8 @@ function benchInChild(job: string, threads: number, reference: boolean): BenchRe
     maxBuffer: 1 << 20,
   });
   if (run.status !== 0) throw new Error(`benchmark ${job} failed (exit ${run.status})`);
-  return JSON.parse(run.stdout) as BenchResult[];
+  // The job's results are its last line (a job may print, e.g. the CLI's own summary).
+  return JSON.parse(run.stdout.trim().split("\n").at(-1) ?? "[]") as BenchResult[];
 }
 
 async function main(): Promise<void> {
@@ -157,15 +158,12 @@ async function main(): Promise<void> {
     const job = CHILD_JOBS[options.job];
     if (job === undefined) throw new Error(`unknown --job "${options.job}"`);
     const results = await job(threads, log, options.reference);
-    // `figure` times CLI child processes, whose memory this process does not see.
-    if (options.job !== "figure") {
-      results.push({
-        name: `${options.job} job peak RSS (process and workers, setup included)`,
-        value: process.resourceUsage().maxRSS / 1024,
-        unit: "MB",
-      });
-    }
-    process.stdout.write(JSON.stringify(results));
+    results.push({
+      name: `${options.job} job peak RSS (process and workers, setup included)`,
+      value: process.resourceUsage().maxRSS / 1024,
+      unit: "MB",
+    });
+    process.stdout.write(`\n${JSON.stringify(results)}\n`);
     return;
   }
   const results: BenchResult[] = [await benchPreprocess()];
