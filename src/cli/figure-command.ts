@@ -1,5 +1,5 @@
-import { writeFileSync } from "node:fs";
-import { extname, resolve } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, extname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { InputError, NetworkError } from "../errors";
 import { resolveModel } from "../models/resolve-model";
@@ -73,6 +73,18 @@ async function segmentations(flags: FigureFlags & { model: string }): Promise<Se
   return out;
 }
 
+/** Writes the figure, making its folder; a failure names the file and the reason. */
+function writeOutput(path: string, content: Buffer | string): void {
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    writeFileSync(path, content);
+  } catch (cause) {
+    throw new InputError(`cannot write --out "${path}": ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
+      cause,
+    });
+  }
+}
+
 /** `seglens figure … --out FILE.png|FILE.svg` */
 export function addFigureCommand(program: Command): void {
   const command = program
@@ -105,7 +117,7 @@ export function addFigureCommand(program: Command): void {
       const footnote = footnoteFor(results.map((s) => s.request.model.onnxPath));
       if (footnote !== undefined) layout.footnote = footnote;
       const spec = await segmentationFigure(results, layout);
-      writeFileSync(flags.out, format === ".png" ? await figurePng(spec) : await figureSvg(spec));
+      writeOutput(flags.out, format === ".png" ? await figurePng(spec) : await figureSvg(spec));
       process.stdout.write(
         `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
       );

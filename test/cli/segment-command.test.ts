@@ -118,8 +118,8 @@ describe("seglens segment", () => {
 });
 
 describe("seglens figure", () => {
-  it("--out F.png: a PNG with a row per layer and a column per image", async () => {
-    const file = join(temp.path, "layers.png");
+  it("--out F.png: a PNG with a row per layer and a column per image (its folder made as needed)", async () => {
+    const file = join(temp.path, "new", "folder", "layers.png");
     const run = seglens("figure", "--model", MODEL, "--images", "models/samples", "--out", file);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/2 × 5 panels/);
