@@ -31,7 +31,7 @@ export function parseLayers(spec: string, numLayers: number): number[] {
   for (const part of spec.split(",").map((s) => s.trim())) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (match === null)
-      throw new InputError(`invalid --layers entry "${part}"; expected all, N or N-M (e.g. 1,3-5)`);
+      throw new InputError(`invalid --layers entry "${part}"; expected all, last, N or N-M (e.g. 1,3-5)`);
     const from = Number(match[1]);
     const to = match[2] === undefined ? from : Number(match[2]);
     if (from > to || to > numLayers) {

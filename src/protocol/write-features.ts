@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { makeOutputDir } from "../util/output-dir";
 import { type ExtractProgress, type ExtractReport, extractFeatures, imagePixels } from "./extract-features";
 import type { PreparedRequest } from "./feature-request";
 import { createNpyFeatureSink } from "./npy-feature-sink";
@@ -26,7 +26,7 @@ export async function writeFeatures(
   outDir: string,
   options: WriteFeaturesOptions = {},
 ): Promise<{ meta: FeaturesMeta; report: ExtractReport }> {
-  mkdirSync(outDir, { recursive: true });
+  makeOutputDir(outDir);
   const output = createNpyFeatureSink(outDir);
   let report: ExtractReport;
   try {

@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { makeOutputDir } from "../util/output-dir";
 import { writeNpy } from "./npy";
 import { type RunMeta, runMeta, writeJsonAtomic } from "./run-meta";
 import type { Segmentation } from "./segment";
@@ -29,7 +29,7 @@ export async function writeSegmentation(
   outDir: string,
   settings: { normalize: "l2" | "none"; seed: number; restarts: number },
 ): Promise<SegmentMeta> {
-  mkdirSync(outDir, { recursive: true });
+  makeOutputDir(outDir);
   const [gh, gw] = segmentation.grid;
   const n = segmentation.request.images.length;
   for (const [key, labels] of segmentation.labels) {

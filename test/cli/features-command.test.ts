@@ -166,6 +166,11 @@ describe("seglens features", () => {
     expectOneLineFailure(run, /the CUDA execution provider is not available .* or use --ep cpu/, 2);
   });
 
+  it("--out naming a file: one line saying a file is in the way", () => {
+    const run = seglens("features", "--model", MODEL, "--images", "models/samples", "--out", "README.md");
+    expectOneLineFailure(run, /cannot use --out "README.md" as an output folder: a file is in the way/, 2);
+  });
+
   it("a model that is not a ViT: non-zero exit and one line saying so", () => {
     const run = seglens(
       "features",
