@@ -1,36 +1,14 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { InputError, NetworkError } from "../errors";
-import { resolveModel } from "../models/resolve-model";
+import { InputError } from "../errors";
+import { defaultModel } from "../models/default-model";
 import type { Segmentation } from "../protocol/segment";
 import { parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import { addModelFlags, type ModelFlags } from "./features-command";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
-
-/** The model a figure shows when none is named, and the bundled stand-in when it cannot be had. */
-const DEFAULT_MODEL = "dinov2-small";
-const BUNDLED_MODEL = resolve(__dirname, "..", "..", "models", "fixtures", "dinov2-tf4");
-
-/**
- * The model to draw: the one named, else DINOv2-S from the Hub (or the Hub cache), else — offline,
- * with nothing cached — the bundled tiny model, which the output then says.
- */
-async function chooseModel(flags: FigureFlags): Promise<{ model: string; fallback?: string }> {
-  if (flags.model !== undefined) return { model: flags.model };
-  try {
-    await resolveModel(DEFAULT_MODEL);
-    return { model: DEFAULT_MODEL };
-  } catch (error) {
-    if (!(error instanceof NetworkError)) throw error;
-    return {
-      model: BUNDLED_MODEL,
-      fallback: `${DEFAULT_MODEL} could not be fetched (${error.message.split("\n")[0]}); drawing the bundled tiny model instead`,
-    };
-  }
-}
 
 interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   model?: string;
@@ -108,7 +86,7 @@ export function addFigureCommand(program: Command): void {
       if (format !== ".png" && format !== ".svg") {
         throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
       }
-      const chosen = await chooseModel(flags);
+      const chosen = flags.model === undefined ? await defaultModel() : { model: flags.model };
       if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
       const results = await segmentations({ ...flags, model: chosen.model });
       const first = results[0] as Segmentation;

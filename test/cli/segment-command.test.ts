@@ -174,7 +174,9 @@ describe("seglens figure", () => {
     const offline = { ...env, HF_ENDPOINT: "http://127.0.0.1:9", HF_HUB_CACHE: join(temp.path, "empty-hub") };
     const run = runCli(["figure", "--images", "models/samples/coffee.png", "--out", file], offline);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/dinov2-small could not be fetched .*drawing the bundled tiny model instead/);
+    expect(run.stdout).toMatch(
+      /dino-vits16 could not be fetched .*using the bundled tiny random-weight model instead/,
+    );
     expect(run.stdout).toMatch(/tiny random-weight test model/);
   });
 
