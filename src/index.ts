@@ -1,8 +1,10 @@
 export { CancelledError, InputError, NetworkError, UnsupportedModelError } from "./errors";
 export * from "./images/index";
 export { listImages } from "./images/list-images";
+export { SAMPLE_IMAGES } from "./images/sample-images";
 export * from "./kernel/index";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
+export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { createHubClient, type HubClient } from "./models/hub-client";
 export type { DownloadProgress } from "./models/hub-download";
 export { fetchHubModel, type HubModel } from "./models/hub-model";

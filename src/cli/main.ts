@@ -4,6 +4,7 @@ import { seglensVersion } from "../util/version";
 import { addFeaturesCommand } from "./features-command";
 import { addFigureCommand } from "./figure-command";
 import { addInstallCommand } from "./install-command";
+import { addLabCommand } from "./lab-command";
 import { addModelsCommand } from "./models-command";
 import { reportFailure } from "./report-failure";
 import { addSegmentCommand } from "./segment-command";
@@ -18,6 +19,7 @@ export function createProgram(): Command {
   addFigureCommand(program);
   addModelsCommand(program);
   addInstallCommand(program);
+  addLabCommand(program);
   return program;
 }
 

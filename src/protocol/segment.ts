@@ -66,8 +66,8 @@ async function featureSetKey(request: PreparedRequest): Promise<string> {
   ).slice(0, 32);
 }
 
-/** Patch matrices for every (rep, layer), from the cache or extracted (only what is missing). */
-async function patchFeatures(
+/** Patch matrices for every (rep, layer), from the cache or extracted (only what is missing); the explorer shares it. */
+export async function patchFeatures(
   request: PreparedRequest,
   cache: FeatureCache,
   options: SegmentOptions,

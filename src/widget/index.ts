@@ -1,5 +1,21 @@
 export { type BufferPath, putBuffers, removeBuffers } from "./buffer-paths";
 export {
+  createExplorerEngine,
+  type ExplorerEngine,
+  type ExplorerRequest,
+  type ExplorerResult,
+} from "./explorer-engine";
+export { EXPLORE_DEFAULTS, EXPLORER_LIMITS, type ExploreOptions } from "./explorer-options";
+export type {
+  ExplorerFrame,
+  ExplorerState,
+  ExplorerStatus,
+  ExplorerViewMessage,
+  LayerMetrics,
+  Representation,
+} from "./explorer-state";
+export { ExplorerWidget, type ExplorerWidgetState, explore, explorerSpec } from "./explorer-widget";
+export {
   liveWidgets,
   WIDGET_PROTOCOL_VERSION,
   Widget,

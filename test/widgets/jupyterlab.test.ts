@@ -1,9 +1,9 @@
 // The built labextension in a real JupyterLab: a Python ipywidgets stand-in for the kernel side
 // opens an explorer (same module identity, state and buffer layout as src/widget/explorer-state.ts)
 // and answers control changes, so module registration, the version range and binary buffers over a
-// real comm are all exercised. The TypeScript kernel's own end-to-end test belongs to issue #6's
-// kernel half.
-import { type ChildProcess, spawn } from "node:child_process";
+// real comm are all exercised. A second notebook runs explore() in the seglens kernel itself
+// (kernelspec from `seglens install --prefix`, found through JUPYTER_PATH; dist/ is built by npm test).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -83,10 +83,20 @@ e.on_msg(lambda widget, content, buffers: setattr(e, "status", {"kind": "error",
 e
 `;
 
-function notebook(source: string): string {
+const TS_CELL = `import { explore } from "seglens";
+const w = explore({ model: ${JSON.stringify(join(ROOT, "models", "fixtures", "dinov2-tf4"))}, images: [${JSON.stringify(join(ROOT, "models", "samples"))}] });`;
+const TINY_LAYERS = (
+  JSON.parse(readFileSync(join(ROOT, "models", "fixtures", "dinov2-tf4", "config.json"), "utf8")) as {
+    num_hidden_layers: number;
+  }
+).num_hidden_layers;
+const PYTHON_KERNEL = { name: "python3", display_name: "Python 3", language: "python" };
+const SEGLENS_KERNEL = { name: "seglens", display_name: "TypeScript (seglens)", language: "typescript" };
+
+function notebook(source: string, kernelspec = PYTHON_KERNEL): string {
   return JSON.stringify({
     cells: [{ cell_type: "code", metadata: {}, source, outputs: [], execution_count: null }],
-    metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
+    metadata: { kernelspec },
     nbformat: 4,
     nbformat_minor: 5,
   });
@@ -118,6 +128,29 @@ async function waitForServer(url: string, lab: ChildProcess, timeoutMs: number):
   throw new Error(`JupyterLab did not answer ${url} within ${timeoutMs} ms`);
 }
 
+/** Accepts the kernel dialog if JupyterLab asks, then waits until the notebook's `kernel` is idle. */
+async function kernelIdle(page: Page, kernel: string): Promise<void> {
+  // JupyterLab 4.6 asks which kernel to start unless "Always start the preferred kernel" is set.
+  await page
+    .locator(".jp-Dialog .jp-mod-accept")
+    .click({ timeout: 20_000 })
+    .catch(() => undefined);
+  await page.waitForFunction(
+    (name) => {
+      type Lab = {
+        shell: {
+          currentWidget?: { sessionContext?: { session?: { kernel?: { status: string; name: string } } } };
+        };
+      };
+      const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
+      const current = lab.shell.currentWidget?.sessionContext?.session?.kernel;
+      return current?.status === "idle" && current.name === name;
+    },
+    kernel,
+    { timeout: 60_000 },
+  );
+}
+
 describe.skipIf(reason !== null)(
   `the seglens labextension in JupyterLab${reason ? ` (skipped: ${reason})` : ""}`,
   () => {
@@ -133,6 +166,14 @@ describe.skipIf(reason !== null)(
       symlinkSync(LABEXTENSION, join(dir, "data", "labextensions", "seglens"));
       mkdirSync(join(dir, "notebooks"));
       writeFileSync(join(dir, "notebooks", "explorer.ipynb"), notebook(CELL));
+      writeFileSync(join(dir, "notebooks", "explore-ts.ipynb"), notebook(TS_CELL, SEGLENS_KERNEL));
+      execFileSync(
+        process.execPath,
+        [join(ROOT, "dist", "cli", "main.js"), "install", "--prefix", join(dir, "prefix")],
+        {
+          stdio: "ignore",
+        },
+      );
       const port = await freePort();
       lab = spawn(
         join(VENV, "bin", "jupyter"),
@@ -153,6 +194,7 @@ describe.skipIf(reason !== null)(
             JUPYTER_DATA_DIR: join(dir, "data"),
             JUPYTER_CONFIG_DIR: join(dir, "config"),
             JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
+            JUPYTER_PATH: join(dir, "prefix", "share", "jupyter"),
             PATH: `${join(VENV, "bin")}:${process.env.PATH}`,
           },
           stdio: ["ignore", "pipe", "pipe"],
@@ -167,22 +209,7 @@ describe.skipIf(reason !== null)(
       await page.goto(`${base}/lab/tree/explorer.ipynb?token=${TOKEN}`);
       await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
       await page.locator(".jp-Notebook").waitFor({ timeout: 60_000 });
-      // JupyterLab 4.6 asks which kernel to start unless "Always start the preferred kernel" is set.
-      await page
-        .locator(".jp-Dialog .jp-mod-accept")
-        .click({ timeout: 20_000 })
-        .catch(() => undefined);
-      await page.waitForFunction(
-        () => {
-          type Lab = {
-            shell: { currentWidget?: { sessionContext?: { session?: { kernel?: { status: string } } } } };
-          };
-          const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
-          return lab.shell.currentWidget?.sessionContext?.session?.kernel?.status === "idle";
-        },
-        undefined,
-        { timeout: 60_000 },
-      );
+      await kernelIdle(page, "python3");
     }, 180_000);
 
     afterAll(async () => {
@@ -234,5 +261,28 @@ describe.skipIf(reason !== null)(
       await page.keyboard.press("ArrowRight");
       await page.getByRole("alert").filter({ hasText: "kernel saw k=5" }).waitFor({ timeout: 20_000 });
     }, 60_000);
+
+    it("explore() in the seglens kernel shows one panel per layer of the tiny model, without an error", async () => {
+      if (!page) throw new Error("no page");
+      type Commands = { commands: { execute(id: string, args?: unknown): Promise<unknown> } };
+      await page.evaluate(async () => {
+        const lab = (globalThis as unknown as { jupyterapp: Commands }).jupyterapp;
+        await lab.commands.execute("docmanager:open", { path: "explore-ts.ipynb" });
+      });
+      await kernelIdle(page, "seglens");
+      await page.evaluate(() =>
+        (globalThis as unknown as { jupyterapp: Commands }).jupyterapp.commands.execute(
+          "notebook:run-all-cells",
+        ),
+      );
+      const panels = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-panel");
+      await panels.nth(TINY_LAYERS - 1).waitFor({ timeout: 60_000 });
+      await expect(panels.count()).resolves.toBe(TINY_LAYERS);
+      await expect(
+        page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-error:visible").count(),
+      ).resolves.toBe(0);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explore-ts.png") });
+    }, 120_000);
   },
 );

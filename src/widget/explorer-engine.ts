@@ -1,0 +1,257 @@
+/**
+ * The explorer's computation (design §2 data flow): models and images → features (once per model and
+ * image set, in one shared FeatureCache) → one joint k-means per layer → labels aligned through depth
+ * and across models → metrics → one {@link ExplorerFrame}. A request re-enters at the latest stage
+ * it affects because every earlier stage is served from the cache.
+ */
+import { basename } from "node:path";
+import { CancelledError, InputError } from "../errors";
+import { decodeImage } from "../images/decode-image";
+import { modelView } from "../images/preprocess";
+import type { RgbImage } from "../images/rgb-image";
+import { alignSequence, matchLabels, relabel } from "../protocol/align-labels";
+import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../protocol/feature-cache";
+import { type PreparedRequest, prepareRequest } from "../protocol/feature-request";
+import { createKMeansWorker, type KMeansWorker } from "../protocol/kmeans-client";
+import { mapScores } from "../protocol/metrics";
+import { patchFeatures } from "../protocol/segment";
+import { featureKey, REPS } from "../protocol/selection";
+import type {
+  BinaryArray,
+  ExplorerFrame,
+  ExplorerStatus,
+  LayerMetrics,
+  Normalization,
+  Representation,
+} from "./explorer-state";
+
+/** What one frame is computed from: the explorer's controls that affect clustering. */
+export interface ExplorerRequest {
+  models: string[];
+  k: number;
+  rep: Representation;
+  /** Inclusive; `undefined` = every layer the models share. */
+  layerRange: [first: number, last: number] | undefined;
+  normalize: Normalization;
+}
+
+/** A computed frame with what the view needs beside it. */
+export interface ExplorerResult {
+  frame: ExplorerFrame;
+  /** `[1, depth]`, depth = the shallowest of the frame's models. */
+  layerBounds: [min: number, max: number];
+  layerRange: [first: number, last: number];
+  imageNames: string[];
+  /** The model views of the first model, once per input size (`undefined` when unchanged). */
+  images: BinaryArray<"uint8"> | undefined;
+  /** The same views as images, for the static PNG. */
+  views: RgbImage[];
+}
+
+/** Reports a `loading` status. */
+export type ExplorerProgress = (status: Extract<ExplorerStatus, { kind: "loading" }>) => void;
+
+/** Computes frames; owns the feature cache and the k-means threads. */
+export interface ExplorerEngine {
+  compute(request: ExplorerRequest, signal: AbortSignal, progress: ExplorerProgress): Promise<ExplorerResult>;
+  /** Stops feature extraction in flight (cancel); cached features stay. */
+  cancelFeatures(): void;
+  dispose(): Promise<void>;
+}
+
+/** Options of {@link createExplorerEngine}. */
+export interface ExplorerEngineOptions {
+  /** Image files or folders, as `features()` takes them. */
+  images: readonly string[];
+  /** Default a fresh cache, cleared by `dispose()` (a given cache is left as it is). */
+  cache?: FeatureCache;
+  /** k-means restarts per fit; default the library default. */
+  restarts?: number;
+}
+
+interface Features {
+  request: PreparedRequest;
+  matrices: Map<string, PatchMatrix>;
+  grid: [height: number, width: number];
+  numImages: number;
+}
+
+/** Throws a CancelledError when `signal` is aborted. */
+function checkSignal(signal: AbortSignal): void {
+  if (signal.aborted) throw new CancelledError("superseded or cancelled", { cause: signal.reason });
+}
+
+/** `promise`, or a CancelledError as soon as `signal` aborts (the promise itself runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  checkSignal(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError("superseded or cancelled", { cause: signal.reason }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Creates the engine of one explorer widget. */
+export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEngine {
+  const cache = options.cache ?? createFeatureCache();
+  let kmeans: KMeansWorker | undefined;
+  // Extraction in flight per model: shared by every request that needs it, so a K change during
+  // extraction waits for it instead of restarting it; only cancel (or dropping the model) stops it.
+  const extracting = new Map<string, { promise: Promise<Features>; controller: AbortController }>();
+  let viewsKey: string | undefined;
+  let views: RgbImage[] = [];
+  // Extraction outlives the request that started it: its progress goes to the newest request.
+  let report: ExplorerProgress = () => undefined;
+
+  const features = (model: string): Promise<Features> => {
+    const running = extracting.get(model);
+    if (running !== undefined) return running.promise;
+    const controller = new AbortController();
+    const promise = (async () => {
+      const request = await prepareRequest(
+        { model, images: options.images, reps: [...REPS] },
+        { signal: controller.signal },
+      );
+      const { matrices, info } = await patchFeatures(request, cache, {
+        model,
+        images: options.images,
+        signal: controller.signal,
+        onProgress: (p) => report({ kind: "loading", stage: "features", done: p.done, total: p.total }),
+      });
+      return { request, matrices, grid: info.grid, numImages: info.numImages };
+    })();
+    extracting.set(model, { promise, controller });
+    // Once settled the cache serves the matrices: the next call finds them there without inference.
+    const forget = () => {
+      if (extracting.get(model)?.promise === promise) extracting.delete(model);
+    };
+    promise.then(forget, forget);
+    return promise;
+  };
+
+  const modelViews = async (request: PreparedRequest): Promise<BinaryArray<"uint8"> | undefined> => {
+    const key = JSON.stringify([request.images, request.preprocess.outputSize, request.preprocess]);
+    if (key === viewsKey) return undefined;
+    views = await Promise.all(
+      request.images.map(async (p) => modelView(await decodeImage(p), request.preprocess)),
+    );
+    viewsKey = key;
+    const [height, width] = request.preprocess.outputSize;
+    const buffer = new Uint8Array(views.length * height * width * 3);
+    views.forEach((view, i) => {
+      buffer.set(view.data, i * height * width * 3);
+    });
+    return { dtype: "uint8", shape: [views.length, height, width, 3], buffer };
+  };
+
+  return {
+    async compute(request, signal, progress) {
+      report = progress;
+      for (const [model, running] of extracting)
+        if (!request.models.includes(model)) running.controller.abort(new CancelledError("model deselected"));
+      const sets: Features[] = [];
+      for (const model of request.models) sets.push(await untilAborted(features(model), signal));
+      const first = sets[0];
+      if (first === undefined) throw new InputError("no model selected: choose 1 to 3 models");
+      for (const [m, set] of sets.entries()) {
+        if (set.grid[0] !== first.grid[0] || set.grid[1] !== first.grid[1]) {
+          throw new InputError(
+            `models "${request.models[0]}" and "${request.models[m]}" have different patch grids (${first.grid.join("×")} and ${set.grid.join("×")}): choose models with the same input and patch size`,
+          );
+        }
+      }
+      const depth = Math.min(...sets.map((s) => s.request.tapped.taps.blocks.length));
+      const [from, to] = request.layerRange ?? [1, depth];
+      if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && from <= to && to <= depth)) {
+        throw new InputError(`invalid layer_range [${from}, ${to}]; expected 1 ≤ first ≤ last ≤ ${depth}`);
+      }
+      const layers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const images = await untilAborted(modelViews(first.request), signal);
+      kmeans ??= createKMeansWorker();
+      const total = sets.length * layers.length;
+      let done = 0;
+      progress({ kind: "loading", stage: "kmeans", done, total });
+      const fitsPerModel = await Promise.all(
+        sets.map((set) =>
+          Promise.all(
+            layers.map(async (layer) => {
+              const matrix = set.matrices.get(featureKey(request.rep, layer)) as PatchMatrix;
+              const fit = await (kmeans as KMeansWorker).fit(matrix.data, matrix.dims, {
+                k: request.k,
+                normalize: request.normalize,
+                ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
+                signal,
+              });
+              progress({ kind: "loading", stage: "kmeans", done: ++done, total });
+              return fit.labels;
+            }),
+          ),
+        ),
+      );
+      checkSignal(signal);
+      progress({ kind: "loading", stage: "metrics", done: 0, total });
+      const frame = assembleFrame(request, fitsPerModel, layers, first);
+      return {
+        frame,
+        layerBounds: [1, depth],
+        layerRange: [from, to],
+        imageNames: first.request.images.map((p) => basename(p)),
+        images,
+        views,
+      };
+    },
+    cancelFeatures() {
+      for (const running of extracting.values()) running.controller.abort(new CancelledError("cancelled"));
+    },
+    async dispose() {
+      this.cancelFeatures();
+      await kmeans?.dispose();
+      kmeans = undefined;
+      if (options.cache === undefined) cache.clear();
+    },
+  };
+}
+
+/** Aligns labels through depth (per model) and across models (to the first), packs uint8, scores. */
+function assembleFrame(
+  request: ExplorerRequest,
+  fitsPerModel: Int32Array[][],
+  layers: number[],
+  first: Features,
+): ExplorerFrame {
+  const [gh, gw] = first.grid;
+  const n = first.numImages;
+  const aligned = fitsPerModel.map((fits) => alignSequence(fits, request.k));
+  const reference = aligned[0] as Int32Array[];
+  const perMap = n * gh * gw;
+  const buffer = new Uint8Array(aligned.length * layers.length * perMap);
+  const metrics: LayerMetrics[][] = aligned.map((perLayer, m) =>
+    perLayer.map((labels, l) => {
+      const ref = reference[l] as Int32Array;
+      const shown = m === 0 ? labels : relabel(labels, matchLabels(labels, request.k, ref, request.k));
+      buffer.set(shown, (m * layers.length + l) * perMap);
+      const scores = mapScores({ labels: shown, dims: [n, gh, gw], k: request.k });
+      const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+      return { pb: finite(scores.pb), lc: finite(scores.lc), ba: finite(scores.ba) };
+    }),
+  );
+  return {
+    models: [...request.models],
+    rep: request.rep,
+    k: request.k,
+    layers,
+    images: Array.from({ length: n }, (_, i) => i),
+    grid: [gh, gw],
+    labels: { dtype: "uint8", shape: [aligned.length, layers.length, n, gh, gw], buffer },
+    metrics,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The options of `explore()` and the checks every control value passes, whether it comes from
+ * the call or from the view (style rule 18: TypeError for kind, RangeError for range).
+ */
+import type { FeatureCache } from "../protocol/feature-cache";
+import type { ExplorerLimits, Normalization, Representation } from "./explorer-state";
+
+/** Options of `explore()`. */
+export interface ExploreOptions {
+  /** A model folder, .onnx file, catalog id or Hub id; or up to 3 of them, shown side by side. */
+  model: string | readonly string[];
+  /** Image files or folders (a folder contributes its images sorted by name). */
+  images: string | readonly string[];
+  /** Number of clusters, 2..32; default 6. */
+  k?: number;
+  /** Representation clustered; default `"tokens"`. */
+  rep?: Representation;
+  /** Inclusive block range `[first, last]`; default every layer. */
+  layers?: readonly [first: number, last: number];
+  /** Overlay opacity 0..1; default 0.6. */
+  opacity?: number;
+  /** Normalization before k-means; default `"l2"`. */
+  normalize?: Normalization;
+  /** Share a feature cache between explorers; default a fresh one per widget. */
+  cache?: FeatureCache;
+}
+
+/** Defaults of {@link ExploreOptions}. */
+export const EXPLORE_DEFAULTS = Object.freeze({
+  k: 6,
+  rep: "tokens" as Representation,
+  opacity: 0.6,
+  normalize: "l2" as Normalization,
+});
+
+/** The limits the view enforces; the kernel checks them again. */
+export const EXPLORER_LIMITS: Readonly<ExplorerLimits> = Object.freeze({ maxModels: 3, minK: 2, maxK: 32 });
+
+const REPRESENTATIONS: readonly Representation[] = ["tokens", "q", "k", "v"];
+
+/** Checks `k`; returns it. */
+export function checkK(k: unknown): number {
+  if (typeof k !== "number" || !Number.isInteger(k))
+    throw new TypeError(`invalid k ${JSON.stringify(k)}; expected an integer`);
+  if (k < EXPLORER_LIMITS.minK || k > EXPLORER_LIMITS.maxK)
+    throw new RangeError(`invalid k ${k}; expected ${EXPLORER_LIMITS.minK}..${EXPLORER_LIMITS.maxK}`);
+  return k;
+}
+
+/** Checks a representation; returns it. */
+export function checkRep(rep: unknown): Representation {
+  if (!REPRESENTATIONS.includes(rep as Representation))
+    throw new TypeError(`invalid rep ${JSON.stringify(rep)}; expected one of ${REPRESENTATIONS.join(", ")}`);
+  return rep as Representation;
+}
+
+/** Checks a normalization; returns it. */
+export function checkNormalize(normalize: unknown): Normalization {
+  if (normalize !== "l2" && normalize !== "none")
+    throw new TypeError(`invalid normalize ${JSON.stringify(normalize)}; expected "l2" or "none"`);
+  return normalize;
+}
+
+/** Checks an opacity; returns it. */
+export function checkOpacity(opacity: unknown): number {
+  if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1))
+    throw new RangeError(`invalid opacity ${JSON.stringify(opacity)}; expected a number in 0..1`);
+  return opacity;
+}
+
+/** Checks a model list (1 to 3 non-empty strings, no duplicates); returns a copy. */
+export function checkModels(models: unknown): string[] {
+  const list = typeof models === "string" ? [models] : models;
+  if (!Array.isArray(list) || !list.every((m) => typeof m === "string" && m.length > 0))
+    throw new TypeError(`invalid models ${JSON.stringify(models)}; expected a model id or a list of them`);
+  if (list.length < 1 || list.length > EXPLORER_LIMITS.maxModels || new Set(list).size !== list.length)
+    throw new RangeError(
+      `invalid models ${JSON.stringify(list)}; expected 1 to ${EXPLORER_LIMITS.maxModels} different models`,
+    );
+  return [...(list as string[])];
+}
+
+/** Checks a layer range's shape (the engine checks it against the models' depth); returns a copy. */
+export function checkLayerRange(range: unknown): [first: number, last: number] {
+  if (!Array.isArray(range) || range.length !== 2 || !range.every((l) => Number.isInteger(l)))
+    throw new TypeError(`invalid layer range ${JSON.stringify(range)}; expected [first, last] block numbers`);
+  const [first, last] = range as [number, number];
+  if (first < 0 || first > last)
+    throw new RangeError(`invalid layer range [${first}, ${last}]; expected 0 ≤ first ≤ last`);
+  return [first, last];
+}
+
+/** Checks the image choice against the number of images; returns it. */
+export function checkImage(image: unknown, count: number): number | "all" {
+  if (image === "all") return image;
+  if (typeof image !== "number" || !Number.isInteger(image) || image < 0 || (count > 0 && image >= count))
+    throw new RangeError(`invalid image ${JSON.stringify(image)}; expected "all" or an index below ${count}`);
+  return image;
+}

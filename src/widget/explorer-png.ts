@@ -1,0 +1,50 @@
+/**
+ * The explorer's current view as a static PNG (design §4): what nbconvert, GitHub and viewers
+ * without a kernel show in place of the widget.
+ */
+import { basename } from "node:path";
+import type { RgbImage } from "../images/rgb-image";
+import { type FigureRow, figurePng } from "../render/figure";
+import { paintLabels } from "../render/label-map";
+import type { ExplorerFrame } from "./explorer-state";
+
+/** What part of a frame the PNG shows: the view's image choice and opacity. */
+export interface FramePngOptions {
+  image: number | "all";
+  opacity: number;
+  imageNames: readonly string[];
+}
+
+const fixed = (value: number | null): string => (value === null ? "–" : value.toFixed(2));
+
+/** One row per layer; one column per (model, image) shown. */
+export function framePng(
+  frame: ExplorerFrame,
+  views: readonly RgbImage[],
+  options: FramePngOptions,
+): Promise<Buffer> {
+  const [, layerCount, n, gh, gw] = frame.labels.shape as [number, number, number, number, number];
+  const bytes = frame.labels.buffer as Uint8Array;
+  const shown = options.image === "all" ? frame.images : [options.image];
+  const columns = frame.models.flatMap((model) =>
+    shown.map(
+      (i) => `${frame.models.length > 1 ? `${basename(model)} · ` : ""}${options.imageNames[i] ?? i}`,
+    ),
+  );
+  const rows: FigureRow[] = frame.layers.map((layer, l) => {
+    const panels = frame.models.flatMap((_, m) =>
+      shown.map((i) => {
+        const from = ((m * layerCount + l) * n + i) * gh * gw;
+        const labels = Int32Array.from(bytes.subarray(from, from + gh * gw));
+        return paintLabels(labels, [gh, gw], views[i], { opacity: options.opacity, size: [96, 96] });
+      }),
+    );
+    const scores = frame.metrics[0]?.[l];
+    const row: FigureRow = { title: `layer ${layer}`, panels };
+    if (scores !== undefined)
+      row.note = `PB ${fixed(scores.pb)}  LC ${fixed(scores.lc)}\nBA ${fixed(scores.ba)}`;
+    return row;
+  });
+  const title = `${frame.models.map((m) => basename(m)).join(" | ")} · ${frame.rep} · K=${frame.k}`;
+  return figurePng({ title, columns, rows, k: frame.k, panelSize: 96 });
+}

@@ -1,0 +1,309 @@
+import { copyFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CancelledError, InputError } from "../../src/errors";
+import { createCommManager } from "../../src/kernel/comm-manager";
+import type { MimeBundle } from "../../src/kernel/display";
+import { registerKernel } from "../../src/kernel/kernel-api";
+import type { OutgoingMessage } from "../../src/kernel/wire-message";
+import type {
+  ExplorerEngine,
+  ExplorerProgress,
+  ExplorerRequest,
+  ExplorerResult,
+} from "../../src/widget/explorer-engine";
+import type { BinaryArray, ExplorerFrame, ExplorerStatus } from "../../src/widget/explorer-state";
+import { ExplorerWidget, explore } from "../../src/widget/explorer-widget";
+import { testCacheDir } from "../support/temp";
+
+let published: OutgoingMessage[] = [];
+let displays: { bundle: MimeBundle; options: unknown }[] = [];
+let comms = createCommManager((m) => published.push(m));
+const tick = () => new Promise((r) => setImmediate(r));
+
+beforeEach(() => {
+  published = [];
+  displays = [];
+  comms = createCommManager((m) => published.push(m));
+  registerKernel({
+    comms,
+    display: (bundle, options) => displays.push({ bundle, options }),
+    interruptSignal: new AbortController().signal,
+  });
+});
+afterEach(() => registerKernel(undefined));
+
+/** A frame for `request` whose labels are all `request.k - 1`. */
+function fakeResult(request: ExplorerRequest): ExplorerResult {
+  const frame: ExplorerFrame = {
+    models: request.models,
+    rep: request.rep,
+    k: request.k,
+    layers: [1, 2],
+    images: [0],
+    grid: [2, 2],
+    labels: { dtype: "uint8", shape: [1, 2, 1, 2, 2], buffer: new Uint8Array(8).fill(request.k - 1) },
+    metrics: [
+      [
+        { pb: 0, lc: 0, ba: null },
+        { pb: 1, lc: 1, ba: 0 },
+      ],
+    ],
+  };
+  return {
+    frame,
+    layerBounds: [1, 2],
+    layerRange: [1, 2],
+    imageNames: ["a.png"],
+    images: undefined,
+    views: [],
+  };
+}
+
+/** An engine whose computations finish only when the test says so. */
+function manualEngine() {
+  const calls: {
+    request: ExplorerRequest;
+    signal: AbortSignal;
+    progress: ExplorerProgress;
+    finish: (error?: Error) => void;
+  }[] = [];
+  let cancelled = 0;
+  const engine: ExplorerEngine = {
+    compute: (request, signal, progress) =>
+      new Promise((resolvePromise, reject) => {
+        calls.push({
+          request,
+          signal,
+          progress,
+          finish: (error) => (error === undefined ? resolvePromise(fakeResult(request)) : reject(error)),
+        });
+      }),
+    cancelFeatures: () => {
+      cancelled++;
+    },
+    dispose: async () => undefined,
+  };
+  return { engine, calls, cancelled: () => cancelled };
+}
+
+function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>): void {
+  comms.handle(
+    "comm_msg",
+    { comm_id: widget.modelId, data: { method: "update", state, buffer_paths: [] } },
+    {},
+    [],
+  );
+}
+
+function statuses(): ExplorerStatus[] {
+  return published.flatMap((m) => {
+    const data = m.content.data as { state?: { status?: ExplorerStatus } } | undefined;
+    return data?.state?.status === undefined ? [] : [data.state.status];
+  });
+}
+
+describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
+  it("opens with the ExplorerModel identity, status loading, and computes once from the options", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"], k: 4, rep: "q" }, engine);
+    const open = published[0]?.content as { data: { state: Record<string, unknown> } };
+    expect(open.data.state).toMatchObject({
+      _model_module: "seglens",
+      _model_module_version: expect.stringMatching(/^\^\d+\.\d+\.\d+/),
+      _model_name: "ExplorerModel",
+      _view_module: "seglens",
+      _view_name: "ExplorerView",
+      models: ["m1"],
+      model_choices: ["m1"],
+      k: 4,
+      rep: "q",
+      status: { kind: "loading", stage: "features", done: 0, total: 1 },
+      frame: null,
+      images: null,
+    });
+    expect(calls.map((c) => c.request)).toEqual([
+      { models: ["m1"], k: 4, rep: "q", layerRange: undefined, normalize: "l2" },
+    ]);
+    calls[0]?.finish();
+    await widget.idle();
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+    expect(widget.get("frame")?.k).toBe(4);
+    expect(widget.get("layer_range")).toEqual([1, 2]);
+  });
+
+  it("a k update during computation aborts the old run; the stale result never overwrites the newer frame", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    frontendUpdate(widget, { k: 3 });
+    await tick();
+    expect(calls).toHaveLength(2);
+    expect(calls[0]?.signal.aborted).toBe(true);
+    expect(calls[0]?.signal.reason).toBeInstanceOf(CancelledError);
+    expect(calls[1]?.request.k).toBe(3);
+    calls[1]?.finish();
+    await tick();
+    calls[0]?.finish(); // the stale run finishes late, successfully
+    calls[0]?.progress({ kind: "loading", stage: "kmeans", done: 1, total: 2 });
+    await widget.idle();
+    await tick();
+    expect(widget.get("frame")?.k).toBe(3);
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+    expect(statuses().at(-1)).toEqual({ kind: "ready" });
+  });
+
+  it("opacity and image changes do not recompute; models, rep, layer_range and normalize do", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"] }, engine);
+    calls[0]?.finish();
+    await widget.idle();
+    for (const state of [{ opacity: 0.2 }, { image: 0 }]) {
+      frontendUpdate(widget, state);
+      await tick();
+    }
+    expect(calls).toHaveLength(1);
+    for (const state of [{ models: ["m2"] }, { rep: "v" }, { layer_range: [2, 2] }, { normalize: "none" }]) {
+      frontendUpdate(widget, state);
+      await tick();
+    }
+    expect(calls.map((c) => c.request).at(-1)).toEqual({
+      models: ["m2"],
+      k: 6,
+      rep: "v",
+      layerRange: [2, 2],
+      normalize: "none",
+    });
+    expect(calls).toHaveLength(5);
+  });
+
+  it("{action: 'cancel'} aborts the run and sets status idle (no frame yet) or ready (with one)", async () => {
+    const { engine, calls, cancelled } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    const cancel = () =>
+      comms.handle(
+        "comm_msg",
+        { comm_id: widget.modelId, data: { method: "custom", content: { action: "cancel" } } },
+        {},
+        [],
+      );
+    cancel();
+    expect(calls[0]?.signal.aborted).toBe(true);
+    expect(cancelled()).toBe(1);
+    expect(widget.get("status")).toEqual({ kind: "idle" });
+    calls[0]?.finish(new CancelledError());
+    await widget.idle();
+    expect(widget.get("status")).toEqual({ kind: "idle" });
+    frontendUpdate(widget, { k: 5 });
+    await tick();
+    calls[1]?.finish();
+    await widget.idle();
+    frontendUpdate(widget, { k: 7 });
+    await tick();
+    cancel();
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+    expect(widget.get("frame")?.k).toBe(5);
+  });
+
+  it("an engine error shows as status error with the error's class and message; the next change recovers", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: "nope", images: ["x"] }, engine);
+    calls[0]?.finish(new InputError('model "nope" not found'));
+    await widget.idle();
+    expect(widget.get("status")).toEqual({ kind: "error", message: 'InputError: model "nope" not found' });
+    frontendUpdate(widget, { models: ["m1"] });
+    await tick();
+    calls[1]?.finish();
+    await widget.idle();
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+  });
+
+  it("a k of 99 from the view is an error status naming the range; nothing is computed", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    frontendUpdate(widget, { k: 99 });
+    await tick();
+    expect(calls).toHaveLength(1);
+    expect(widget.get("status")).toEqual({
+      kind: "error",
+      message: "RangeError: invalid k 99; expected 2..32",
+    });
+  });
+
+  it("explore() rejects 4 models and k 1 at the call with RangeError", () => {
+    expect(() => explore({ model: ["a", "b", "c", "d"], images: ["x"] })).toThrow(RangeError);
+    expect(() => explore({ model: "a", images: ["x"], k: 1 })).toThrow(/invalid k 1; expected 2..32/);
+  });
+});
+
+const repo = resolve(".");
+const tiny = { model: `${repo}/models/fixtures/dinov2-tf4`, images: [`${repo}/models/samples`] };
+
+describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no sockets)", () => {
+  it("displays at once, then a frame [1, layers, 5, 4, 4] with ≤ K labels, images [5, H, W, 3], and a PNG", async () => {
+    const widget = explore({ ...tiny, k: 4 });
+    expect(displays).toHaveLength(1);
+    expect(displays[0]?.options).toEqual({ displayId: widget.modelId, update: false });
+    await widget.idle();
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+    const frame = widget.get("frame") as ExplorerFrame;
+    const layers = widget.get("layer_bounds")[1];
+    expect(frame.labels.shape).toEqual([1, layers, 5, 4, 4]);
+    expect(Math.max(...(frame.labels.buffer as Uint8Array))).toBeLessThan(4);
+    expect(frame.metrics[0]).toHaveLength(layers);
+    expect(widget.get("image_names")).toHaveLength(5);
+    const images = widget.get("images") as BinaryArray<"uint8">;
+    const [count, height, width, channels] = images.shape as [number, number, number, number];
+    expect([count, channels]).toEqual([5, 3]);
+    expect((images.buffer as Uint8Array).length).toBe(5 * height * width * 3);
+    // The update with the static PNG follows the frame.
+    await expect.poll(() => displays.length).toBe(2);
+    expect(displays[1]?.options).toEqual({ displayId: widget.modelId, update: true });
+    expect(String(displays[1]?.bundle["image/png"]).slice(0, 8)).toBe("iVBORw0K");
+    widget.close();
+  });
+
+  it("a k change reuses the cached features (k-means only) and gives ≤ 3 labels", async () => {
+    const widget = explore({ ...tiny });
+    await widget.idle();
+    const imagesBefore = widget.get("images");
+    const statusesSeen: string[] = [];
+    widget.on("change", ({ changes }) => {
+      if (changes.status?.kind === "loading") statusesSeen.push(changes.status.stage);
+    });
+    frontendUpdate(widget, { k: 3 });
+    await tick();
+    await widget.idle();
+    const frame = widget.get("frame") as ExplorerFrame;
+    expect(frame.k).toBe(3);
+    expect(new Set(frame.labels.buffer as Uint8Array).size).toBeLessThanOrEqual(3);
+    expect(statusesSeen).toContain("kmeans");
+    expect(statusesSeen).not.toContain("features");
+    expect(widget.get("images")).toBe(imagesBefore);
+    widget.close();
+  });
+
+  it("a corrupt image ends in status error naming the file", async () => {
+    const dir = testCacheDir();
+    try {
+      copyFileSync(`${repo}/models/samples/camera.png`, join(dir.path, "a.png"));
+      writeFileSync(join(dir.path, "b.png"), "not a png");
+      const widget = explore({ model: tiny.model, images: [dir.path] });
+      await widget.idle();
+      const status = widget.get("status");
+      expect(status.kind).toBe("error");
+      expect(status.kind === "error" && status.message).toMatch(/b\.png/);
+      widget.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("a missing model path ends in status error naming the path", async () => {
+    const widget = explore({ model: `${repo}/models/no-such-model`, images: tiny.images });
+    await widget.idle();
+    const status = widget.get("status");
+    expect(status.kind).toBe("error");
+    expect(status.kind === "error" && status.message).toMatch(/no-such-model/);
+    widget.close();
+  });
+});
