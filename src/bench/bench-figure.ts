@@ -1,39 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createProgram } from "../cli/main";
-import { decodeImage } from "../images/decode-image";
-import { listImages } from "../images/list-images";
-import { createRgbImage, type RgbImage } from "../images/rgb-image";
-import { encodePng } from "../render/label-map";
+import { eightPhotos } from "./bench-explorer";
 import type { BenchResult } from "./bench-result";
 import { ensureBenchVit } from "./bench-vit";
 
 const REPO = resolve(__dirname, "..", "..");
-
-function mirrored(image: RgbImage): RgbImage {
-  const [height, width] = image.dims;
-  const out = createRgbImage(height, width);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      out.data.set(
-        image.data.subarray((y * width + x) * 3, (y * width + x) * 3 + 3),
-        (y * width + width - 1 - x) * 3,
-      );
-  return out;
-}
-
-/** Eight photo files: the five samples and three of them mirrored. */
-async function eightPhotos(dir: string): Promise<string[]> {
-  const samples = listImages([join(REPO, "models", "samples")]);
-  const paths = [...samples];
-  for (const [i, sample] of samples.slice(0, 8 - samples.length).entries()) {
-    const path = join(dir, `mirrored-${i}.png`);
-    writeFileSync(path, await encodePng(mirrored(await decodeImage(sample))));
-    paths.push(path);
-  }
-  return paths;
-}
 
 /** Runs the `seglens` command line in this process (so its memory counts in this job's peak RSS). */
 async function timeCli(args: string[], cache: string): Promise<number> {

@@ -11,6 +11,7 @@ import { createInferenceWorker } from "../models/inference-client";
 import { prepareTappedModel } from "../onnx/tapped-model";
 import { sessionOptions, tensorPixels } from "../protocol/extract-features";
 import { collectFeatures } from "../protocol/feature-set";
+import { benchExplorer } from "./bench-explorer";
 import { benchFigure } from "./bench-figure";
 import { benchKMeans } from "./bench-kmeans";
 import type { BenchResult } from "./bench-result";
@@ -125,6 +126,7 @@ const CHILD_JOBS: Record<
   "vit-base-patch16": (threads) => benchModel("vit-base-patch16", 32, threads),
   kmeans: (_, log, reference) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
+  explorer: () => benchExplorer(),
 };
 
 /**
@@ -186,6 +188,8 @@ async function main(): Promise<void> {
   results.push(...benchInChild("kmeans", threads, options.reference));
   log("seglens figure, cold and warm caches");
   results.push(...benchInChild("figure", threads, options.reference));
+  log("explorer: K changes on cached features");
+  results.push(...benchInChild("explorer", threads, options.reference));
   for (const r of results) {
     const versus =
       r.reference === undefined
