@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,4 +20,33 @@ describe("seglens lab --check", () => {
     expect(run.stderr).toMatch(/quickstart notebook ran without errors/);
     expect(run.status).toBe(0);
   }, 300_000);
+
+  // The other notebooks, offline on the bundled models, with the kernelspec the check installed.
+  const notebooks = readdirSync("notebooks").filter((f) => f.endsWith(".ipynb") && f !== "quickstart.ipynb");
+  it.each(notebooks)(
+    "notebooks/%s runs headlessly without a cell error",
+    async (notebook) => {
+      const run = await runCommand(join(labVenv, "bin", "jupyter"), [
+        "execute",
+        "--kernel_name=seglens",
+        "--timeout=600",
+        join("notebooks", notebook),
+      ]);
+      expect(run.stderr).not.toMatch(/CellExecutionError|Error:/);
+      expect(run.status).toBe(0);
+    },
+    600_000,
+  );
 });
+
+function runCommand(command: string, args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { env: { ...process.env, HF_ENDPOINT: "http://127.0.0.1:9" } });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", fail);
+    child.on("close", (status) => done({ status, stderr }));
+  });
+}
