@@ -283,6 +283,23 @@ describe.skipIf(reason !== null)(
       ).resolves.toBe(0);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explore-ts.png") });
+
+      // The K slider, moved with the keyboard from 6 to 3: the kernel re-clusters and the view draws
+      // a frame whose legend (frame.k, from the kernel) has 3 clusters.
+      const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      const legend = active.locator(".seglens-legend button");
+      await expect(legend.count()).resolves.toBe(6);
+      await active.locator(".seglens-k").focus();
+      for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
+      const sent = Date.now();
+      await active
+        .locator('.seglens-legend button[data-label="3"]')
+        .waitFor({ state: "detached", timeout: 30_000 });
+      await expect(legend.count()).resolves.toBe(3);
+      console.info(
+        `[seglens] K 6 → 3 in JupyterLab: new frame drawn ${Date.now() - sent} ms after the last key press`,
+      );
+      await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explore-ts-k3.png") });
     }, 120_000);
   },
 );
