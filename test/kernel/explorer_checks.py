@@ -7,66 +7,26 @@ test/kernel/explorer-integration.test.ts asserts each check separately.
 import json
 import sys
 import time
-import traceback
 
-from jupyter_client import KernelManager
+from kernel_client import Checks, KernelConnection
 
 WORK, REPO = sys.argv[1], sys.argv[2]
 BUDGET_S = 150
-started = time.time()
-results = {}
+checks = Checks(BUDGET_S)
+check, results = checks.check, checks.results
 latency_ms = {}
 state = {}
-
-
-def check(fn):
-    if time.time() - started > BUDGET_S:
-        results[fn.__name__] = {"ok": False, "detail": f"skipped: the checks ran over {BUDGET_S} s"}
-        return fn
-    try:
-        fn()
-        results[fn.__name__] = {"ok": True, "detail": ""}
-    except Exception as error:  # report every failure, keep checking
-        results[fn.__name__] = {"ok": False, "detail": "".join(traceback.format_exception(error))[-3000:]}
-    return fn
-
-
-km = KernelManager(kernel_name="seglens")
-km.start_kernel(cwd=WORK)
-kc = km.client()
-kc.start_channels()
-kc.wait_for_ready(timeout=120)
+connection = KernelConnection(WORK)
+km, kc = connection.km, connection.kc
+send_shell = connection.send_shell
 
 
 def iopub_until(pred, timeout=60):
-    got = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
-        except Exception:
-            continue
-        got.append(msg)
-        if pred(msg):
-            return got
-    raise AssertionError(f"timed out; last messages: {[m['msg_type'] for m in got[-10:]]}")
-
-
-def idle_of(msg_id):
-    return lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle" \
-        and m["parent_header"].get("msg_id") == msg_id
+    return connection.iopub_until(pred, timeout)
 
 
 def run(code, timeout=60):
-    msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=timeout)
-    assert reply["parent_header"]["msg_id"] == msg_id, reply
-    got = iopub_until(idle_of(msg_id), timeout)
-    return reply, got
-
-
-def send_shell(msg_type, content, buffers=None):
-    return kc.session.send(kc.shell_channel.socket, msg_type, content, buffers=buffers or [])["header"]["msg_id"]
+    return connection.run(code, timeout, parented_only=False)
 
 
 def put_buffers(data, buffers):

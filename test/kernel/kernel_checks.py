@@ -8,70 +8,17 @@ import json
 import os
 import sys
 import time
-import traceback
 
 import zmq
-from jupyter_client import KernelManager
+from kernel_client import Checks, KernelConnection, idle_of
 
 ALL_BYTES = bytes(range(256))
 BUDGET_S = 200  # the vitest test kills this script at 280 s: leave time to report
-started = time.time()
-results = {}
-
-
-def check(fn):
-    if time.time() - started > BUDGET_S:
-        results[fn.__name__] = {"ok": False, "detail": f"skipped: the checks ran over {BUDGET_S} s"}
-        return fn
-    try:
-        fn()
-        results[fn.__name__] = {"ok": True, "detail": ""}
-    except Exception as error:  # report every failure, keep checking
-        results[fn.__name__] = {"ok": False, "detail": "".join(traceback.format_exception(error))[-3000:]}
-    return fn
-
-
-km = KernelManager(kernel_name="seglens")
-km.start_kernel(cwd=sys.argv[1])
-kc = km.client()
-kc.start_channels()
-kc.wait_for_ready(timeout=120)
-seen = []
-
-
-def iopub_until(pred, timeout=30):
-    """Reads IOPub until pred(msg) holds; returns every message read (all are kept in `seen`)."""
-    got = []
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=max(0.1, deadline - time.time()))
-        except Exception:
-            continue
-        seen.append(msg)
-        got.append(msg)
-        if pred(msg):
-            return got
-    raise AssertionError(f"timed out; last messages: {[m['msg_type'] for m in got[-10:]]}")
-
-
-def idle_of(msg_id):
-    return lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle" \
-        and m["parent_header"].get("msg_id") == msg_id
-
-
-def run(code, timeout=60):
-    """Executes code; returns (reply, iopub messages parented to it)."""
-    msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=timeout)
-    assert reply["parent_header"]["msg_id"] == msg_id, reply
-    got = iopub_until(idle_of(msg_id), timeout)
-    return reply, [m for m in got if m["parent_header"].get("msg_id") == msg_id]
-
-
-def send_shell(msg_type, content, buffers=None):
-    msg = kc.session.send(kc.shell_channel.socket, msg_type, content, buffers=buffers or [])
-    return msg["header"]["msg_id"]
+checks = Checks(BUDGET_S)
+check, results = checks.check, checks.results
+connection = KernelConnection(sys.argv[1])
+km, kc = connection.km, connection.kc
+iopub_until, run, send_shell = connection.iopub_until, connection.run, connection.send_shell
 
 
 def result_text(msgs):
