@@ -1,36 +1,17 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { Command } from "commander";
+import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addInstallCommand } from "../../src/cli/install-command";
 import { testCacheDir } from "../support/temp";
+import { runKernelScript, setUpKernelTest } from "./kernel-test-setup";
 
 // explore() in a real kernel (dist/, which npm test builds first) driven by jupyter_client as a
 // front end would: explorer_checks.py reports each check; each is asserted by its own test below.
 const temp = testCacheDir();
 afterAll(() => temp.remove());
-const here = resolve("test", "kernel");
 let results: Record<string, { ok: boolean; detail: string }> = {};
 
-beforeAll(async () => {
-  const venv = execFileSync("bash", [join(here, "setup-venv.sh")], { encoding: "utf8" }).trim();
-  const program = new Command("seglens").exitOverride();
-  addInstallCommand(program);
-  const stdout = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(["install", "--prefix", join(temp.path, "prefix")], { from: "user" });
-  } finally {
-    process.stdout.write = stdout;
-  }
-  const work = join(temp.path, "work");
-  mkdirSync(work);
-  const run = spawnSync(join(venv, "bin", "python"), [join(here, "explorer_checks.py"), work, resolve(".")], {
-    encoding: "utf8",
-    env: { ...process.env, JUPYTER_PATH: join(temp.path, "prefix", "share", "jupyter") },
-    timeout: 200_000,
-  });
+beforeAll(() => {
+  const setup = setUpKernelTest(temp.path);
+  const run = runKernelScript(setup, "explorer_checks.py", [setup.work, resolve(".")], 200_000);
   if (run.status !== 0) throw new Error(`explorer_checks.py failed (${run.status}): ${run.stderr}`);
   const report = JSON.parse(run.stdout) as { checks: typeof results; latency_ms: Record<string, number> };
   results = report.checks;

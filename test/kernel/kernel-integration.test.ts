@@ -1,10 +1,8 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addInstallCommand } from "../../src/cli/install-command";
 import { testCacheDir } from "../support/temp";
+import { type KernelTestSetup, runKernelScript, setUpKernelTest } from "./kernel-test-setup";
 
 // A real jupyter_client (in a venv test/kernel/setup-venv.sh creates once, under ~/.cache/seglens)
 // starts the kernel from the kernelspec `seglens install --prefix` writes, and runs
@@ -12,31 +10,12 @@ import { testCacheDir } from "../support/temp";
 // builds first).
 const temp = testCacheDir();
 afterAll(() => temp.remove());
-const here = resolve("test", "kernel");
 let results: Record<string, { ok: boolean; detail: string }> = {};
-let python = "";
-let jupyterPath = "";
+let setup: KernelTestSetup;
 
-beforeAll(async () => {
-  const venv = execFileSync("bash", [join(here, "setup-venv.sh")], { encoding: "utf8" }).trim();
-  python = join(venv, "bin", "python");
-  const program = new Command("seglens").exitOverride();
-  addInstallCommand(program);
-  const stdout = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(["install", "--prefix", join(temp.path, "prefix")], { from: "user" });
-  } finally {
-    process.stdout.write = stdout;
-  }
-  jupyterPath = join(temp.path, "prefix", "share", "jupyter");
-  const work = join(temp.path, "work");
-  mkdirSync(work);
-  const run = spawnSync(python, [join(here, "kernel_checks.py"), work], {
-    encoding: "utf8",
-    env: { ...process.env, JUPYTER_PATH: jupyterPath },
-    timeout: 280_000,
-  });
+beforeAll(() => {
+  setup = setUpKernelTest(temp.path);
+  const run = runKernelScript(setup, "kernel_checks.py", [setup.work], 280_000);
   if (run.status !== 0) throw new Error(`kernel_checks.py failed (${run.status}): ${run.stderr}`);
   results = JSON.parse(run.stdout) as typeof results;
 }, 300_000);
@@ -89,7 +68,9 @@ const checks: [name: string, title: string][] = [
 
 describe("the seglens kernel under jupyter_client", () => {
   it("seglens install --prefix writes kernel.json with absolute node and kernel paths", () => {
-    const spec = JSON.parse(readFileSync(join(jupyterPath, "kernels", "seglens", "kernel.json"), "utf8"));
+    const spec = JSON.parse(
+      readFileSync(join(setup.jupyterPath, "kernels", "seglens", "kernel.json"), "utf8"),
+    );
     expect(spec).toEqual({
       argv: [process.execPath, resolve("dist", "kernel", "kernel-main.js"), "{connection_file}"],
       display_name: "TypeScript (seglens)",

@@ -1,13 +1,10 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { installKernelspec } from "../../src/kernel/kernelspec";
 import { testCacheDir } from "../support/temp";
+import { runKernelScript, setUpKernelTest } from "./kernel-test-setup";
 
 const temp = testCacheDir();
 afterAll(() => temp.remove());
-const here = resolve("test", "kernel");
 
 interface CellOutput {
   output_type: string;
@@ -17,19 +14,9 @@ interface CellOutput {
 
 describe("a notebook of TypeScript cells under nbclient", () => {
   it("fixtures/typescript-cells.ipynb runs headlessly: values, printed output, an awaited cell and a widget", () => {
-    const venv = execFileSync("bash", [join(here, "setup-venv.sh")], { encoding: "utf8" }).trim();
-    installKernelspec({ scope: { kind: "prefix", prefix: join(temp.path, "prefix") } });
-    const work = join(temp.path, "work");
-    mkdirSync(work);
-    const run = spawnSync(
-      join(venv, "bin", "python"),
-      [join(here, "run_notebook.py"), join(here, "fixtures", "typescript-cells.ipynb"), work],
-      {
-        encoding: "utf8",
-        env: { ...process.env, JUPYTER_PATH: join(temp.path, "prefix", "share", "jupyter") },
-        timeout: 180_000,
-      },
-    );
+    const setup = setUpKernelTest(temp.path);
+    const notebook = resolve("test", "kernel", "fixtures", "typescript-cells.ipynb");
+    const run = runKernelScript(setup, "run_notebook.py", [notebook, setup.work], 180_000);
     expect(run.stderr).not.toMatch(/Traceback/);
     expect(run.status).toBe(0);
     const cells = JSON.parse(run.stdout) as { execution_count: number; outputs: CellOutput[] }[];
