@@ -3,40 +3,29 @@
 // and answers control changes, so module registration, the version range and binary buffers over a
 // real comm are all exercised. A second notebook runs explore() in the seglens kernel itself
 // (kernelspec from `seglens install --prefix`, found through JUPYTER_PATH; dist/ is built by npm test).
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PALETTE_RGB } from "../../widgets/src/palette";
-import { ARTIFACTS, CHROMIUM, launchChromium } from "./browser-page";
+import { ARTIFACTS, launchChromium } from "./browser-page";
+import {
+  freePort,
+  kernelIdle,
+  LAB_VENV,
+  LABEXTENSION,
+  labArgs,
+  labCommand,
+  labSkipReason,
+  type RunningServer,
+  startServer,
+  TOKEN,
+} from "./jupyterlab-server";
 
 const ROOT = join(__dirname, "..", "..");
-const VENV = process.env.SEGLENS_LAB_VENV ?? join(homedir(), ".cache", "seglens", "lab-venv");
-const LABEXTENSION = join(ROOT, "widgets", "labextension");
-const TOKEN = "seglens-test-token";
-
-function skipReason(): string | null {
-  if (process.env.CI) return null;
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found`;
-  if (!existsSync(join(VENV, "bin", "jupyter")))
-    return `no JupyterLab venv at ${VENV} (widgets/build.sh makes it)`;
-  if (!existsSync(join(LABEXTENSION, "package.json")))
-    return "widgets/labextension not built (run widgets/build.sh)";
-  return null;
-}
-
-const reason = skipReason();
+const reason = labSkipReason();
 if (reason) console.warn(`[seglens] JupyterLab test skipped: ${reason}`);
 
 /** The part of a DOM canvas the page-side check uses (the Node typecheck has no DOM lib). */
@@ -102,61 +91,11 @@ function notebook(source: string, kernelspec = PYTHON_KERNEL): string {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
-async function waitForServer(url: string, lab: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (lab.exitCode !== null) throw new Error(`jupyter lab exited with ${lab.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`JupyterLab did not answer ${url} within ${timeoutMs} ms`);
-}
-
-/** Accepts the kernel dialog if JupyterLab asks, then waits until the notebook's `kernel` is idle. */
-async function kernelIdle(page: Page, kernel: string): Promise<void> {
-  // JupyterLab 4.6 asks which kernel to start unless "Always start the preferred kernel" is set.
-  await page
-    .locator(".jp-Dialog .jp-mod-accept")
-    .click({ timeout: 20_000 })
-    .catch(() => undefined);
-  await page.waitForFunction(
-    (name) => {
-      type Lab = {
-        shell: {
-          currentWidget?: { sessionContext?: { session?: { kernel?: { status: string; name: string } } } };
-        };
-      };
-      const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
-      const current = lab.shell.currentWidget?.sessionContext?.session?.kernel;
-      return current?.status === "idle" && current.name === name;
-    },
-    kernel,
-    { timeout: 60_000 },
-  );
-}
-
 describe.skipIf(reason !== null)(
   `the seglens labextension in JupyterLab${reason ? ` (skipped: ${reason})` : ""}`,
   () => {
     let dir = "";
-    let lab: ChildProcess | null = null;
-    let labLog = "";
+    let lab: RunningServer | null = null;
     let browser: Browser | null = null;
     let page: Page | null = null;
 
@@ -170,43 +109,27 @@ describe.skipIf(reason !== null)(
       execFileSync(
         process.execPath,
         [join(ROOT, "dist", "cli", "main.js"), "install", "--prefix", join(dir, "prefix")],
-        {
-          stdio: "ignore",
-        },
+        { stdio: "ignore" },
       );
       const port = await freePort();
-      lab = spawn(
-        join(VENV, "bin", "jupyter"),
-        [
-          "lab",
-          "--allow-root",
-          "--no-browser",
-          "--ip",
-          "127.0.0.1",
-          `--port=${port}`,
-          `--IdentityProvider.token=${TOKEN}`,
-          "--LabApp.expose_app_in_browser=True",
-          `--ServerApp.root_dir=${join(dir, "notebooks")}`,
-        ],
+      lab = await startServer(
+        join(LAB_VENV, "bin", "jupyter"),
+        ["lab", ...labArgs(port), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
         {
+          port,
           env: {
             ...process.env,
             JUPYTER_DATA_DIR: join(dir, "data"),
             JUPYTER_CONFIG_DIR: join(dir, "config"),
             JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
             JUPYTER_PATH: join(dir, "prefix", "share", "jupyter"),
-            PATH: `${join(VENV, "bin")}:${process.env.PATH}`,
+            PATH: `${join(LAB_VENV, "bin")}:${process.env.PATH}`,
           },
-          stdio: ["ignore", "pipe", "pipe"],
         },
       );
-      lab.stdout?.on("data", (d: Buffer) => (labLog += d));
-      lab.stderr?.on("data", (d: Buffer) => (labLog += d));
-      const base = `http://127.0.0.1:${port}`;
-      await waitForServer(`${base}/api/status?token=${TOKEN}`, lab, 60_000);
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      await page.goto(`${base}/lab/tree/explorer.ipynb?token=${TOKEN}`);
+      await page.goto(`${lab.base}/lab/tree/explorer.ipynb?token=${TOKEN}`);
       await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
       await page.locator(".jp-Notebook").waitFor({ timeout: 60_000 });
       await kernelIdle(page, "python3");
@@ -218,28 +141,19 @@ describe.skipIf(reason !== null)(
         await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explorer.png") }).catch(() => undefined);
       }
       await browser?.close();
-      if (lab && lab.exitCode === null) {
-        const exited = new Promise((r) => lab?.once("exit", r));
-        lab.kill("SIGTERM"); // the server shuts its kernels down on SIGTERM
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-        if (lab.exitCode === null) lab.kill("SIGKILL");
-      }
+      await lab?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     }, 30_000);
 
     it("the plugin seglens:explorer is active and the explorer renders three layer panels from buffers", async () => {
-      if (!page) throw new Error(`no page; JupyterLab log:\n${labLog}`);
+      if (!page) throw new Error(`no page; JupyterLab log:\n${lab?.log()}`);
       const active = await page.evaluate(() => {
         const app = (globalThis as unknown as { jupyterapp: { isPluginActivated(id: string): boolean } })
           .jupyterapp;
         return app.isPluginActivated("seglens:explorer");
       });
       expect(active).toBe(true);
-      await page.evaluate(() =>
-        (
-          globalThis as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }
-        ).jupyterapp.commands.execute("notebook:run-all-cells"),
-      );
+      await labCommand(page, "notebook:run-all-cells");
       await page.locator(".seglens-panel").nth(2).waitFor({ timeout: 60_000 });
       await expect(page.locator(".seglens-panel").count()).resolves.toBe(3);
       const pixel = await page
@@ -264,17 +178,9 @@ describe.skipIf(reason !== null)(
 
     it("explore() in the seglens kernel shows one panel per layer of the tiny model, without an error", async () => {
       if (!page) throw new Error("no page");
-      type Commands = { commands: { execute(id: string, args?: unknown): Promise<unknown> } };
-      await page.evaluate(async () => {
-        const lab = (globalThis as unknown as { jupyterapp: Commands }).jupyterapp;
-        await lab.commands.execute("docmanager:open", { path: "explore-ts.ipynb" });
-      });
+      await labCommand(page, "docmanager:open", { path: "explore-ts.ipynb" });
       await kernelIdle(page, "seglens");
-      await page.evaluate(() =>
-        (globalThis as unknown as { jupyterapp: Commands }).jupyterapp.commands.execute(
-          "notebook:run-all-cells",
-        ),
-      );
+      await labCommand(page, "notebook:run-all-cells");
       const panels = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-panel");
       await panels.nth(TINY_LAYERS - 1).waitFor({ timeout: 60_000 });
       await expect(panels.count()).resolves.toBe(TINY_LAYERS);
