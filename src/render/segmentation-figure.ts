@@ -3,6 +3,7 @@ import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
 import { matchLabels, relabel } from "../protocol/align-labels";
+import { commonGrid, resampleLabels } from "../protocol/label-grid";
 import type { LayerScores, Segmentation } from "../protocol/segment";
 import { featureKey, type Rep } from "../protocol/selection";
 import type { FigureRow, FigureSpec } from "./figure";
@@ -56,17 +57,19 @@ function panel(
 
 /**
  * Models side by side: each model's labels relabelled to best match the first model's (design
- * §1.5), so that equal colours mean overlapping clusters. Only possible on the same patch grid;
- * other models keep their own numbering.
+ * §1.5), so that equal colours mean overlapping clusters. Models with different patch grids are
+ * matched on their common grid; each keeps its own grid in the picture.
  */
 function alignAcrossModels(segmentations: readonly Segmentation[], keys: readonly string[]): Int32Array[] {
   const first = segmentations[0] as Segmentation;
-  const reference = labelsOf(first, keys[0] as string);
+  const images = first.request.images.length;
+  const grid = commonGrid(segmentations.map((s) => s.grid));
+  const reference = resampleLabels(labelsOf(first, keys[0] as string), images, first.grid, grid);
   return segmentations.map((segmentation, i) => {
     const labels = labelsOf(segmentation, keys[i] as string);
-    const sameGrid = segmentation.grid[0] === first.grid[0] && segmentation.grid[1] === first.grid[1];
-    if (i === 0 || !sameGrid || segmentation.k !== first.k) return labels;
-    return relabel(labels, matchLabels(labels, segmentation.k, reference, first.k));
+    if (i === 0 || segmentation.k !== first.k) return labels;
+    const drawn = resampleLabels(labels, images, segmentation.grid, grid);
+    return relabel(labels, matchLabels(drawn, segmentation.k, reference, first.k));
   });
 }
 

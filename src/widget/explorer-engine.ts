@@ -13,6 +13,7 @@ import { alignSequence, matchLabels, relabel } from "../protocol/align-labels";
 import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../protocol/feature-cache";
 import { type PreparedRequest, prepareRequest } from "../protocol/feature-request";
 import { createKMeansWorker, type KMeansWorker } from "../protocol/kmeans-client";
+import { commonGrid, resampleLabels } from "../protocol/label-grid";
 import { mapScores } from "../protocol/metrics";
 import { patchFeatures } from "../protocol/segment";
 import { featureKey, REPS } from "../protocol/selection";
@@ -162,13 +163,6 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       for (const model of request.models) sets.push(await untilAborted(features(model), signal));
       const first = sets[0];
       if (first === undefined) throw new InputError("no model selected: choose 1 to 3 models");
-      for (const [m, set] of sets.entries()) {
-        if (set.grid[0] !== first.grid[0] || set.grid[1] !== first.grid[1]) {
-          throw new InputError(
-            `models "${request.models[0]}" and "${request.models[m]}" have different patch grids (${first.grid.join("×")} and ${set.grid.join("×")}): choose models with the same input and patch size`,
-          );
-        }
-      }
       const depth = Math.min(...sets.map((s) => s.request.tapped.taps.blocks.length));
       const [from, to] = request.layerRange ?? [1, depth];
       if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && from <= to && to <= depth)) {
@@ -199,7 +193,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       );
       checkSignal(signal);
       progress({ kind: "loading", stage: "metrics", done: 0, total });
-      const frame = assembleFrame(request, fitsPerModel, layers, first);
+      const frame = assembleFrame(request, fitsPerModel, layers, sets);
       return {
         frame,
         layerBounds: [1, depth],
@@ -221,29 +215,40 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   };
 }
 
-/** Aligns labels through depth (per model) and across models (to the first), packs uint8, scores. */
+/**
+ * Aligns labels through depth (per model), scores them on each model's own grid, draws them on the
+ * models' common grid, aligns the models to the first there, and packs uint8.
+ */
 function assembleFrame(
   request: ExplorerRequest,
   fitsPerModel: Int32Array[][],
   layers: number[],
-  first: Features,
+  sets: readonly Features[],
 ): ExplorerFrame {
-  const [gh, gw] = first.grid;
-  const n = first.numImages;
-  const aligned = fitsPerModel.map((fits) => alignSequence(fits, request.k));
-  const reference = aligned[0] as Int32Array[];
+  const grids = sets.map((set) => set.grid);
+  const [gh, gw] = commonGrid(grids);
+  const n = (sets[0] as Features).numImages;
   const perMap = n * gh * gw;
-  const buffer = new Uint8Array(aligned.length * layers.length * perMap);
-  const metrics: LayerMetrics[][] = aligned.map((perLayer, m) =>
-    perLayer.map((labels, l) => {
+  const buffer = new Uint8Array(sets.length * layers.length * perMap);
+  const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  let reference: Int32Array[] = [];
+  const metrics: LayerMetrics[][] = fitsPerModel.map((fits, m) => {
+    const grid = grids[m] as [number, number];
+    const aligned = alignSequence(fits, request.k);
+    const drawn = aligned.map((labels) => resampleLabels(labels, n, grid, [gh, gw]));
+    if (m === 0) reference = drawn;
+    return aligned.map((labels, l) => {
+      const shown = drawn[l] as Int32Array;
       const ref = reference[l] as Int32Array;
-      const shown = m === 0 ? labels : relabel(labels, matchLabels(labels, request.k, ref, request.k));
-      buffer.set(shown, (m * layers.length + l) * perMap);
-      const scores = mapScores({ labels: shown, dims: [n, gh, gw], k: request.k });
-      const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+      // Scores do not depend on label ids, so the cross-model relabelling only affects colours.
+      buffer.set(
+        m === 0 ? shown : relabel(shown, matchLabels(shown, request.k, ref, request.k)),
+        (m * layers.length + l) * perMap,
+      );
+      const scores = mapScores({ labels, dims: [n, grid[0], grid[1]], k: request.k });
       return { pb: finite(scores.pb), lc: finite(scores.lc), ba: finite(scores.ba) };
-    }),
-  );
+    });
+  });
   return {
     models: [...request.models],
     rep: request.rep,
@@ -251,7 +256,8 @@ function assembleFrame(
     layers,
     images: Array.from({ length: n }, (_, i) => i),
     grid: [gh, gw],
-    labels: { dtype: "uint8", shape: [aligned.length, layers.length, n, gh, gw], buffer },
+    model_grids: grids.map(([h, w]) => [h, w]),
+    labels: { dtype: "uint8", shape: [sets.length, layers.length, n, gh, gw], buffer },
     metrics,
   };
 }

@@ -9,6 +9,8 @@ import type { ExplorerLimits, Normalization, Representation } from "./explorer-s
 export interface ExploreOptions {
   /** A model folder, .onnx file, catalog id or Hub id; or up to 3 of them, shown side by side. */
   model: string | readonly string[];
+  /** More models the selector offers, to switch to or add side by side; default none. */
+  choices?: readonly string[];
   /** Image files or folders (a folder contributes its images sorted by name). */
   images: string | readonly string[];
   /** Number of clusters, 2..32; default 6. */
@@ -78,6 +80,13 @@ export function checkModels(models: unknown): string[] {
       `invalid models ${JSON.stringify(list)}; expected 1 to ${EXPLORER_LIMITS.maxModels} different models`,
     );
   return [...(list as string[])];
+}
+
+/** The models the selector offers: the shown ones, then the other `choices` (non-empty strings). */
+export function checkChoices(models: readonly string[], choices: unknown = []): string[] {
+  if (!Array.isArray(choices) || !choices.every((m) => typeof m === "string" && m.length > 0))
+    throw new TypeError(`invalid choices ${JSON.stringify(choices)}; expected a list of model ids`);
+  return [...new Set([...models, ...(choices as string[])])];
 }
 
 /** Checks a layer range's shape (the engine checks it against the models' depth); returns a copy. */

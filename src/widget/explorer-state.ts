@@ -77,8 +77,13 @@ export interface ExplorerFrame {
   layers: number[];
   /** Indices into `image_names`, axis 2 of `labels`. */
   images: number[];
-  /** Patch grid shared by all models of the frame. */
+  /**
+   * The grid `labels` are drawn on: the models' patch grid, or their common grid when the models'
+   * grids differ (each patch a block of cells; see `model_grids`).
+   */
   grid: [gh: number, gw: number];
+  /** Each model's own patch grid, on which its metrics are computed (optional for older kernels). */
+  model_grids?: [gh: number, gw: number][];
   /**
    * uint8 labels 0..k−1, shape `[models, layers, images, gh, gw]`; buffer path
    * `["frame", "labels", "buffer"]`.

@@ -12,6 +12,7 @@ import { requireKernel } from "../kernel/kernel-api";
 import { seglensVersion } from "../util/version";
 import { createExplorerEngine, type ExplorerEngine, type ExplorerRequest } from "./explorer-engine";
 import {
+  checkChoices,
   checkImage,
   checkK,
   checkLayerRange,
@@ -78,7 +79,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   ) {
     const models = checkModels(options.model);
     super(explorerSpec(), {
-      model_choices: models,
+      model_choices: checkChoices(models, options.choices),
       layer_bounds: [1, 1],
       image_names: [],
       models,

@@ -1,4 +1,4 @@
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CancelledError, InputError } from "../../src/errors";
@@ -6,6 +6,8 @@ import { createCommManager } from "../../src/kernel/comm-manager";
 import type { MimeBundle } from "../../src/kernel/display";
 import { registerKernel } from "../../src/kernel/kernel-api";
 import type { OutgoingMessage } from "../../src/kernel/wire-message";
+import { resampleLabels } from "../../src/protocol/label-grid";
+import { mapScores } from "../../src/protocol/metrics";
 import type {
   ExplorerEngine,
   ExplorerProgress,
@@ -279,6 +281,66 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     expect(statusesSeen).toContain("kmeans");
     expect(statusesSeen).not.toContain("features");
     expect(widget.get("images")).toBe(imagesBefore);
+    widget.close();
+  });
+
+  it("two models with 4 × 4 and 6 × 6 patch grids side by side: labels on the common 12 × 12 grid, metrics on each own grid", async () => {
+    const dir = testCacheDir();
+    try {
+      // The tiny DINOv2 (interpolated position embeddings) at 48 px: a 6 × 6 grid.
+      const big = join(dir.path, "dinov2-48");
+      mkdirSync(join(big, "onnx"), { recursive: true });
+      copyFileSync(join(tiny.model, "config.json"), join(big, "config.json"));
+      copyFileSync(join(tiny.model, "onnx", "model.onnx"), join(big, "onnx", "model.onnx"));
+      const preprocessor = JSON.parse(readFileSync(join(tiny.model, "preprocessor_config.json"), "utf8"));
+      preprocessor.crop_size = { height: 48, width: 48 };
+      preprocessor.size = { shortest_edge: 54 };
+      writeFileSync(join(big, "preprocessor_config.json"), JSON.stringify(preprocessor));
+
+      const widget = explore({ model: [tiny.model, big], images: tiny.images, k: 3 });
+      await widget.idle();
+      expect(widget.get("status")).toEqual({ kind: "ready" });
+      const frame = widget.get("frame") as ExplorerFrame;
+      const layers = frame.layers.length;
+      expect(frame.grid).toEqual([12, 12]);
+      expect(frame.model_grids).toEqual([
+        [4, 4],
+        [6, 6],
+      ]);
+      expect(frame.labels.shape).toEqual([2, layers, 5, 12, 12]);
+      const bytes = frame.labels.buffer as Uint8Array;
+      for (const [m, block] of [
+        [0, 3],
+        [1, 2],
+      ] as const) {
+        // Each patch is a whole block of cells; sampling block centres gives the model's own map.
+        const maps = bytes.subarray(m * layers * 5 * 144, (m + 1) * layers * 5 * 144);
+        const side = 12 / block;
+        const own = resampleLabels(maps, layers * 5, [12, 12], [side, side]);
+        expect([...resampleLabels(own, layers * 5, [side, side], [12, 12])]).toEqual([...maps]);
+        for (let l = 0; l < layers; l++) {
+          const labels = Int32Array.from(own.subarray(l * 5 * side * side, (l + 1) * 5 * side * side));
+          const scores = mapScores({ labels, dims: [5, side, side], k: 3 });
+          expect(frame.metrics[m]?.[l]?.pb).toBeCloseTo(scores.pb, 10);
+          expect(frame.metrics[m]?.[l]?.lc).toBeCloseTo(scores.lc, 10);
+        }
+      }
+      widget.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("choices are offered by the selector beside the shown model; switching to one computes it", async () => {
+    const other = `${repo}/models/fixtures/vit-tf4`;
+    const widget = explore({ ...tiny, choices: [other, tiny.model] });
+    expect(widget.get("model_choices")).toEqual([tiny.model, other]);
+    await widget.idle();
+    frontendUpdate(widget, { models: [other] });
+    await tick();
+    await widget.idle();
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+    expect(widget.get("frame")?.models).toEqual([other]);
     widget.close();
   });
 
