@@ -15,6 +15,7 @@ export type {
   Representation,
 } from "./explorer-state";
 export { ExplorerWidget, type ExplorerWidgetState, explore, explorerSpec } from "./explorer-widget";
+export { type IntSliderOptions, type IntSliderState, intSlider } from "./int-slider";
 export {
   liveWidgets,
   WIDGET_PROTOCOL_VERSION,

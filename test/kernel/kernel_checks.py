@@ -259,19 +259,8 @@ def malformed_messages_and_bad_signature():
 
 
 SLIDER = """
-import { Widget } from "seglens/dist/widget";
-const base = { _view_count: null, _dom_classes: [] as string[], tabbable: null, tooltip: null };
-const controls = (model: string, view: string | null) => ({
-  modelName: model, modelModule: "@jupyter-widgets/controls", modelModuleVersion: "2.0.0",
-  viewName: view, viewModule: "@jupyter-widgets/base", viewModuleVersion: "2.0.0",
-});
-const layout = new Widget({ ...controls("LayoutModel", "LayoutView"), modelModule: "@jupyter-widgets/base" }, {});
-const style = new Widget(controls("SliderStyleModel", "StyleView"), { description_width: "", handle_color: null });
-const slider = new Widget({ ...controls("IntSliderModel", "IntSliderView"), viewModule: "@jupyter-widgets/controls" }, {
-  ...base, behavior: "drag-tap", continuous_update: true, description: "k", description_allow_html: false,
-  disabled: false, layout: `IPY_MODEL_${layout.modelId}`, max: 32, min: 2, orientation: "horizontal",
-  readout: true, readout_format: "d", step: 1, style: `IPY_MODEL_${style.modelId}`, value: 6,
-});
+import { intSlider } from "seglens";
+const slider = intSlider({ value: 6, min: 2, max: 32, description: "k" });
 const seenValues: unknown[] = [];
 slider.on("change", ({ changes, origin }) => { if (origin === "frontend") seenValues.push(changes.value); });
 slider

@@ -72,8 +72,21 @@ e.on_msg(lambda widget, content, buffers: setattr(e, "status", {"kind": "error",
 e
 `;
 
-const TS_CELL = `import { explore } from "seglens";
-const w = explore({ model: ${JSON.stringify(join(ROOT, "models", "fixtures", "dinov2-tf4"))}, images: [${JSON.stringify(join(ROOT, "models", "samples"))}] });`;
+const TINY = join(ROOT, "models", "fixtures", "dinov2-tf4");
+const OTHER = join(ROOT, "models", "fixtures", "vit-tf4");
+const NOT_A_VIT = "not-a-vit.onnx";
+
+/** The seglens notebook: an explorer offering two real models and a broken file, and an IntSlider. */
+function tsCells(dir: string): string[] {
+  const choices = [OTHER, join(dir, NOT_A_VIT)];
+  return [
+    `import { explore, intSlider } from "seglens";
+const w = explore({ model: ${JSON.stringify(TINY)}, choices: ${JSON.stringify(choices)}, images: [${JSON.stringify(join(ROOT, "models", "samples"))}] });`,
+    `const slider = intSlider({ value: 6, min: 2, max: 32, description: "n" });
+slider`,
+  ];
+}
+
 const TINY_LAYERS = (
   JSON.parse(readFileSync(join(ROOT, "models", "fixtures", "dinov2-tf4", "config.json"), "utf8")) as {
     num_hidden_layers: number;
@@ -82,13 +95,114 @@ const TINY_LAYERS = (
 const PYTHON_KERNEL = { name: "python3", display_name: "Python 3", language: "python" };
 const SEGLENS_KERNEL = { name: "seglens", display_name: "TypeScript (seglens)", language: "typescript" };
 
-function notebook(source: string, kernelspec = PYTHON_KERNEL): string {
+function notebook(sources: string[], kernelspec = PYTHON_KERNEL): string {
   return JSON.stringify({
-    cells: [{ cell_type: "code", metadata: {}, source, outputs: [], execution_count: null }],
+    cells: sources.map((source) => ({
+      cell_type: "code",
+      metadata: {},
+      source,
+      outputs: [],
+      execution_count: null,
+    })),
     metadata: { kernelspec },
     nbformat: 4,
     nbformat_minor: 5,
   });
+}
+
+/** What the tests read of the explorer's current frame, as the front end's widget model holds it. */
+interface FrameSummary {
+  k: number;
+  rep: string;
+  models: string[];
+  /** Distinct label values in the frame's label maps. */
+  distinct: number;
+  /** A digest of the label bytes, to tell frames apart. */
+  digest: string;
+}
+
+/**
+ * The active notebook's explorer frame, read from its widget model: the output's WidgetRenderer
+ * holds the notebook's widget manager, which holds every model by id.
+ */
+async function explorerFrame(page: Page): Promise<FrameSummary> {
+  return page.evaluate(async () => {
+    type Model = { get(key: string): unknown };
+    type Manager = { _models: Record<string, Promise<Model>> };
+    type LabWidget = { children?(): Iterable<LabWidget>; _manager?: { promise: Promise<Manager> } };
+    const lab = (globalThis as unknown as { jupyterapp: { shell: { currentWidget: LabWidget } } }).jupyterapp;
+    const renderers: LabWidget[] = [];
+    const walk = (w: LabWidget) => {
+      if (w._manager) renderers.push(w);
+      for (const child of w.children?.() ?? []) walk(child);
+    };
+    walk(lab.shell.currentWidget);
+    const manager = await renderers[0]?._manager?.promise;
+    if (!manager) throw new Error("no widget output in the current notebook");
+    const models = await Promise.all(Object.values(manager._models));
+    const explorer = models.find((m) => m.get("_model_name") === "ExplorerModel");
+    const decoded = explorer?.get("frame") as {
+      kind: "ok";
+      value: { k: number; rep: string; models: string[]; labels: { data: Uint8Array } };
+    } | null;
+    if (decoded?.kind !== "ok") throw new Error("the explorer has no frame");
+    const { k, rep, models: shown, labels } = decoded.value;
+    let digest = 0;
+    for (const byte of labels.data) digest = (Math.imul(digest, 31) + byte) | 0;
+    return {
+      k,
+      rep,
+      models: shown,
+      distinct: new Set(labels.data).size,
+      digest: `${labels.data.length}:${digest}`,
+    };
+  });
+}
+
+/** Polls the frame until `ready` holds for it. */
+async function waitForFrame(
+  page: Page,
+  ready: (frame: FrameSummary) => boolean,
+  timeoutMs = 60_000,
+): Promise<FrameSummary> {
+  const deadline = Date.now() + timeoutMs;
+  let last: FrameSummary | string = "none";
+  while (Date.now() < deadline) {
+    last = await explorerFrame(page).catch((error: Error) => error.message);
+    if (typeof last !== "string" && ready(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no such frame within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Runs `code` in the active notebook's kernel from the page (JupyterLab's own kernel connection),
+ * returning its text/plain result, or "error: <ename>".
+ */
+async function execute(page: Page, code: string): Promise<string> {
+  return page.evaluate(async (source) => {
+    type Msg = { header: { msg_type: string }; content: { data?: Record<string, string>; ename?: string } };
+    type Future = { onIOPub: (msg: Msg) => void; done: Promise<unknown> };
+    type Lab = {
+      shell: {
+        currentWidget: { sessionContext: { session: { kernel: { requestExecute(c: unknown): Future } } } };
+      };
+    };
+    const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
+    const future = lab.shell.currentWidget.sessionContext.session.kernel.requestExecute({ code: source });
+    let text = "";
+    future.onIOPub = (msg) => {
+      if (msg.header.msg_type === "execute_result") text = msg.content.data?.["text/plain"] ?? "";
+      if (msg.header.msg_type === "error") text = `error: ${msg.content.ename}`;
+    };
+    await future.done;
+    return text;
+  }, code);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, name) });
 }
 
 describe.skipIf(reason !== null)(
@@ -104,8 +218,9 @@ describe.skipIf(reason !== null)(
       mkdirSync(join(dir, "data", "labextensions"), { recursive: true });
       symlinkSync(LABEXTENSION, join(dir, "data", "labextensions", "seglens"));
       mkdirSync(join(dir, "notebooks"));
-      writeFileSync(join(dir, "notebooks", "explorer.ipynb"), notebook(CELL));
-      writeFileSync(join(dir, "notebooks", "explore-ts.ipynb"), notebook(TS_CELL, SEGLENS_KERNEL));
+      writeFileSync(join(dir, "notebooks", "explorer.ipynb"), notebook([CELL]));
+      writeFileSync(join(dir, "notebooks", "explore-ts.ipynb"), notebook(tsCells(dir), SEGLENS_KERNEL));
+      writeFileSync(join(dir, NOT_A_VIT), "this is not an ONNX model");
       execFileSync(
         process.execPath,
         [join(ROOT, "dist", "cli", "main.js"), "install", "--prefix", join(dir, "prefix")],
@@ -187,25 +302,86 @@ describe.skipIf(reason !== null)(
       await expect(
         page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-error:visible").count(),
       ).resolves.toBe(0);
-      mkdirSync(ARTIFACTS, { recursive: true });
-      await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explore-ts.png") });
+      await screenshot(page, "jupyterlab-explore-ts.png");
+    }, 120_000);
 
-      // The K slider, moved with the keyboard from 6 to 3: the kernel re-clusters and the view draws
-      // a frame whose legend (frame.k, from the kernel) has 3 clusters.
+    it("the K slider, moved with the keyboard from 6 to 3: new frame data with at most 3 labels, more than one", async () => {
+      if (!page) throw new Error("no page");
       const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
-      const legend = active.locator(".seglens-legend button");
-      await expect(legend.count()).resolves.toBe(6);
+      const before = await explorerFrame(page);
+      expect(before.k).toBe(6);
       await active.locator(".seglens-k").focus();
       for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
       const sent = Date.now();
+      const after = await waitForFrame(page, (f) => f.k === 3);
+      // The legend is drawn from the same frame: 3 buttons once the view has rendered it.
       await active
         .locator('.seglens-legend button[data-label="3"]')
         .waitFor({ state: "detached", timeout: 30_000 });
-      await expect(legend.count()).resolves.toBe(3);
       console.info(
         `[seglens] K 6 → 3 in JupyterLab: new frame drawn ${Date.now() - sent} ms after the last key press`,
       );
-      await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-explore-ts-k3.png") });
-    }, 120_000);
+      expect(after.digest).not.toBe(before.digest);
+      expect(after.distinct).toBeGreaterThan(1);
+      expect(after.distinct).toBeLessThanOrEqual(3);
+      await expect(active.locator(".seglens-legend button").count()).resolves.toBe(3);
+      await screenshot(page, "jupyterlab-explore-ts-k3.png");
+    }, 60_000);
+
+    it("switching the representation to keys re-clusters the keys: frame rep k, other labels", async () => {
+      if (!page) throw new Error("no page");
+      const before = await explorerFrame(page);
+      await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-rep").selectOption("k");
+      const after = await waitForFrame(page, (f) => f.rep === "k");
+      expect(after.k).toBe(before.k);
+      expect(after.digest).not.toBe(before.digest);
+    }, 60_000);
+
+    it("a second model side by side, then switching to it alone", async () => {
+      if (!page) throw new Error("no page");
+      const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      await active.locator(`.seglens-models input[value="${OTHER}"]`).check();
+      const both = await waitForFrame(page, (f) => f.models.length === 2);
+      expect(both.models).toEqual([TINY, OTHER]);
+      await expect(active.locator(".seglens-row").count()).resolves.toBe(2);
+      await expect(active.locator(`.seglens-panel[data-model="${OTHER}"]`).count()).resolves.toBe(
+        TINY_LAYERS,
+      );
+      await screenshot(page, "jupyterlab-two-models.png");
+      await active.locator(`.seglens-models input[value="${TINY}"]`).uncheck();
+      const alone = await waitForFrame(page, (f) => f.models.length === 1);
+      expect(alone.models).toEqual([OTHER]);
+    }, 90_000);
+
+    it("a file that is not a model: the error shows in the widget, the kernel stays alive, the view recovers", async () => {
+      if (!page) throw new Error("no page");
+      const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      const broken = join(dir, NOT_A_VIT);
+      await active.locator(`.seglens-models input[value="${broken}"]`).check();
+      const error = active.locator(".seglens-error:visible");
+      await error.waitFor({ timeout: 30_000 });
+      await expect(error.textContent()).resolves.toContain(NOT_A_VIT);
+      await screenshot(page, "jupyterlab-bad-model.png");
+      await expect(execute(page, "1 + 1")).resolves.toBe("2");
+      await active.locator(`.seglens-models input[value="${broken}"]`).uncheck();
+      await waitForFrame(page, (f) => f.models.length === 1 && f.models[0] === OTHER, 30_000);
+      await error.waitFor({ state: "hidden", timeout: 30_000 });
+    }, 90_000);
+
+    it("an IntSlider made by intSlider() in TypeScript renders and syncs both ways", async () => {
+      if (!page) throw new Error("no page");
+      const slider = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-hslider");
+      await slider.waitFor({ timeout: 30_000 });
+      await expect(slider.locator(".widget-label").textContent()).resolves.toBe("n");
+      await expect(slider.locator(".widget-readout").textContent()).resolves.toBe("6");
+      await slider.locator(".noUi-handle").focus();
+      await page.keyboard.press("ArrowRight");
+      await expect.poll(() => execute(page as Page, 'slider.get("value")'), { timeout: 20_000 }).toBe("7");
+      await execute(page, "slider.set({ value: 12 })");
+      await expect
+        .poll(() => slider.locator(".widget-readout").textContent(), { timeout: 20_000 })
+        .toBe("12");
+      await screenshot(page, "jupyterlab-int-slider.png");
+    }, 60_000);
   },
 );
