@@ -1,6 +1,7 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isatty } from "node:tty";
 import type { Command } from "commander";
 import { InputError } from "../errors";
 import { installKernelspec } from "../kernel/kernelspec";
@@ -11,6 +12,7 @@ const QUICKSTART = join(REPO, "notebooks", "quickstart.ipynb");
 // Bump the stamp when the package list changes, so existing venvs get the new packages.
 const PACKAGES = ["jupyterlab==4.6.*", "ipywidgets==8.1.*", "nbclient", "nbformat"];
 const STAMP = ".seglens-lab-v1";
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function run(command: string, args: string[], what: string, cwd = REPO): void {
   const result = spawnSync(command, args, { stdio: "inherit", cwd });
@@ -46,18 +48,59 @@ function ensureLabextension(log: (line: string) => void): void {
   run("bash", [join(REPO, "widgets", "build.sh")], "building the labextension");
 }
 
+/** Runs JupyterLab until it exits, in the user's folder so paths among `args` hold. */
+function runLab(jupyter: string, args: string[]): Promise<void> {
+  const child = spawn(jupyter, args, { stdio: "inherit" });
+  // A terminal's Ctrl-C reaches JupyterLab itself (same process group), which asks to confirm;
+  // passing it on too would skip the question, so seglens just waits. Signals sent to seglens alone
+  // (a supervisor's or a test's SIGTERM) are passed on, so no server outlives seglens.
+  const interactive = isatty(0);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signal === "SIGINT" && interactive) return;
+    stopping = true;
+    child.kill(signal);
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  return new Promise((done, fail) => {
+    child.on("error", (error) =>
+      fail(new InputError(`starting JupyterLab (${jupyter}) failed`, { cause: error })),
+    );
+    child.on("exit", (status, signal) => {
+      for (const s of SIGNALS) process.off(s, onSignal);
+      if (status === 0 || stopping) done();
+      else fail(new InputError(`JupyterLab (${jupyter} ${args.join(" ")}) exited with ${status ?? signal}`));
+    });
+  });
+}
+
 /**
- * `seglens lab [--check]`: everything a notebook needs — a venv with JupyterLab, the seglens
- * kernelspec and labextension installed into it — then JupyterLab on the quickstart notebook; with
- * `--check`, the quickstart runs headlessly instead and any cell error fails the command.
+ * `seglens lab [--check] [jupyterArgs...]`: everything a notebook needs — a venv with JupyterLab,
+ * the seglens kernelspec and labextension installed into it — then JupyterLab on the quickstart
+ * notebook, with any further arguments passed to `jupyter lab`; with `--check`, the quickstart runs
+ * headlessly instead and any cell error fails the command (it takes no JupyterLab arguments).
+ *
+ * @example
+ * ```sh
+ * seglens lab --no-browser --port=8899   # or: npm start -- --no-browser --port=8899
+ * ```
  */
 export function addLabCommand(program: Command): void {
   program
     .command("lab")
-    .description("set up JupyterLab with the seglens kernel and widget, and open the quickstart notebook")
+    .description(
+      "set up JupyterLab with the seglens kernel and widget, and open the quickstart notebook; " +
+        "other arguments go to `jupyter lab` (e.g. --no-browser --port=8899)",
+    )
+    .argument("[jupyterArgs...]", "arguments for `jupyter lab`, e.g. --no-browser --port=8899")
     .option("--check", "run the quickstart notebook headlessly instead, failing on any cell error")
-    .allowExcessArguments(false)
-    .action((flags: { check?: boolean }) => {
+    .allowUnknownOption() // JupyterLab's options, which commander leaves in jupyterArgs
+    .action(async (jupyterArgs: string[], flags: { check?: boolean }) => {
+      if (flags.check && jupyterArgs.length > 0) {
+        throw new InputError(
+          `lab --check runs the quickstart headlessly and takes no JupyterLab arguments; got "${jupyterArgs.join(" ")}": drop them or drop --check`,
+        );
+      }
       const log = (line: string) => process.stderr.write(`seglens lab: ${line}\n`);
       const venv = ensureVenv(log);
       ensureLabextension(log);
@@ -74,8 +117,9 @@ export function addLabCommand(program: Command): void {
         log("quickstart notebook ran without errors");
         return;
       }
-      // As root (containers), JupyterLab refuses to start without --allow-root.
+      // As root (containers), JupyterLab refuses to start without --allow-root. The server opens the
+      // first file argument, so a notebook the user names comes before the quickstart.
       const root = process.getuid?.() === 0 ? ["--allow-root"] : [];
-      run(jupyter, ["lab", ...root, QUICKSTART], "JupyterLab");
+      await runLab(jupyter, ["lab", ...root, ...jupyterArgs, QUICKSTART]);
     });
 }
