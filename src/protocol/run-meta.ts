@@ -1,7 +1,7 @@
-import { renameSync, writeFileSync } from "node:fs";
 import { runtimeVersion } from "../models/onnx-runtime";
 import { sha256File } from "../util/sha256";
 import { seglensVersion } from "../util/version";
+import { writeFileAtomic } from "../util/write-file-atomic";
 import type { PreparedRequest } from "./feature-request";
 import type { Rep } from "./selection";
 
@@ -67,7 +67,5 @@ export async function runMeta(request: PreparedRequest, shape: RunShape): Promis
 
 /** Writes JSON to `path` through a temporary file and a rename, so readers never see half a file. */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temporary, path);
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -108,12 +108,17 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   // Extraction in flight per model: shared by every request that needs it, so a K change during
   // extraction waits for it instead of restarting it; only cancel (or dropping the model) stops it.
   const extracting = new Map<string, { promise: Promise<Features>; controller: AbortController }>();
+  // Features of the shown models, kept between requests: a K change then costs only k-means (preparing
+  // the request and finding the matrices in the cache again took 10–80 ms).
+  const ready = new Map<string, Features>();
   let viewsKey: string | undefined;
   let views: RgbImage[] = [];
   // Extraction outlives the request that started it: its progress goes to the newest request.
   let report: ExplorerProgress = () => undefined;
 
   const features = (model: string): Promise<Features> => {
+    const kept = ready.get(model);
+    if (kept !== undefined) return Promise.resolve(kept);
     const running = extracting.get(model);
     if (running !== undefined) return running.promise;
     const controller = new AbortController();
@@ -128,7 +133,9 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
         signal: controller.signal,
         onProgress: (p) => report({ kind: "loading", stage: "features", done: p.done, total: p.total }),
       });
-      return { request, matrices, grid: info.grid, numImages: info.numImages };
+      const result = { request, matrices, grid: info.grid, numImages: info.numImages };
+      ready.set(model, result);
+      return result;
     })();
     extracting.set(model, { promise, controller });
     // Once settled the cache serves the matrices: the next call finds them there without inference.
@@ -159,6 +166,8 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       report = progress;
       for (const [model, running] of extracting)
         if (!request.models.includes(model)) running.controller.abort(new CancelledError("model deselected"));
+      // Deselected models' matrices stay in the feature cache, which may evict them.
+      for (const model of ready.keys()) if (!request.models.includes(model)) ready.delete(model);
       const sets: Features[] = [];
       for (const model of request.models) sets.push(await untilAborted(features(model), signal));
       const first = sets[0];
@@ -208,6 +217,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
     },
     async dispose() {
       this.cancelFeatures();
+      ready.clear();
       await kmeans?.dispose();
       kmeans = undefined;
       if (options.cache === undefined) cache.clear();

@@ -128,10 +128,22 @@ export interface ExplorerState extends ExplorerIdentity {
   frame: ExplorerFrame | null;
 }
 
-/** Custom messages the view sends (`{method: "custom", content}`); the kernel answers none. */
+/** The file formats the current view exports to (the figure renderer's). */
+export type ExportFormat = "png" | "svg";
+
+/** Custom messages the view sends (`{method: "custom", content}`). */
 export type ExplorerViewMessage =
   /** Stop the running work; the kernel sets `status` to `idle` (or `ready` with the last frame). */
-  { action: "cancel" };
+  | { action: "cancel" }
+  /** Render the current view (frame, image, opacity) as `format`; the kernel answers `export`. */
+  | { action: "export"; format: ExportFormat };
+
+/** Custom messages the kernel sends to the view, answering an {@link ExplorerViewMessage}. */
+export type ExplorerKernelMessage =
+  /** The exported file: its bytes are the message's one binary buffer; `filename` is a suggestion. */
+  | { action: "export"; format: ExportFormat; filename: string }
+  /** The export failed (no frame, a malformed request); `error` is one line for the user. */
+  | { action: "export"; error: string };
 
 /** Limits the view enforces and the kernel validates (style rule 18). */
 export interface ExplorerLimits {

@@ -11,6 +11,9 @@ import { MIME_BUNDLE, type MimeBundle } from "../kernel/display";
 import { requireKernel } from "../kernel/kernel-api";
 import { seglensVersion } from "../util/version";
 import { createExplorerEngine, type ExplorerEngine, type ExplorerRequest } from "./explorer-engine";
+import { exportFilename, exportFormatOf, NoFrameError, writeExport } from "./explorer-export";
+import { renderFrame } from "./explorer-figure";
+import { readViewMessage } from "./explorer-messages";
 import {
   checkChoices,
   checkImage,
@@ -23,12 +26,24 @@ import {
   EXPLORE_DEFAULTS,
   type ExploreOptions,
 } from "./explorer-options";
-import { framePng } from "./explorer-png";
 
-/** Quiet time after the last frame or view change before the static PNG is rendered. */
-const PNG_DELAY_MS = 400;
+/**
+ * Quiet time after the last frame or view change before the static PNG is rendered. The PNG only
+ * matters once the notebook is saved, and updating the display makes JupyterLab render the widget
+ * again (a new view: every canvas and the chart), so it waits until the user has stopped moving.
+ */
+const PNG_DELAY_MS = 1500;
+/** Least time between two progress updates of one stage. */
+const PROGRESS_INTERVAL_MS = 100;
 
-import type { ExplorerIdentity, ExplorerState } from "./explorer-state";
+import type {
+  ExplorerFrame,
+  ExplorerIdentity,
+  ExplorerKernelMessage,
+  ExplorerState,
+  ExplorerViewMessage,
+  ExportFormat,
+} from "./explorer-state";
 import { Widget, type WidgetSpec } from "./widget";
 
 /** The synced state without the module identity (the Widget base adds it). */
@@ -101,14 +116,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         this.recompute();
       } else if ("image" in changes || "opacity" in changes) this.schedulePng();
     });
-    this.on("custom", ({ content }) => {
-      if (
-        typeof content === "object" &&
-        content !== null &&
-        (content as { action?: unknown }).action === "cancel"
-      )
-        this.cancel();
-    });
+    this.on("custom", ({ content }) => this.onViewMessage(content));
     this.on("close", () => {
       this.open = false;
       this.generation++;
@@ -143,6 +151,24 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     this.displayed = true;
   }
 
+  /**
+   * Saves the current view (frame, image choice, opacity) through the figure renderer as PNG or SVG,
+   * chosen by the extension of `path`; makes the folder and writes atomically. Without a frame yet
+   * it waits for the running computation ({@link ExplorerWidget.idle}). Throws an InputError for
+   * another extension or an unwritable path, a NoFrameError when there is still no frame.
+   * @returns the absolute path written
+   * @example
+   * ```ts
+   * const w = explore({ model: "dinov2-small", images: ["photos/"], k: 6 });
+   * await w.export("view.svg"); // "/home/me/view.svg": title "dinov2-small · tokens · K=6"
+   * ```
+   */
+  async export(path: string): Promise<string> {
+    const format = exportFormatOf(path);
+    const frame = await this.exportFrame();
+    return writeExport(path, await this.render(frame, format));
+  }
+
   /** The widget view, plus `image/png` of the current view when a frame exists. */
   override [MIME_BUNDLE](): MimeBundle {
     const bundle = super[MIME_BUNDLE]();
@@ -171,9 +197,17 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
       this.set({ status: { kind: "error", message: message(error) } });
       return;
     }
+    // Every status update makes the front end update its page; on 2 cores that competes with the
+    // k-means threads, so within a stage progress goes out at most every PROGRESS_INTERVAL_MS.
+    let sent = { stage: "", at: Number.NEGATIVE_INFINITY };
     this.running = this.engine
       .compute(request, controller.signal, (status) => {
-        if (current()) this.set({ status });
+        if (!current()) return;
+        const now = performance.now();
+        const last = status.done === status.total;
+        if (status.stage === sent.stage && !last && now - sent.at < PROGRESS_INTERVAL_MS) return;
+        sent = { stage: status.stage, at: now };
+        this.set({ status });
       })
       .then(
         (result) => {
@@ -217,13 +251,62 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     const frame = this.get("frame");
     if (frame === null || !this.open) return;
     try {
-      const imageNames = this.get("image_names");
-      const image = checkImage(this.get("image"), imageNames.length);
-      this.png = await framePng(frame, this.views, { image, opacity: this.get("opacity"), imageNames });
+      this.png = await this.render(frame, "png");
       if (this.get("frame") === frame && this.displayed) this.display();
     } catch {
       // The PNG is a fallback for viewers without a kernel; the widget itself is unaffected.
     }
+  }
+
+  /** `frame` drawn as the view shows it (image choice, opacity), in `format`. */
+  private render(frame: ExplorerFrame, format: ExportFormat): Promise<Buffer> {
+    const imageNames = this.get("image_names");
+    const image = checkImage(this.get("image"), imageNames.length);
+    return renderFrame(frame, this.views, { image, opacity: this.get("opacity"), imageNames, format });
+  }
+
+  /** The frame to export: the current one, else the one the running computation ends with. */
+  private async exportFrame(): Promise<ExplorerFrame> {
+    if (this.get("frame") === null) await this.idle();
+    const frame = this.get("frame");
+    if (frame !== null) return frame;
+    const status = this.get("status");
+    const state = status.kind === "error" ? `error: ${status.message}` : status.kind;
+    throw new NoFrameError(
+      `nothing to export: the explorer has no frame (status ${state}); fix the error or change a control, then export again`,
+    );
+  }
+
+  /**
+   * Handles the view's custom messages. Nothing may throw out of here (it would reach the comm
+   * layer): a malformed export request is answered with its error, unknown actions are ignored.
+   */
+  private onViewMessage(content: unknown): void {
+    let request: ExplorerViewMessage | undefined;
+    try {
+      request = readViewMessage(content);
+    } catch (error) {
+      this.reply({ action: "export", error: message(error) });
+      return;
+    }
+    if (request?.action === "cancel") this.cancel();
+    else if (request?.action === "export") void this.answerExport(request.format);
+  }
+
+  /** Renders the export the view asked for and sends it as one binary buffer, or why it failed. */
+  private async answerExport(format: ExportFormat): Promise<void> {
+    try {
+      const frame = await this.exportFrame();
+      const bytes = await this.render(frame, format);
+      this.reply({ action: "export", format, filename: exportFilename(frame, format) }, [bytes]);
+    } catch (error) {
+      this.reply({ action: "export", error: message(error) });
+    }
+  }
+
+  /** Sends a custom message to the view, unless the widget closed while the reply was rendered. */
+  private reply(content: ExplorerKernelMessage, buffers: Uint8Array[] = []): void {
+    if (this.open) this.send(content, buffers);
   }
 }
 

@@ -5,12 +5,15 @@ export {
   type ExplorerRequest,
   type ExplorerResult,
 } from "./explorer-engine";
+export { NoFrameError } from "./explorer-export";
 export { EXPLORE_DEFAULTS, EXPLORER_LIMITS, type ExploreOptions } from "./explorer-options";
 export type {
   ExplorerFrame,
+  ExplorerKernelMessage,
   ExplorerState,
   ExplorerStatus,
   ExplorerViewMessage,
+  ExportFormat,
   LayerMetrics,
   Representation,
 } from "./explorer-state";

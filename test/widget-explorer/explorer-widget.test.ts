@@ -258,7 +258,7 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     expect([count, channels]).toEqual([5, 3]);
     expect((images.buffer as Uint8Array).length).toBe(5 * height * width * 3);
     // The update with the static PNG follows the frame.
-    await expect.poll(() => displays.length).toBe(2);
+    await expect.poll(() => displays.length, { timeout: 5000 }).toBe(2);
     expect(displays[1]?.options).toEqual({ displayId: widget.modelId, update: true });
     expect(String(displays[1]?.bundle["image/png"]).slice(0, 8)).toBe("iVBORw0K");
     widget.close();

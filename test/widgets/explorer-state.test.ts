@@ -1,5 +1,10 @@
 import { describe, expectTypeOf, it } from "vitest";
-import type { ExplorerState, ExplorerStatus, ExplorerViewMessage } from "../../src/widget/explorer-state";
+import type {
+  ExplorerKernelMessage,
+  ExplorerState,
+  ExplorerStatus,
+  ExplorerViewMessage,
+} from "../../src/widget/explorer-state";
 import type { ViewState } from "../../widgets/src/read-state";
 
 describe("ExplorerState (the types both sides share)", () => {
@@ -18,7 +23,15 @@ describe("ExplorerState (the types both sides share)", () => {
     }>();
   });
 
-  it("the view's only custom message is cancel", () => {
-    expectTypeOf<ExplorerViewMessage>().toEqualTypeOf<{ action: "cancel" }>();
+  it("the view's custom messages are cancel and export {format: png | svg}", () => {
+    expectTypeOf<ExplorerViewMessage>().toEqualTypeOf<
+      { action: "cancel" } | { action: "export"; format: "png" | "svg" }
+    >();
+  });
+
+  it("the kernel answers export with a filename (bytes in the buffer) or an error", () => {
+    expectTypeOf<ExplorerKernelMessage>().toEqualTypeOf<
+      { action: "export"; format: "png" | "svg"; filename: string } | { action: "export"; error: string }
+    >();
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PALETTE_RGB } from "../../widgets/src/palette";
@@ -155,6 +156,65 @@ describe.skipIf(skipReason !== null)(
       await page.getByRole("button", { name: "Cancel" }).click();
       const custom = (await call("sent")).filter((m) => m.method === "custom");
       expect(custom).toEqual([{ method: "custom", content: { action: "cancel" }, buffers: 0 }]);
+    });
+
+    it("Export SVG sends custom {action: 'export', format: 'svg'}; the kernel's answer downloads its buffer as filename", async () => {
+      const { page, call, consoleErrors } = await open({});
+      await page.getByRole("button", { name: "Export SVG" }).click();
+      const custom = (await call("sent")).filter((m) => m.method === "custom");
+      expect(custom).toEqual([
+        { method: "custom", content: { action: "export", format: "svg" }, buffers: 0 },
+      ]);
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"><text>K=4</text></svg>\n';
+      const answer = { action: "export", format: "svg", filename: "seglens-tiny-a-tokens-K4.svg" };
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        call("custom", answer, [...Buffer.from(svg)]),
+      ]);
+      expect(download.suggestedFilename()).toBe("seglens-tiny-a-tokens-K4.svg");
+      expect(readFileSync(await download.path(), "utf8")).toBe(svg);
+      await expect(page.getByRole("alert").isVisible()).resolves.toBe(false);
+      expect(consoleErrors).toEqual([]);
+    });
+
+    it("Enter on the focused Export PNG button sends format png; a PNG answer downloads byte for byte", async () => {
+      const { page, call } = await open({});
+      await page.getByRole("button", { name: "Export PNG" }).focus();
+      await page.keyboard.press("Enter");
+      const custom = (await call("sent")).filter((m) => m.method === "custom");
+      expect(custom.map((m) => m.content)).toEqual([{ action: "export", format: "png" }]);
+      const bytes = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 255, 128];
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        call("custom", { action: "export", format: "png", filename: "view.png" }, bytes),
+      ]);
+      expect(download.suggestedFilename()).toBe("view.png");
+      expect([...readFileSync(await download.path())]).toEqual(bytes);
+    });
+
+    it("an export error answer shows in the widget's alert until the next export succeeds; unasked answers are ignored", async () => {
+      const { page, call, screenshot } = await open({});
+      const downloads: string[] = [];
+      page.on("download", (d) => downloads.push(d.suggestedFilename()));
+      // Another view's request: this view asked for nothing, so it neither downloads nor shows it.
+      await call("custom", { action: "export", format: "png", filename: "other.png" }, [1, 2, 3]);
+      await call("custom", { action: "export", error: "not for this view" });
+      await expect(page.getByRole("alert").isVisible()).resolves.toBe(false);
+      await page.getByRole("button", { name: "Export PNG" }).click();
+      await call("custom", { action: "export", error: "NoFrameError: nothing to export" });
+      await expect(page.getByRole("alert").textContent()).resolves.toBe(
+        "export failed: NoFrameError: nothing to export",
+      );
+      await screenshot("explorer-export-error");
+      await call("update", { k: 5 }); // a redraw keeps the error
+      await expect(page.getByRole("alert").textContent()).resolves.toMatch(/^export failed/);
+      await page.getByRole("button", { name: "Export SVG" }).click();
+      await Promise.all([
+        page.waitForEvent("download"),
+        call("custom", { action: "export", format: "svg", filename: "ok.svg" }, [60, 115, 118, 103, 47, 62]),
+      ]);
+      await expect(page.getByRole("alert").isVisible()).resolves.toBe(false);
+      expect(downloads).toEqual(["ok.svg"]);
     });
 
     it("status error renders its message in the widget (role=alert)", async () => {

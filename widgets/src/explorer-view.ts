@@ -2,6 +2,7 @@ import { DOMWidgetView } from "@jupyter-widgets/base";
 import type { Message } from "@lumino/messaging";
 import type { ExplorerViewMessage } from "../../src/widget/explorer-state";
 import { type ControlPatch, type Controls, createControls } from "./controls";
+import { createExportControl, type ExportControl } from "./export-control";
 import { createLayerPanels, type LayerPanels } from "./layer-panels";
 import { createMetricsChart, type MetricsChart } from "./metrics-chart";
 import { readState } from "./read-state";
@@ -10,6 +11,7 @@ import { ensureStyles } from "./styles";
 
 interface Parts {
   controls: Controls;
+  exporter: ExportControl;
   status: StatusBar;
   panels: LayerPanels;
   chart: MetricsChart;
@@ -29,6 +31,9 @@ export class ExplorerView extends DOMWidgetView {
   private parts?: Parts;
   private highlight: number | null = null;
   private chartFrame: unknown = undefined;
+  /** The last export's error, kept in the error box until the next export succeeds. */
+  private exportError: string | null = null;
+  private attached = false;
 
   override render(): void {
     const abort = new AbortController();
@@ -42,6 +47,14 @@ export class ExplorerView extends DOMWidgetView {
     this.el.addEventListener("keydown", (event) => event.stopPropagation(), { signal: abort.signal });
     const parts: Parts = {
       controls: createControls(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
+      exporter: createExportControl(doc, {
+        send: (message) => this.send(message),
+        onError: (message) => {
+          this.exportError = message;
+          this.refresh();
+        },
+        signal: abort.signal,
+      }),
       status: createStatusBar(
         doc,
         () => this.send({ action: "cancel" } satisfies ExplorerViewMessage),
@@ -53,11 +66,16 @@ export class ExplorerView extends DOMWidgetView {
     this.parts = parts;
     this.el.replaceChildren(
       parts.controls.element,
+      parts.exporter.element,
       ...parts.status.elements,
       parts.panels.element,
       parts.chart.element,
     );
     this.listenTo(this.model, "change", () => this.refresh());
+    // Kernel answers (ExplorerKernelMessage); the buffers are DataViews in JupyterLab.
+    this.listenTo(this.model, "msg:custom", (content: unknown, buffers?: unknown[]) =>
+      parts.exporter.receive(content, buffers ?? []),
+    );
     // JupyterLab switches themes by attributes on <body>; plotly needs colours, not CSS variables.
     const themes = new MutationObserver(() => this.redrawChart());
     themes.observe(doc.body, {
@@ -70,6 +88,10 @@ export class ExplorerView extends DOMWidgetView {
 
   override processLuminoMessage(msg: Message): void {
     super.processLuminoMessage(msg);
+    if (msg.type === "after-attach") {
+      this.attached = true;
+      void this.retireOrphans();
+    }
     // Rendered detached, the chart could read neither theme colours nor a width: draw it again.
     if (msg.type === "after-attach" || msg.type === "after-show") this.redrawChart();
   }
@@ -79,10 +101,39 @@ export class ExplorerView extends DOMWidgetView {
   }
 
   override remove(): this {
+    this.retire();
+    return super.remove();
+  }
+
+  /** Retires this model's other views that a re-render left behind (see {@link orphaned}). */
+  private async retireOrphans(): Promise<void> {
+    for (const pending of Object.values(this.model.views ?? {})) {
+      const view = await pending;
+      if (view !== this && view instanceof ExplorerView) view.orphaned();
+    }
+  }
+
+  /** Stops listening and drops the DOM: what `remove()` does, minus disposing the Lumino widget. */
+  private retire(): void {
     this.abort?.abort();
     this.parts?.chart.dispose();
     this.parts = undefined;
-    return super.remove();
+    this.stopListening(this.model);
+  }
+
+  /**
+   * Whether this view was left behind by a re-render. The kernel updates the display (its static
+   * PNG) after frames; JupyterLab then renders the output again, and jupyterlab_widgets' renderer
+   * adds a new view after emptying its node, without removing the old one — which would keep
+   * repainting its detached canvases on every change (each costing as much as the live view).
+   * Detached from its parent after having been attached is that case: windowed notebooks detach
+   * whole cells, which keeps the view inside its output node.
+   */
+  private orphaned(): boolean {
+    if (!this.attached || this.el.parentNode !== null) return false;
+    this.retire();
+    this.el.replaceChildren();
+    return true;
   }
 
   private onControl(patch: ControlPatch, commit: boolean): void {
@@ -99,13 +150,14 @@ export class ExplorerView extends DOMWidgetView {
   /** Shows the model's state; a failure is shown in the widget, never only in the console. */
   private refresh(): void {
     const parts = this.parts;
-    if (!parts) return;
+    if (!parts || this.orphaned()) return;
     try {
       const { state, problems } = readState((key) => this.model.get(key));
       const frame = state.frame?.kind === "ok" ? state.frame.value : null;
       const images = state.images?.kind === "ok" ? state.images.value : null;
       if (state.frame?.kind === "invalid") problems.push(`frame not shown: ${state.frame.message}`);
       if (state.images?.kind === "invalid") problems.push(`images not shown: ${state.images.message}`);
+      if (this.exportError !== null) problems.push(`export failed: ${this.exportError}`);
       if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);
       parts.status.update(state.status, problems);
@@ -114,7 +166,12 @@ export class ExplorerView extends DOMWidgetView {
       );
       if (frame !== this.chartFrame) {
         this.chartFrame = frame;
-        parts.chart.update(frame).catch((error: unknown) => this.showError("metrics chart", error));
+        // The maps first: plotly's redraw (tens of ms) waits until the browser has painted them.
+        const update = () => {
+          if (this.parts !== parts || this.chartFrame !== frame) return; // superseded or removed
+          parts.chart.update(frame).catch((error: unknown) => this.showError("metrics chart", error));
+        };
+        requestAnimationFrame(() => setTimeout(update, 0));
       }
     } catch (error) {
       this.showError("explorer", error);

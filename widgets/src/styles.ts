@@ -6,10 +6,13 @@ const CSS = `
 .seglens-controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin-bottom: 6px; }
 .seglens-controls fieldset { border: 1px solid var(--jp-border-color2, #ccc); padding: 2px 6px; margin: 0; }
 .seglens-controls label { display: inline-flex; gap: 4px; align-items: center; }
-.seglens-controls input, .seglens-controls select, .seglens-status button, .seglens-legend button {
+.seglens-controls input, .seglens-controls select, .seglens-status button, .seglens-legend button,
+.seglens-export button {
   font: inherit; color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, #fff);
   border: 1px solid var(--jp-border-color1, #bbb); }
 .seglens-controls input[type="number"] { width: 4em; }
+.seglens-export { display: flex; gap: 6px; margin-bottom: 6px; }
+.seglens-export[aria-busy="true"] button { cursor: progress; }
 .seglens-explorer :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: 1px; }
 .seglens-status { display: flex; gap: 8px; align-items: center; min-height: 1.6em; }
 .seglens-status[hidden], .seglens-error[hidden] { display: none; }

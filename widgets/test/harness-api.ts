@@ -40,6 +40,8 @@ export interface HarnessApi {
   update(state: Record<string, unknown>): Promise<void>;
   /** A kernel `update` carrying a new frame (and images) as binary buffers. */
   updateFrame(options?: FixtureOptions): Promise<void>;
+  /** A kernel `custom` message; `bytes`, if given, travel as its one binary buffer. */
+  custom(content: Record<string, unknown>, bytes?: number[]): Promise<void>;
   /** Resolves when the metrics chart has drawn its traces; returns their count. */
   chartTraces(): Promise<number>;
   sent(): SentMessage[];

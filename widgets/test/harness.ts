@@ -64,7 +64,7 @@ class RecordingComm implements IClassicComm {
     this.handler = callback;
   }
   on_close(): void {}
-  deliver(data: Record<string, unknown>, buffers: ArrayBuffer[]): void {
+  deliver(data: Record<string, unknown>, buffers: (ArrayBuffer | DataView)[]): void {
     this.handler?.({
       content: { comm_id: this.comm_id, data },
       buffers,
@@ -171,6 +171,11 @@ const harness: HarnessApi = {
     const { state, bufferPaths, buffers } = fixture(options);
     comm.deliver({ method: "update", state, buffer_paths: bufferPaths }, buffers);
     await requireView().model.state_change;
+  },
+  async custom(content, bytes) {
+    // JupyterLab hands widgets their buffers as DataViews.
+    const buffers = bytes === undefined ? [] : [new DataView(new Uint8Array(bytes).buffer)];
+    comm.deliver({ method: "custom", content }, buffers);
   },
   async chartTraces() {
     const chart = requireView().el.querySelector(".seglens-chart") as HTMLElement & { data?: unknown[] };

@@ -1,15 +1,16 @@
 /**
- * The explorer's current view as a static PNG (design §4): what nbconvert, GitHub and viewers
- * without a kernel show in place of the widget.
+ * The explorer's current view as a figure (design §4): the static `image/png` of the display
+ * bundle (what nbconvert, GitHub and viewers without a kernel show) and the PNG/SVG export share
+ * this one layout.
  */
 import { basename } from "node:path";
 import type { RgbImage } from "../images/rgb-image";
-import { type FigureRow, figurePng } from "../render/figure";
+import { type FigureRow, type FigureSpec, figurePng, figureSvg } from "../render/figure";
 import { paintLabels } from "../render/label-map";
-import type { ExplorerFrame } from "./explorer-state";
+import type { ExplorerFrame, ExportFormat } from "./explorer-state";
 
-/** What part of a frame the PNG shows: the view's image choice and opacity. */
-export interface FramePngOptions {
+/** What part of a frame the figure shows: the view's image choice and opacity. */
+export interface FrameFigureOptions {
   image: number | "all";
   opacity: number;
   imageNames: readonly string[];
@@ -17,12 +18,12 @@ export interface FramePngOptions {
 
 const fixed = (value: number | null): string => (value === null ? "–" : value.toFixed(2));
 
-/** One row per layer; one column per (model, image) shown. */
-export function framePng(
+/** One row per layer; one column per (model, image) shown; the title names models, rep and K. */
+export function frameFigure(
   frame: ExplorerFrame,
   views: readonly RgbImage[],
-  options: FramePngOptions,
-): Promise<Buffer> {
+  options: FrameFigureOptions,
+): FigureSpec {
   const [, layerCount, n, gh, gw] = frame.labels.shape as [number, number, number, number, number];
   const bytes = frame.labels.buffer as Uint8Array;
   const shown = options.image === "all" ? frame.images : [options.image];
@@ -46,5 +47,15 @@ export function framePng(
     return row;
   });
   const title = `${frame.models.map((m) => basename(m)).join(" | ")} · ${frame.rep} · K=${frame.k}`;
-  return figurePng({ title, columns, rows, k: frame.k, panelSize: 96 });
+  return { title, columns, rows, k: frame.k, panelSize: 96 };
+}
+
+/** {@link frameFigure} rendered as file bytes: PNG, or an SVG document (UTF-8). */
+export async function renderFrame(
+  frame: ExplorerFrame,
+  views: readonly RgbImage[],
+  options: FrameFigureOptions & { format: ExportFormat },
+): Promise<Buffer> {
+  const spec = frameFigure(frame, views, options);
+  return options.format === "png" ? figurePng(spec) : Buffer.from(await figureSvg(spec));
 }

@@ -1,0 +1,40 @@
+/**
+ * Checks the custom messages the explorer's view sends (style rule 11: wire JSON enters as
+ * `unknown` and is narrowed here, never cast).
+ */
+import type { ExplorerViewMessage, ExportFormat } from "./explorer-state";
+
+/** The export formats, in the order messages list them. */
+export const EXPORT_FORMATS: readonly ExportFormat[] = Object.freeze(["png", "svg"]);
+
+/** Whether `value` is one of {@link EXPORT_FORMATS}. */
+export function isExportFormat(value: unknown): value is ExportFormat {
+  return EXPORT_FORMATS.includes(value as ExportFormat);
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * The view's message, checked. `undefined` for content without an action this kernel knows: a
+ * newer view may send actions an older kernel lacks, and they must not break it. A known action
+ * with bad fields throws a TypeError naming the field and the accepted values.
+ */
+export function readViewMessage(content: unknown): ExplorerViewMessage | undefined {
+  if (typeof content !== "object" || content === null) return undefined;
+  const { action, format } = content as Record<string, unknown>;
+  switch (action) {
+    case "cancel":
+      return { action };
+    case "export":
+      if (!isExportFormat(format))
+        throw new TypeError(
+          `invalid export format ${preview(format)}; expected one of ${EXPORT_FORMATS.map((f) => `"${f}"`).join(", ")}`,
+        );
+      return { action, format };
+    default:
+      return undefined;
+  }
+}
