@@ -35,7 +35,8 @@ export async function eightPhotos(dir: string): Promise<string[]> {
   return paths;
 }
 
-function percentile(values: number[], p: number): number {
+/** The value below which a fraction `p` of `values` lie (nearest rank). */
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
 }

@@ -12,6 +12,7 @@ import { prepareTappedModel } from "../onnx/tapped-model";
 import { sessionOptions, tensorPixels } from "../protocol/extract-features";
 import { collectFeatures } from "../protocol/feature-set";
 import { benchExplorer } from "./bench-explorer";
+import { benchExplorerLab } from "./bench-explorer-lab";
 import { benchFigure } from "./bench-figure";
 import { benchKMeans } from "./bench-kmeans";
 import type { BenchResult } from "./bench-result";
@@ -127,6 +128,7 @@ const CHILD_JOBS: Record<
   kmeans: (_, log, reference) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
   explorer: () => benchExplorer(),
+  "explorer-lab": (_, log) => benchExplorerLab(log),
 };
 
 /**
@@ -190,6 +192,8 @@ async function main(): Promise<void> {
   results.push(...benchInChild("figure", threads, options.reference));
   log("explorer: K changes on cached features");
   results.push(...benchInChild("explorer", threads, options.reference));
+  log("explorer in JupyterLab: K changes from the widget's slider in headless Chromium");
+  results.push(...benchInChild("explorer-lab", threads, options.reference));
   for (const r of results) {
     const versus =
       r.reference === undefined

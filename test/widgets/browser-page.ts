@@ -4,10 +4,12 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { CHROMIUM, launchChromium } from "../../src/bench/lab-driver";
 import type { HarnessApi } from "../../widgets/test/harness-api";
 
-export const CHROMIUM = "/usr/bin/chromium";
+export { CHROMIUM, launchChromium };
+
 const ROOT = join(__dirname, "..", "..");
 /** Screenshots and the bundle; gitignored. */
 export const ARTIFACTS = join(__dirname, "artifacts");
@@ -38,23 +40,6 @@ export async function bundleHarness(): Promise<string> {
     logLevel: "silent",
   });
   return result.outputFiles[0]?.text ?? "";
-}
-
-/** Launches Debian's Chromium headless and kept off the network (notes/facts.md). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--headless",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-  });
 }
 
 /** A page with the harness loaded, and the console errors it printed. */

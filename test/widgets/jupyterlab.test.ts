@@ -328,6 +328,36 @@ describe.skipIf(reason !== null)(
       await screenshot(page, "jupyterlab-explore-ts-k3.png");
     }, 60_000);
 
+    it("the display update with the static PNG re-renders the output: one live view, the replaced ones retired", async () => {
+      if (!page) throw new Error("no page");
+      // The kernel updates the display 1.5 s after the last frame; JupyterLab renders a new view.
+      await page.waitForTimeout(3000);
+      const views = await page.evaluate(async () => {
+        type View = { el: { isConnected: boolean; childElementCount: number } };
+        type Model = { get(key: string): unknown; views: Record<string, Promise<View>> };
+        type LabWidget = {
+          children?(): Iterable<LabWidget>;
+          _manager?: { promise: Promise<{ _models: Record<string, Promise<Model>> }> };
+        };
+        const lab = (globalThis as unknown as { jupyterapp: { shell: { currentWidget: LabWidget } } })
+          .jupyterapp;
+        const renderers: LabWidget[] = [];
+        const walk = (w: LabWidget) => {
+          if (w._manager) renderers.push(w);
+          for (const child of w.children?.() ?? []) walk(child);
+        };
+        walk(lab.shell.currentWidget);
+        const manager = await renderers[0]?._manager?.promise;
+        const models = await Promise.all(Object.values(manager?._models ?? {}));
+        const explorer = models.find((m) => m.get("_model_name") === "ExplorerModel");
+        const all = await Promise.all(Object.values(explorer?.views ?? {}));
+        return all.map((v) => ({ connected: v.el.isConnected, children: v.el.childElementCount }));
+      });
+      expect(views.length).toBeGreaterThan(1); // the first view and at least one re-render
+      expect(views.filter((v) => v.connected)).toHaveLength(1);
+      for (const view of views.filter((v) => !v.connected)) expect(view.children).toBe(0);
+    }, 30_000);
+
     it("switching the representation to keys re-clusters the keys: frame rep k, other labels", async () => {
       if (!page) throw new Error("no page");
       const before = await explorerFrame(page);
