@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
 import { addInstallCommand, scopeFromFlags } from "../../src/cli/install-command";
@@ -56,6 +56,21 @@ describe("seglens install / uninstall", () => {
     expect(uninstallLabextension({ scope })).toBe(target);
     expect(existsSync(target as string)).toBe(false);
     expect(installLabextension({ scope, source: join(temp.path, "never-built") })).toBeUndefined();
+  });
+
+  it("reinstalling replaces the extension whole: an older build's chunks go, no temporary folders stay", () => {
+    const source = join(temp.path, "built-2");
+    mkdirSync(join(source, "static"), { recursive: true });
+    writeFileSync(join(source, "package.json"), JSON.stringify({ name: "seglens" }));
+    writeFileSync(join(source, "static", "new.js"), "// new");
+    const scope = { kind: "prefix" as const, prefix: join(temp.path, "lab-2") };
+    const target = join(temp.path, "lab-2", "share", "jupyter", "labextensions", "seglens");
+    mkdirSync(join(target, "static"), { recursive: true });
+    writeFileSync(join(target, "static", "old.js"), "// old");
+    expect(installLabextension({ scope, source })).toBe(target);
+    expect(readdirSync(join(target, "static"))).toEqual(["new.js"]);
+    expect(installLabextension({ scope, source })).toBe(target);
+    expect(readdirSync(dirname(target))).toEqual(["seglens"]);
   });
 
   it("scopeFromFlags defaults to --user and rejects --user with --prefix as an InputError naming both", () => {
