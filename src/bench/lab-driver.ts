@@ -120,6 +120,14 @@ type Lab = {
   };
 };
 
+/** Waits until JupyterLab in `page` has started and restored its layout (all commands exist). */
+export async function labRestored(page: Page): Promise<void> {
+  await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
+  await page.evaluate(
+    () => (globalThis as unknown as { jupyterapp: { restored: Promise<void> } }).jupyterapp.restored,
+  );
+}
+
 /** Runs a JupyterLab command in the page (`notebook:run-all-cells`, `docmanager:open`, …). */
 export async function labCommand(page: Page, id: string, args?: unknown): Promise<void> {
   await page.evaluate(

@@ -36,6 +36,9 @@ export interface ExplorerRequest {
   normalize: Normalization;
 }
 
+/** Frames kept per engine: every K of two settings (a frame of ViT-S × 8 images is 19 KB). */
+const FRAME_CACHE_SIZE = 64;
+
 /** A computed frame with what the view needs beside it. */
 export interface ExplorerResult {
   frame: ExplorerFrame;
@@ -111,6 +114,9 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   // Features of the shown models, kept between requests: a K change then costs only k-means (preparing
   // the request and finding the matrices in the cache again took 10–80 ms).
   const ready = new Map<string, Features>();
+  // Finished frames by request, newest last: a K seen before (or precomputed while idle) is served
+  // without k-means.
+  const frames = new Map<string, ExplorerFrame>();
   let viewsKey: string | undefined;
   let views: RgbImage[] = [];
   // Extraction outlives the request that started it: its progress goes to the newest request.
@@ -179,6 +185,21 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       }
       const layers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
       const images = await untilAborted(modelViews(first.request), signal);
+      const result = (frame: ExplorerFrame): ExplorerResult => ({
+        frame,
+        layerBounds: [1, depth],
+        layerRange: [from, to],
+        imageNames: first.request.images.map((p) => basename(p)),
+        images,
+        views,
+      });
+      const key = JSON.stringify([request.models, request.k, request.rep, [from, to], request.normalize]);
+      const cached = frames.get(key);
+      if (cached !== undefined) {
+        frames.delete(key); // most recently used last
+        frames.set(key, cached);
+        return result(cached);
+      }
       kmeans ??= createKMeansWorker();
       const total = sets.length * layers.length;
       let done = 0;
@@ -203,14 +224,9 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       checkSignal(signal);
       progress({ kind: "loading", stage: "metrics", done: 0, total });
       const frame = assembleFrame(request, fitsPerModel, layers, sets);
-      return {
-        frame,
-        layerBounds: [1, depth],
-        layerRange: [from, to],
-        imageNames: first.request.images.map((p) => basename(p)),
-        images,
-        views,
-      };
+      frames.set(key, frame);
+      if (frames.size > FRAME_CACHE_SIZE) frames.delete(frames.keys().next().value as string);
+      return result(frame);
     },
     cancelFeatures() {
       for (const running of extracting.values()) running.controller.abort(new CancelledError("cancelled"));
@@ -218,6 +234,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
     async dispose() {
       this.cancelFeatures();
       ready.clear();
+      frames.clear();
       await kmeans?.dispose();
       kmeans = undefined;
       if (options.cache === undefined) cache.clear();

@@ -23,6 +23,11 @@ export interface ExploreOptions {
   opacity?: number;
   /** Normalization before k-means; default `"l2"`. */
   normalize?: Normalization;
+  /**
+   * While idle, compute the frames of the other K values (nearest first), so moving the K slider
+   * then only draws; any control change stops it. Default true.
+   */
+  precompute?: boolean;
   /** Share a feature cache between explorers; default a fresh one per widget. */
   cache?: FeatureCache;
 }

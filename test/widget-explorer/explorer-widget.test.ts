@@ -154,9 +154,31 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     expect(statuses().at(-1)).toEqual({ kind: "ready" });
   });
 
+  it("after a frame the other Ks are computed in the background, nearest first; a new request stops that", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"], k: 3 }, engine);
+    calls[0]?.finish();
+    await widget.idle();
+    await tick();
+    for (let i = 1; i <= 3; i++) {
+      await expect.poll(() => calls.length).toBe(i + 1);
+      calls[i]?.finish();
+    }
+    await expect.poll(() => calls.length).toBe(5);
+    expect(calls.slice(1).map((c) => c.request.k)).toEqual([4, 2, 5, 6]);
+    expect(calls[4]?.request).toMatchObject({ models: ["m1"], rep: "tokens", normalize: "l2" });
+    const background = calls[4]?.signal as AbortSignal;
+    frontendUpdate(widget, { rep: "q" });
+    await tick();
+    expect(background.aborted).toBe(true);
+    expect(calls.at(-1)?.request).toMatchObject({ k: 3, rep: "q" });
+    expect(widget.get("frame")?.k).toBe(3); // background results never become the frame
+    widget.close();
+  });
+
   it("opacity and image changes do not recompute; models, rep, layer_range and normalize do", async () => {
     const { engine, calls } = manualEngine();
-    const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"] }, engine);
+    const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"], precompute: false }, engine);
     calls[0]?.finish();
     await widget.idle();
     for (const state of [{ opacity: 0.2 }, { image: 0 }]) {
@@ -341,6 +363,41 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     await widget.idle();
     expect(widget.get("status")).toEqual({ kind: "ready" });
     expect(widget.get("frame")?.models).toEqual([other]);
+    widget.close();
+  });
+
+  it("returning to a K computed before serves its frame from the engine's cache, without k-means", async () => {
+    const widget = explore({ ...tiny, k: 4, precompute: false });
+    await widget.idle();
+    const first = widget.get("frame") as ExplorerFrame;
+    frontendUpdate(widget, { k: 3 });
+    await tick();
+    await widget.idle();
+    const stages: string[] = [];
+    widget.on("change", ({ changes }) => {
+      if (changes.status?.kind === "loading") stages.push(changes.status.stage);
+    });
+    frontendUpdate(widget, { k: 4 });
+    await tick();
+    await widget.idle();
+    expect(stages).toEqual([]);
+    expect(widget.get("frame")).toBe(first);
+    widget.close();
+  });
+
+  it("with precompute on, the neighbouring Ks are ready once the background work is done", async () => {
+    const widget = explore({ ...tiny, k: 4 });
+    await widget.idle();
+    await new Promise((r) => setTimeout(r, 1500)); // K 5 is the first neighbour warmed (tiny model: ms)
+    const stages: string[] = [];
+    widget.on("change", ({ changes }) => {
+      if (changes.status?.kind === "loading") stages.push(changes.status.stage);
+    });
+    frontendUpdate(widget, { k: 5 });
+    await tick();
+    await widget.idle();
+    expect(widget.get("frame")?.k).toBe(5);
+    expect(stages).not.toContain("kmeans");
     widget.close();
   });
 
