@@ -44,11 +44,13 @@ const LANGUAGE_INFO = {
   codemirror_mode: { name: "javascript", typescript: true },
 } as const;
 
-/** Creates the handler; execute requests run one at a time, everything else at once. */
+/**
+ * Creates the handler; execute requests run one at a time (a failing cell aborts those queued
+ * behind it, see {@link createExecuteQueue}), everything else at once.
+ */
 export function createKernelHandler(options: KernelHandlerOptions): KernelHandler {
   const { runner, comms } = options;
-  const execute = createExecuteHandler(runner);
-  let queue: Promise<unknown> = Promise.resolve();
+  const execute = createExecuteQueue(runner);
 
   const dispatch = async (
     request: JupyterMessage,
@@ -59,11 +61,8 @@ export function createKernelHandler(options: KernelHandlerOptions): KernelHandle
     switch (type) {
       case "kernel_info_request":
         return { msg_type: "kernel_info_reply", content: kernelInfo(options.version) };
-      case "execute_request": {
-        const task = queue.then(() => execute(content, publish));
-        queue = task.catch(() => undefined);
-        return task;
-      }
+      case "execute_request":
+        return execute(content, publish);
       case "complete_request": {
         const code = requireString(content, "code");
         const found = runner.complete(code, requireIndex(content, "cursor_pos"));
@@ -117,6 +116,35 @@ export function createKernelHandler(options: KernelHandlerOptions): KernelHandle
         return answerFailure(request, error, publish);
       }
     },
+  };
+}
+
+/**
+ * Runs execute requests one at a time, replying in arrival order. A cell that fails, from a
+ * request that is not silent and has `stop_on_error` (default true), aborts the requests already
+ * queued behind it: each is answered `{ status: "aborted" }` without running, as ipykernel 7's
+ * `_abort_queues` / `_send_abort_reply` do, so a front end's "Run all" stops at the first error.
+ * Requests that arrive after the failure run.
+ */
+function createExecuteQueue(
+  runner: CellRunner,
+): (content: JsonObject, publish: Publish) => Promise<OutgoingMessage> {
+  const execute = createExecuteHandler(runner);
+  let queue: Promise<unknown> = Promise.resolve();
+  // Bumped by each aborting failure: a request enqueued under an older generation is aborted.
+  let generation = 0;
+  return (content, publish) => {
+    const enqueuedIn = generation;
+    const task = queue.then(async (): Promise<OutgoingMessage> => {
+      if (enqueuedIn !== generation) return { msg_type: "execute_reply", content: { status: "aborted" } };
+      const stopOnError =
+        optionalBoolean(content, "stop_on_error", true) && !optionalBoolean(content, "silent", false);
+      const reply = await execute(content, publish);
+      if (stopOnError && reply.content.status === "error") generation += 1;
+      return reply;
+    });
+    queue = task.catch(() => undefined);
+    return task;
   };
 }
 

@@ -38,6 +38,14 @@ const checks: [name: string, title: string][] = [
     "complete_request offers a declared name; is_complete says an open block is incomplete",
   ],
   [
+    "error_aborts_queued_cells",
+    "a cell that throws aborts the two execute_requests queued behind it (status aborted, busy/idle only); the next one runs",
+  ],
+  [
+    "stop_on_error_false_runs_queued_cells",
+    "with stop_on_error false, the execute_requests queued behind a throwing cell run",
+  ],
+  [
     "interrupt_during_long_await",
     "SIGINT during a 10-minute await ends the cell with an error and aborts interruptSignal; the next cell runs",
   ],

@@ -88,6 +88,58 @@ def complete_and_inspect():
     assert reply["content"]["status"] == "incomplete", reply["content"]
 
 
+# Throws once a comm_open for {target} arrives: sent after the cells queued behind it, that
+# comm_open makes the kernel hold them all before the cell fails, with no sleep or race.
+GATED_THROW = """
+import {{ requireKernel }} from "seglens/dist/kernel";
+await new Promise<void>((resolve) => requireKernel().comms.registerTarget("{target}", () => resolve()));
+throw new Error("boom");
+"""
+FLAGS = "(globalThis as { ranAfterError?: boolean; ranAfterTolerated?: boolean })"
+
+
+def run_behind_failure(target, codes, stop_on_error):
+    """Sends the gated failing cell, then codes, back to back; returns (msg ids, their replies in
+    order, IOPub messages parented to them, up to the last one's idle)."""
+    ids = [kc.execute(GATED_THROW.format(target=target), stop_on_error=stop_on_error)]
+    ids += [kc.execute(code, stop_on_error=stop_on_error) for code in codes]
+    send_shell("comm_open", {"comm_id": target, "target_name": target, "data": {}})
+    replies = [kc.get_shell_msg(timeout=60) for _ in ids]
+    assert [r["parent_header"]["msg_id"] for r in replies] == ids, "replies out of request order"
+    got = iopub_until(idle_of(ids[-1]), timeout=60)
+    return ids, replies, [m for m in got if m["parent_header"].get("msg_id") in ids]
+
+
+@check
+def error_aborts_queued_cells():
+    ids, replies, msgs = run_behind_failure(
+        "gate.abort", [f"{FLAGS}.ranAfterError = true;", '"third"'], stop_on_error=True)
+    contents = [r["content"] for r in replies]
+    assert [c["status"] for c in contents] == ["error", "aborted", "aborted"], contents
+    assert contents[0]["evalue"] == "boom" and contents[1:] == [{"status": "aborted"}] * 2, contents
+    for msg_id in ids[1:]:
+        seen = [(m["msg_type"], m["content"].get("execution_state")) for m in msgs
+                if m["parent_header"]["msg_id"] == msg_id]
+        assert seen == [("status", "busy"), ("status", "idle")], seen
+    # A request sent after the aborts runs; the aborted cells neither ran nor took a count.
+    reply, msgs = run(f"{FLAGS}.ranAfterError === undefined")
+    ok(reply)
+    assert result_text(msgs) == "true", msgs
+    assert reply["content"]["execution_count"] == contents[0]["execution_count"] + 1, reply["content"]
+
+
+@check
+def stop_on_error_false_runs_queued_cells():
+    ids, replies, msgs = run_behind_failure(
+        "gate.tolerated", [f"{FLAGS}.ranAfterTolerated = true;", f"{FLAGS}.ranAfterTolerated"],
+        stop_on_error=False)
+    contents = [r["content"] for r in replies]
+    assert [c["status"] for c in contents] == ["error", "ok", "ok"], contents
+    shown = [m["content"]["data"] for m in msgs
+             if m["msg_type"] == "execute_result" and m["parent_header"]["msg_id"] == ids[2]]
+    assert shown == [{"text/plain": "true"}], [m["msg_type"] for m in msgs]
+
+
 @check
 def interrupt_during_long_await():
     # A failed (interrupted) cell's declarations do not survive it in tslab: declare in a cell of its own.
