@@ -18,10 +18,10 @@ import {
   LAB_VENV,
   labArgs,
   labCommand,
-  labRestored,
+  labEnv,
   launchChromium,
+  openLab,
   startServer,
-  TOKEN,
 } from "./lab-driver";
 
 const REPO = resolve(__dirname, "..", "..");
@@ -115,21 +115,13 @@ const w = explore({ model: ${JSON.stringify(model)}, images: ${JSON.stringify(ph
     ["lab", ...labArgs(port), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
     {
       port,
-      env: {
-        ...process.env,
-        JUPYTER_DATA_DIR: join(dir, "data"),
-        JUPYTER_CONFIG_DIR: join(dir, "config"),
-        JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
-        JUPYTER_PATH: join(prefix, "share", "jupyter"),
-        PATH: `${join(LAB_VENV, "bin")}:${process.env.PATH}`,
-      },
+      env: labEnv(dir, prefix),
     },
   );
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`${lab.base}/lab?token=${TOKEN}`);
-    await labRestored(page);
+    await openLab(page, lab, "lab");
     const results: BenchResult[] = [];
     for (const precompute of [false, true]) {
       await labCommand(page, "docmanager:open", { path: `bench-${precompute}.ipynb` });

@@ -120,6 +120,27 @@ type Lab = {
   };
 };
 
+/**
+ * The environment of a JupyterLab isolated in `dir`: its own data, config and runtime folders;
+ * with `prefix`, kernelspecs and labextensions installed there (`seglens install --prefix`) are found.
+ */
+export function labEnv(dir: string, prefix?: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    JUPYTER_DATA_DIR: join(dir, "data"),
+    JUPYTER_CONFIG_DIR: join(dir, "config"),
+    JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
+    ...(prefix === undefined ? {} : { JUPYTER_PATH: join(prefix, "share", "jupyter") }),
+    PATH: `${join(LAB_VENV, "bin")}:${process.env.PATH}`,
+  };
+}
+
+/** Opens JupyterLab at `path` (e.g. `lab/tree/x.ipynb`) and waits until it has restored. */
+export async function openLab(page: Page, server: RunningServer, path: string): Promise<void> {
+  await page.goto(`${server.base}/${path}?token=${TOKEN}`);
+  await labRestored(page);
+}
+
 /** Waits until JupyterLab in `page` has started and restored its layout (all commands exist). */
 export async function labRestored(page: Page): Promise<void> {
   await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });

@@ -22,7 +22,9 @@ import {
   LAB_VENV,
   labArgs,
   labCommand,
+  labEnv,
   labSkipReason,
+  openLab,
   type RunningServer,
   startServer,
   TOKEN,
@@ -113,11 +115,8 @@ describe.skipIf(reason !== null)(`npm start${reason ? ` (skipped: ${reason})` : 
         cwd: ROOT,
         timeoutMs: 120_000,
         env: {
-          ...process.env,
+          ...labEnv(dir),
           SEGLENS_LAB_VENV: LAB_VENV,
-          JUPYTER_DATA_DIR: join(dir, "data"),
-          JUPYTER_CONFIG_DIR: join(dir, "config"),
-          JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
           HF_ENDPOINT: "http://127.0.0.1:9", // no network in tests: the bundled model stands in
         },
       },
@@ -125,8 +124,7 @@ describe.skipIf(reason !== null)(`npm start${reason ? ` (skipped: ${reason})` : 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
     // The server's root is notebooks/, the folder of the notebook `seglens lab` opens.
-    await page.goto(`${lab.base}/lab/tree/quickstart.ipynb?token=${TOKEN}`);
-    await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
+    await openLab(page, lab, "lab/tree/quickstart.ipynb");
     await page.locator(".jp-Notebook").waitFor({ timeout: 60_000 });
     await kernelIdle(page, "seglens");
   }, 240_000);

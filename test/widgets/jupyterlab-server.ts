@@ -10,6 +10,8 @@ export {
   LAB_VENV,
   labArgs,
   labCommand,
+  labEnv,
+  openLab,
   type RunningServer,
   startServer,
   TOKEN,

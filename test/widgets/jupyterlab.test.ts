@@ -18,10 +18,11 @@ import {
   LABEXTENSION,
   labArgs,
   labCommand,
+  labEnv,
   labSkipReason,
+  openLab,
   type RunningServer,
   startServer,
-  TOKEN,
 } from "./jupyterlab-server";
 
 const ROOT = join(__dirname, "..", "..");
@@ -121,13 +122,20 @@ interface FrameSummary {
   digest: string;
 }
 
+/** Whether a view of the explorer is in the page, and how many elements it holds. */
+interface ViewSummary {
+  connected: boolean;
+  children: number;
+}
+
 /**
- * The active notebook's explorer frame, read from its widget model: the output's WidgetRenderer
- * holds the notebook's widget manager, which holds every model by id.
+ * The active notebook's explorer frame and views, read from its widget model: the output's
+ * WidgetRenderer holds the notebook's widget manager, which holds every model by id.
  */
-async function explorerFrame(page: Page): Promise<FrameSummary> {
+async function explorerInPage(page: Page): Promise<{ frame: FrameSummary | null; views: ViewSummary[] }> {
   return page.evaluate(async () => {
-    type Model = { get(key: string): unknown };
+    type Model = { get(key: string): unknown; views?: Record<string, Promise<View>> };
+    type View = { el: { isConnected: boolean; childElementCount: number } };
     type Manager = { _models: Record<string, Promise<Model>> };
     type LabWidget = { children?(): Iterable<LabWidget>; _manager?: { promise: Promise<Manager> } };
     const lab = (globalThis as unknown as { jupyterapp: { shell: { currentWidget: LabWidget } } }).jupyterapp;
@@ -141,22 +149,35 @@ async function explorerFrame(page: Page): Promise<FrameSummary> {
     if (!manager) throw new Error("no widget output in the current notebook");
     const models = await Promise.all(Object.values(manager._models));
     const explorer = models.find((m) => m.get("_model_name") === "ExplorerModel");
-    const decoded = explorer?.get("frame") as {
+    if (!explorer) throw new Error("no explorer in the current notebook");
+    const views = (await Promise.all(Object.values(explorer.views ?? {}))).map((v) => ({
+      connected: v.el.isConnected,
+      children: v.el.childElementCount,
+    }));
+    const decoded = explorer.get("frame") as {
       kind: "ok";
       value: { k: number; rep: string; models: string[]; labels: { data: Uint8Array } };
     } | null;
-    if (decoded?.kind !== "ok") throw new Error("the explorer has no frame");
+    if (decoded?.kind !== "ok") return { frame: null, views };
     const { k, rep, models: shown, labels } = decoded.value;
     let digest = 0;
     for (const byte of labels.data) digest = (Math.imul(digest, 31) + byte) | 0;
-    return {
+    const frame = {
       k,
       rep,
       models: shown,
       distinct: new Set(labels.data).size,
       digest: `${labels.data.length}:${digest}`,
     };
+    return { frame, views };
   });
+}
+
+/** The explorer's current frame (an error while it has none). */
+async function explorerFrame(page: Page): Promise<FrameSummary> {
+  const { frame } = await explorerInPage(page);
+  if (frame === null) throw new Error("the explorer has no frame");
+  return frame;
 }
 
 /** Polls the frame until `ready` holds for it. */
@@ -232,20 +253,12 @@ describe.skipIf(reason !== null)(
         ["lab", ...labArgs(port), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
         {
           port,
-          env: {
-            ...process.env,
-            JUPYTER_DATA_DIR: join(dir, "data"),
-            JUPYTER_CONFIG_DIR: join(dir, "config"),
-            JUPYTER_RUNTIME_DIR: join(dir, "runtime"),
-            JUPYTER_PATH: join(dir, "prefix", "share", "jupyter"),
-            PATH: `${join(LAB_VENV, "bin")}:${process.env.PATH}`,
-          },
+          env: labEnv(dir, join(dir, "prefix")),
         },
       );
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      await page.goto(`${lab.base}/lab/tree/explorer.ipynb?token=${TOKEN}`);
-      await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
+      await openLab(page, lab, "lab/tree/explorer.ipynb");
       await page.locator(".jp-Notebook").waitFor({ timeout: 60_000 });
       await kernelIdle(page, "python3");
     }, 180_000);
@@ -332,27 +345,7 @@ describe.skipIf(reason !== null)(
       if (!page) throw new Error("no page");
       // The kernel updates the display 1.5 s after the last frame; JupyterLab renders a new view.
       await page.waitForTimeout(3000);
-      const views = await page.evaluate(async () => {
-        type View = { el: { isConnected: boolean; childElementCount: number } };
-        type Model = { get(key: string): unknown; views: Record<string, Promise<View>> };
-        type LabWidget = {
-          children?(): Iterable<LabWidget>;
-          _manager?: { promise: Promise<{ _models: Record<string, Promise<Model>> }> };
-        };
-        const lab = (globalThis as unknown as { jupyterapp: { shell: { currentWidget: LabWidget } } })
-          .jupyterapp;
-        const renderers: LabWidget[] = [];
-        const walk = (w: LabWidget) => {
-          if (w._manager) renderers.push(w);
-          for (const child of w.children?.() ?? []) walk(child);
-        };
-        walk(lab.shell.currentWidget);
-        const manager = await renderers[0]?._manager?.promise;
-        const models = await Promise.all(Object.values(manager?._models ?? {}));
-        const explorer = models.find((m) => m.get("_model_name") === "ExplorerModel");
-        const all = await Promise.all(Object.values(explorer?.views ?? {}));
-        return all.map((v) => ({ connected: v.el.isConnected, children: v.el.childElementCount }));
-      });
+      const { views } = await explorerInPage(page);
       expect(views.length).toBeGreaterThan(1); // the first view and at least one re-render
       expect(views.filter((v) => v.connected)).toHaveLength(1);
       for (const view of views.filter((v) => !v.connected)) expect(view.children).toBe(0);
