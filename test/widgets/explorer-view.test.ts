@@ -101,6 +101,17 @@ describe.skipIf(skipReason !== null)(
       await expect(call("get", "layer_range")).resolves.toEqual([1, 3]);
     });
 
+    it("model ids that are paths show their last segment, the full id as the title", async () => {
+      const { page, call } = await open({});
+      const path = "/data/models/dinov2-small/";
+      await call("update", { model_choices: [path, "facebook/dino-vits16"], models: [path] });
+      const label = page.locator(".seglens-models label").first();
+      await expect(label.textContent()).resolves.toBe("dinov2-small");
+      await expect(label.getAttribute("title")).resolves.toBe(path);
+      await expect(page.locator(".seglens-models label").nth(1).textContent()).resolves.toBe("dino-vits16");
+      await expect(page.locator(".seglens-row-title").first().getAttribute("title")).resolves.toBe("tiny-a");
+    });
+
     it("picking 'all images' syncs image = all and shows both images in every panel; opacity keys sync", async () => {
       const { page, call } = await open({});
       await page.locator(".seglens-image").selectOption("all");

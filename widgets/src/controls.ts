@@ -1,5 +1,5 @@
 import type { ExplorerLimits, Normalization, Representation } from "../../src/widget/explorer-state";
-import { h } from "./dom";
+import { h, modelLabel } from "./dom";
 import type { ViewState } from "./read-state";
 
 /** The fields the controls write. */
@@ -126,7 +126,7 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
         const box = h(doc, "input", { type: "checkbox", value: id });
         on(box, "change", () => toggleModel(id, box));
         modelBoxes.set(id, box);
-        models.append(h(doc, "label", {}, box, id));
+        models.append(h(doc, "label", { title: id }, box, modelLabel(id)));
       }
     }
     checked = state.models.filter((m) => modelChoices.includes(m));

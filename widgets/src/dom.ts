@@ -19,3 +19,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   element.append(...children);
   return element;
 }
+
+/**
+ * A model id as shown: its last path segment (`/data/models/dinov2-small` → `dinov2-small`,
+ * `facebook/dinov2-small` → `dinov2-small`); the full id goes in the element's title.
+ */
+export function modelLabel(id: string): string {
+  return id.replace(/\/+$/, "").split("/").at(-1) || id;
+}

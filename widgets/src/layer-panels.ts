@@ -1,5 +1,5 @@
 import type { DecodedFrame, DecodedImages } from "./binary";
-import { h } from "./dom";
+import { h, modelLabel } from "./dom";
 import { clusterRgb, PALETTE_HEX } from "./palette";
 
 /** What the panels draw. */
@@ -167,7 +167,7 @@ export function createLayerPanels(
     grid.replaceChildren(
       ...frame.models.map((model, m) => {
         const row = h(doc, "div", { class: "seglens-row", "data-model": model });
-        row.append(h(doc, "div", { class: "seglens-row-title" }, model));
+        row.append(h(doc, "div", { class: "seglens-row-title", title: model }, modelLabel(model)));
         frame.layers.forEach((layer, l) => {
           const span = h(doc, "span", { class: "seglens-share" });
           shares.push({ span, model: m, layer: l });
