@@ -31,9 +31,10 @@ import {
 /**
  * Quiet time after the last frame or view change before the static PNG is rendered. The PNG only
  * matters once the notebook is saved, and updating the display makes JupyterLab render the widget
- * again (a new view: every canvas and the chart), so it waits until the user has stopped moving.
+ * again (a new view: every canvas and the chart, ~0.3 s of the browser's time), so it waits for a
+ * rest rather than a pause between two slider moves.
  */
-const PNG_DELAY_MS = 1500;
+const PNG_DELAY_MS = 3000;
 /** Wait after a frame before precomputing the other Ks. */
 const WARM_DELAY_MS = 300;
 /** Least time between two progress updates of one stage. */

@@ -341,14 +341,23 @@ describe.skipIf(reason !== null)(
       await screenshot(page, "jupyterlab-explore-ts-k3.png");
     }, 60_000);
 
-    it("the display update with the static PNG re-renders the output: one live view, the replaced ones retired", async () => {
+    it("the display update with the static PNG re-renders the output: one live view, the replaced ones retired, focus kept", async () => {
       if (!page) throw new Error("no page");
-      // The kernel updates the display 1.5 s after the last frame; JupyterLab renders a new view.
-      await page.waitForTimeout(3000);
+      const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      await active.locator(".seglens-k").focus();
+      const before = (await explorerInPage(page)).views.length;
+      // The kernel updates the display 3 s after the last frame; JupyterLab renders a new view.
+      await page.waitForTimeout(5000);
       const { views } = await explorerInPage(page);
-      expect(views.length).toBeGreaterThan(1); // the first view and at least one re-render
+      expect(views.length).toBeGreaterThan(before); // re-rendered while the K slider had focus
       expect(views.filter((v) => v.connected)).toHaveLength(1);
       for (const view of views.filter((v) => !v.connected)) expect(view.children).toBe(0);
+      // The K slider of the new view has the focus the replaced one had: the next key press works.
+      await expect(
+        active.locator(".seglens-k").evaluate((el) => el === el.ownerDocument.activeElement),
+      ).resolves.toBe(true);
+      await page.keyboard.press("ArrowRight");
+      await waitForFrame(page, (f) => f.k === 4);
     }, 30_000);
 
     it("switching the representation to keys re-clusters the keys: frame rep k, other labels", async () => {

@@ -17,6 +17,11 @@ interface Parts {
   chart: MetricsChart;
 }
 
+/** The elements keyboard focus can rest on, in document order (the same in every view of a state). */
+const FOCUSABLE = "input, select, button";
+/** Per model: the position among FOCUSABLE of the control that had focus in one of its views. */
+const focusedControl = new WeakMap<object, number>();
+
 /** Tags browser console messages, like anywidget's `[anywidget]` (style rule 19). */
 const TAG = "[seglens]";
 
@@ -45,6 +50,25 @@ export class ExplorerView extends DOMWidgetView {
     // notebook's: JupyterLab 4.6 prevents ArrowRight on a focused range input at the document
     // (data-lm-suppress-shortcuts did not stop it). ipywidgets' own text views stop keydown likewise.
     this.el.addEventListener("keydown", (event) => event.stopPropagation(), { signal: abort.signal });
+    // A display update makes JupyterLab replace this view with a new one (see orphaned()), which
+    // would drop keyboard focus from the K slider between two key presses: remember which control
+    // had it, and forget only when focus really leaves (the element is still in the page then).
+    this.el.addEventListener(
+      "focusin",
+      (event) => {
+        const at = [...this.el.querySelectorAll(FOCUSABLE)].indexOf(event.target as Element);
+        if (at >= 0) focusedControl.set(this.model, at);
+      },
+      { signal: abort.signal },
+    );
+    this.el.addEventListener(
+      "focusout",
+      () =>
+        queueMicrotask(() => {
+          if (this.el.isConnected && !this.el.contains(doc.activeElement)) focusedControl.delete(this.model);
+        }),
+      { signal: abort.signal },
+    );
     const parts: Parts = {
       controls: createControls(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
       exporter: createExportControl(doc, {
@@ -91,6 +115,7 @@ export class ExplorerView extends DOMWidgetView {
     if (msg.type === "after-attach") {
       this.attached = true;
       void this.retireOrphans();
+      this.restoreFocus();
     }
     // Rendered detached, the chart could read neither theme colours nor a width: draw it again.
     if (msg.type === "after-attach" || msg.type === "after-show") this.redrawChart();
@@ -103,6 +128,14 @@ export class ExplorerView extends DOMWidgetView {
   override remove(): this {
     this.retire();
     return super.remove();
+  }
+
+  /** Gives focus back to the control that had it in the view this one replaced. */
+  private restoreFocus(): void {
+    const at = focusedControl.get(this.model);
+    const active = this.el.ownerDocument.activeElement;
+    if (at === undefined || (active !== null && active !== this.el.ownerDocument.body)) return;
+    (this.el.querySelectorAll(FOCUSABLE)[at] as HTMLElement | undefined)?.focus();
   }
 
   /** Retires this model's other views that a re-render left behind (see {@link orphaned}). */
@@ -166,12 +199,13 @@ export class ExplorerView extends DOMWidgetView {
       );
       if (frame !== this.chartFrame) {
         this.chartFrame = frame;
-        // The maps first: plotly's redraw (tens of ms) waits until the browser has painted them.
+        // The maps first: plotly's redraw (~90 ms for 12 layers in headless Chromium) waits until
+        // the browser is idle after painting them, so it does not delay the frame the user waits for.
         const update = () => {
           if (this.parts !== parts || this.chartFrame !== frame) return; // superseded or removed
           parts.chart.update(frame).catch((error: unknown) => this.showError("metrics chart", error));
         };
-        requestAnimationFrame(() => setTimeout(update, 0));
+        requestAnimationFrame(() => requestIdleCallback(update, { timeout: 500 }));
       }
     } catch (error) {
       this.showError("explorer", error);

@@ -22,6 +22,8 @@ export interface LayerPanels {
 
 /** Side of a grid cell in canvas pixels when there is no image to take the size from. */
 const CELL_PX = 8;
+/** A panel canvas's CSS width (styles.ts). */
+const PANEL_CSS_PX = 128;
 /** Opacity of the clusters that are not highlighted while one is. */
 const FADED = 0.15;
 const GREY = 128;
@@ -102,7 +104,12 @@ function paint(
   const { frame, opacity, highlight } = input;
   const [gh, gw] = frame.grid;
   const background = images(frame.images[canvas.position] ?? 0);
-  const { width, height } = background;
+  // At most the panel's displayed size in device pixels: a 224 px image shown at 128 px would make
+  // the browser raster and composite three times the pixels on every frame.
+  const dpr = canvas.element.ownerDocument.defaultView?.devicePixelRatio ?? 1;
+  const scale = Math.min(1, (PANEL_CSS_PX * dpr) / background.width);
+  const width = Math.round(background.width * scale);
+  const height = Math.round(background.height * scale);
   const { element } = canvas;
   if (element.width !== width || element.height !== height) Object.assign(element, { width, height });
   const context = element.getContext("2d");
@@ -121,10 +128,11 @@ function paint(
     cells.data[i * 4 + 3] = Math.round(alpha * 255);
   }
   labelContext.putImageData(cells, 0, 0);
-  context.imageSmoothingEnabled = false;
   context.globalCompositeOperation = "copy";
-  context.drawImage(background, 0, 0);
+  context.imageSmoothingEnabled = true; // the photo, scaled down
+  context.drawImage(background, 0, 0, width, height);
   context.globalCompositeOperation = "source-over";
+  context.imageSmoothingEnabled = false; // the label cells, scaled up as blocks
   context.drawImage(labelMap, 0, 0, width, height);
 }
 
@@ -158,6 +166,25 @@ export function createLayerPanels(
   let backgroundsOf: DecodedImages | null = null;
   const labelMap = h(doc, "canvas", {});
   let current: PanelInput | null = null;
+
+  function buildLegend(k: number): void {
+    legend.replaceChildren(
+      ...Array.from({ length: k }, (_, label) => {
+        const button = h(
+          doc,
+          "button",
+          { type: "button", "aria-label": `cluster ${label}`, "data-label": label },
+          String(label),
+        );
+        button.style.background = PALETTE_HEX[label % PALETTE_HEX.length] as string;
+        for (const type of ["pointerenter", "focus"])
+          button.addEventListener(type, () => onHighlight(label), { signal });
+        for (const type of ["pointerleave", "blur"])
+          button.addEventListener(type, () => onHighlight(null), { signal });
+        return button;
+      }),
+    );
+  }
 
   function build(input: PanelInput): void {
     const { frame } = input;
@@ -198,22 +225,6 @@ export function createLayerPanels(
         return row;
       }),
     );
-    legend.replaceChildren(
-      ...Array.from({ length: frame.k }, (_, label) => {
-        const button = h(
-          doc,
-          "button",
-          { type: "button", "aria-label": `cluster ${label}`, "data-label": label },
-          String(label),
-        );
-        button.style.background = PALETTE_HEX[label % PALETTE_HEX.length] as string;
-        for (const type of ["pointerenter", "focus"])
-          button.addEventListener(type, () => onHighlight(label), { signal });
-        for (const type of ["pointerleave", "blur"])
-          button.addEventListener(type, () => onHighlight(null), { signal });
-        return button;
-      }),
-    );
   }
 
   return {
@@ -227,12 +238,16 @@ export function createLayerPanels(
         legend.replaceChildren();
         return;
       }
-      const key = [input.frame, input.image];
+      // A new frame of the same layout (a K or representation change) repaints the canvases in
+      // place: rebuilding 96 canvases made the browser lay out and raster them all again.
+      const { frame } = input;
+      const key = [JSON.stringify([frame.models, frame.layers, frame.images, frame.grid]), input.image];
       if (key.some((v, i) => v !== layout[i])) {
         build(input);
         layout = key;
         painted = [];
       }
+      if (legend.childElementCount !== frame.k) buildLegend(frame.k);
       // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
       const drawn = [input.frame, input.images, input.image, input.opacity, input.highlight];
       if (drawn.some((v, i) => v !== painted[i])) {
