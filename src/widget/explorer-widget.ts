@@ -358,13 +358,14 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
 /**
  * Opens the explorer for one to three models over a set of images and displays it. Returns at
  * once; features, k-means and metrics run in the background (`status` shows progress), and the view's
- * controls recompute from the stage they affect. The display also carries a static `image/png` of
- * the current frame (updated with each frame) for viewers without a kernel. Assign the result
+ * controls recompute from the stage they affect; while idle, the other Ks are precomputed
+ * (`precompute: false` turns that off). The display also carries a static `image/png` of the
+ * current view (refreshed after 3 s of rest) for viewers without a kernel. Assign the result
  * (`const w = explore(…)`): a bare `explore(…)` as the cell's value shows a second, synced view.
  * @example
  * ```ts
  * import { explore } from "seglens";
- * const w = explore({ model: "dinov2-small", images: ["photos/"], k: 6, rep: "k" });
+ * const w = explore({ model: "dinov2-small", choices: ["dino-vits16"], images: ["photos/"], k: 6, rep: "k" });
  * await w.idle(); // optional: wait for the first frame
  * w.get("frame")?.labels.shape; // [1, 12, images, 16, 16]
  * ```
