@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -49,7 +50,8 @@ export function percentile(values: number[], p: number): number {
 export async function benchExplorer(): Promise<BenchResult[]> {
   const folder = ensureBenchVit(join(REPO, "models", "bench"), "vit-small-patch16");
   const dir = mkdtempSync(join(tmpdir(), "seglens-bench-explorer-"));
-  const engine = createExplorerEngine({ images: await eightPhotos(dir) });
+  // No frame cache: every K change below waits for its k-means, as one not seen before does.
+  const engine = createExplorerEngine({ images: await eightPhotos(dir), frameCacheSize: 0 });
   const request = {
     models: [folder],
     k: 6,
@@ -59,6 +61,7 @@ export async function benchExplorer(): Promise<BenchResult[]> {
   };
   try {
     const signal = new AbortController().signal;
+    setMaxListeners(64, signal); // 12 fits listen to it at once
     const first = performance.now();
     await engine.compute(request, signal, () => {});
     const firstFrame = performance.now() - first;

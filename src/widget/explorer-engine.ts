@@ -71,6 +71,8 @@ export interface ExplorerEngineOptions {
   cache?: FeatureCache;
   /** k-means restarts per fit; default the library default. */
   restarts?: number;
+  /** Finished frames kept for requests seen again; default 64, 0 keeps none (benchmarks). */
+  frameCacheSize?: number;
 }
 
 interface Features {
@@ -225,7 +227,8 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       progress({ kind: "loading", stage: "metrics", done: 0, total });
       const frame = assembleFrame(request, fitsPerModel, layers, sets);
       frames.set(key, frame);
-      if (frames.size > FRAME_CACHE_SIZE) frames.delete(frames.keys().next().value as string);
+      while (frames.size > (options.frameCacheSize ?? FRAME_CACHE_SIZE))
+        frames.delete(frames.keys().next().value as string);
       return result(frame);
     },
     cancelFeatures() {
