@@ -8,11 +8,12 @@ import { registerKernel } from "../../src/kernel/kernel-api";
 import type { OutgoingMessage } from "../../src/kernel/wire-message";
 import { resampleLabels } from "../../src/protocol/label-grid";
 import { mapScores } from "../../src/protocol/metrics";
-import type {
-  ExplorerEngine,
-  ExplorerProgress,
-  ExplorerRequest,
-  ExplorerResult,
+import {
+  createExplorerEngine,
+  type ExplorerEngine,
+  type ExplorerProgress,
+  type ExplorerRequest,
+  type ExplorerResult,
 } from "../../src/widget/explorer-engine";
 import type { BinaryArray, ExplorerFrame, ExplorerStatus } from "../../src/widget/explorer-state";
 import { ExplorerWidget, explore } from "../../src/widget/explorer-widget";
@@ -383,6 +384,26 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     expect(stages).toEqual([]);
     expect(widget.get("frame")).toBe(first);
     widget.close();
+  });
+
+  it("an engine with frameCacheSize 0 runs k-means for a request it answered before", async () => {
+    const engine = createExplorerEngine({ images: tiny.images, frameCacheSize: 0 });
+    const request = {
+      models: [tiny.model],
+      k: 3,
+      rep: "tokens" as const,
+      layerRange: undefined,
+      normalize: "l2" as const,
+    };
+    const signal = new AbortController().signal;
+    try {
+      await engine.compute(request, signal, () => undefined);
+      const stages: string[] = [];
+      await engine.compute(request, signal, (status) => stages.push(status.stage));
+      expect(stages).toContain("kmeans");
+    } finally {
+      await engine.dispose();
+    }
   });
 
   it("with precompute on, the neighbouring Ks are ready once the background work is done", async () => {
