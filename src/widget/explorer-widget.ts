@@ -27,6 +27,15 @@ import {
   EXPLORER_LIMITS,
   type ExploreOptions,
 } from "./explorer-options";
+import type {
+  ExplorerFrame,
+  ExplorerIdentity,
+  ExplorerKernelMessage,
+  ExplorerState,
+  ExplorerViewMessage,
+  ExportFormat,
+} from "./explorer-state";
+import { Widget, type WidgetSpec } from "./widget";
 
 /**
  * Quiet time after the last frame or view change before the static PNG is rendered. The PNG only
@@ -39,16 +48,6 @@ const PNG_DELAY_MS = 3000;
 const WARM_DELAY_MS = 300;
 /** Least time between two progress updates of one stage. */
 const PROGRESS_INTERVAL_MS = 100;
-
-import type {
-  ExplorerFrame,
-  ExplorerIdentity,
-  ExplorerKernelMessage,
-  ExplorerState,
-  ExplorerViewMessage,
-  ExportFormat,
-} from "./explorer-state";
-import { Widget, type WidgetSpec } from "./widget";
 
 /** Every selectable K but `k`, nearest first (k+1, k−1, k+2, …). */
 function nearestKs(k: number): number[] {
