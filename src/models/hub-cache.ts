@@ -4,7 +4,6 @@ import {
   lstatSync,
   mkdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -12,6 +11,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { InputError } from "../errors";
+import { writeFileAtomic } from "../util/write-file-atomic";
 
 /** A full commit id: what `refs/<revision>` holds and what names a snapshot folder. */
 const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
@@ -122,9 +122,7 @@ export function createHubRepoCache(cacheDir: string, repo: string): HubRepoCache
 /** Writes `text` to `path` through a temporary file and a rename, so readers never see half of it. */
 function writeAtomically(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
+  writeFileAtomic(path, text);
 }
 
 /**

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError } from "../errors";
 import { seglensCacheDir } from "../util/cache-dir";
 import { sha256 } from "../util/sha256";
+import { writeFileAtomic } from "../util/write-file-atomic";
 import { addGraphOutputs } from "./add-outputs";
 import { discoverTaps, tapTensors, type VitTaps } from "./discover-taps";
 import { type OnnxGraph, parseOnnxModel } from "./onnx-graph";
@@ -44,8 +45,7 @@ export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {
   const tapped = tapModel(onnxPath, sourcePath, graphsDir);
   if (memo !== undefined) {
     mkdirSync(dirname(memo), { recursive: true });
-    writeFileSync(`${memo}.${process.pid}.tmp`, JSON.stringify(tapped));
-    renameSync(`${memo}.${process.pid}.tmp`, memo);
+    writeFileAtomic(memo, JSON.stringify(tapped));
   }
   return tapped;
 }
@@ -86,9 +86,7 @@ function tapModel(onnxPath: string, sourcePath: string, graphsDir: string): Tapp
   const path = join(folder, "model.onnx");
   if (!existsSync(path)) {
     mkdirSync(folder, { recursive: true });
-    const temporary = `${path}.${process.pid}.tmp`;
-    writeFileSync(temporary, addGraphOutputs(bytes, added));
-    renameSync(temporary, path);
+    writeFileAtomic(path, addGraphOutputs(bytes, added));
   }
   const tapped: TappedModel = { sourcePath, sha256: hash, path, taps, inputName: input.name };
   const externalDataDir = checkExternalData(graph, dirname(sourcePath));
