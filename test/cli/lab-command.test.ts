@@ -3,13 +3,21 @@ import { readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCliAsync } from "../support/cli";
+import { expectOneLineFailure, runCli, runCliAsync } from "../support/cli";
 
 // The JupyterLab venv that widgets/build.sh makes (.ci/run builds the widget before the tests), so
 // this test does not create a second one; offline, the notebook uses the bundled tiny model.
 const labVenv = process.env.SEGLENS_LAB_VENV ?? join(homedir(), ".cache", "seglens", "lab-venv");
 
 describe("seglens lab --check", () => {
+  it("refuses JupyterLab arguments with --check in one line, exit 2, before any setup", () => {
+    const run = runCli(["lab", "--check", "--port=8899"], {
+      ...process.env,
+      SEGLENS_LAB_VENV: "/nonexistent",
+    });
+    expectOneLineFailure(run, /takes no JupyterLab arguments; got "--port=8899"/, 2);
+  });
+
   it("installs the kernel and widget into the venv and runs notebooks/quickstart.ipynb without a cell error", async () => {
     const run = await runCliAsync(["lab", "--check"], {
       ...process.env,

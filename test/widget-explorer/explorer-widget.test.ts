@@ -177,6 +177,30 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     widget.close();
   });
 
+  it("progress within a stage reaches the front end at most every 100 ms; the stage's first and last always", async () => {
+    const { engine, calls } = manualEngine();
+    new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    await tick();
+    published = [];
+    for (let done = 0; done <= 12; done++)
+      calls[0]?.progress({ kind: "loading", stage: "kmeans", done, total: 12 });
+    calls[0]?.progress({ kind: "loading", stage: "metrics", done: 0, total: 12 });
+    await tick();
+    expect(statuses()).toEqual([{ kind: "loading", stage: "metrics", done: 0, total: 12 }]); // one update per tick
+    published = [];
+    const sent: ExplorerStatus[] = [];
+    for (let done = 0; done <= 12; done++) {
+      calls[0]?.progress({ kind: "loading", stage: "kmeans", done, total: 12 });
+      await tick();
+      sent.push(...statuses());
+      published = [];
+    }
+    expect(sent).toEqual([
+      { kind: "loading", stage: "kmeans", done: 0, total: 12 },
+      { kind: "loading", stage: "kmeans", done: 12, total: 12 },
+    ]);
+  });
+
   it("opacity and image changes do not recompute; models, rep, layer_range and normalize do", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"], precompute: false }, engine);
