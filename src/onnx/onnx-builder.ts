@@ -56,6 +56,26 @@ function tensorProto(name: string, dims: readonly number[], dataType: number, ra
   ]);
 }
 
+/** A TensorProto whose bytes live in an external data file (data_location EXTERNAL, onnx.proto3). */
+function externalTensorProto(
+  name: string,
+  dims: readonly number[],
+  dataType: number,
+  place: { location: string; offset: number; length: number },
+): Uint8Array {
+  const entry = (key: string, value: string) =>
+    encodeBytesField(13, concatBytes([encodeStringField(1, key), encodeStringField(2, value)]));
+  return concatBytes([
+    packedInts(1, dims),
+    varintField(2, dataType),
+    encodeStringField(8, name),
+    entry("location", place.location),
+    entry("offset", String(place.offset)),
+    entry("length", String(place.length)),
+    varintField(14, 1),
+  ]);
+}
+
 function attributeProto(name: string, value: AttributeValue): Uint8Array {
   const nameField = encodeStringField(1, name);
   if (typeof value === "string")
@@ -84,8 +104,19 @@ function valueInfo(
   return concatBytes([encodeStringField(1, name), encodeBytesField(2, encodeBytesField(1, tensorType))]);
 }
 
-/** Starts an empty graph named `name`. */
-export function createGraphBuilder(name: string): GraphBuilder {
+/**
+ * Where {@link GraphBuilder.weight} puts float32 weights instead of the protobuf: models over 2 GiB
+ * cannot be one protobuf, so converted checkpoints keep their weights in a data file beside the graph.
+ */
+export interface ExternalWeights {
+  /** The data file's name relative to the model file, e.g. `model.onnx_data`. */
+  location: string;
+  /** Appends `bytes` to the data file and returns the offset they start at. */
+  append(bytes: Uint8Array): number;
+}
+
+/** Starts an empty graph named `name`; float32 weights go to `external` when given. */
+export function createGraphBuilder(name: string, external?: ExternalWeights): GraphBuilder {
   const nodes: Uint8Array[] = [];
   const initializers: Uint8Array[] = [];
   const inputs: Uint8Array[] = [];
@@ -113,7 +144,13 @@ export function createGraphBuilder(name: string): GraphBuilder {
     },
     weight(weightName, dims, data) {
       const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      initializers.push(tensorProto(weightName, dims, OnnxDataType.FLOAT, raw));
+      if (external === undefined) {
+        initializers.push(tensorProto(weightName, dims, OnnxDataType.FLOAT, raw));
+      } else {
+        const offset = external.append(raw);
+        const place = { location: external.location, offset, length: raw.byteLength };
+        initializers.push(externalTensorProto(weightName, dims, OnnxDataType.FLOAT, place));
+      }
       return weightName;
     },
     int64s(constName, values, dims = [values.length]) {
