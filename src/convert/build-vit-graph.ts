@@ -1,4 +1,4 @@
-import { UnsupportedModelError } from "../errors";
+import { CancelledError, UnsupportedModelError } from "../errors";
 import { createGraphBuilder, type ExternalWeights, type GraphBuilder } from "../onnx/onnx-builder";
 import { ropeTables } from "./rope";
 import {
@@ -22,7 +22,7 @@ const OPSET = 17;
 export async function buildVitGraph(
   spec: VitSpec,
   source: WeightSource,
-  options: { name?: string; external?: ExternalWeights } = {},
+  options: { name?: string; external?: ExternalWeights; signal?: AbortSignal } = {},
 ): Promise<Uint8Array> {
   const g = createGraphBuilder(options.name ?? "vit", options.external);
   const w = createWeightReader(g, source);
@@ -35,7 +35,10 @@ export async function buildVitGraph(
   let x = await embeddings(g, w, spec, pixels);
   if (spec.preNorm) x = await layerNorm(g, w, "pre_norm", x, spec.normEps);
   const shared = sharedConstants(g, spec);
-  for (let l = 0; l < spec.depth; l++) x = await block(g, w, spec, shared, `blocks.${l}`, x);
+  for (let l = 0; l < spec.depth; l++) {
+    if (options.signal?.aborted) throw new CancelledError("conversion cancelled");
+    x = await block(g, w, spec, shared, `blocks.${l}`, x);
+  }
   const last = spec.finalNorm ? await layerNorm(g, w, "norm", x, spec.normEps) : x;
   g.node("Identity", [last], {}, ["last_hidden_state"]);
   g.output("last_hidden_state", ["batch", tokens, d]);

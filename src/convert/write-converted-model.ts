@@ -19,6 +19,10 @@ export interface WriteConvertedOptions {
   preprocessor: unknown;
   /** Names the model in messages. */
   label: string;
+  /** A JSON file written into the folder with the rest (what it was converted from). */
+  marker?: { name: string; content: unknown };
+  /** Stops the conversion between blocks; nothing is left behind. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -48,7 +52,11 @@ export async function writeConvertedModel(
     let graph: Uint8Array;
     try {
       const weights = checkpointWeights(store, architecture, spec, options.label);
-      graph = await buildVitGraph(spec, weights, { name: options.label, external: appendingTo(data) });
+      graph = await buildVitGraph(spec, weights, {
+        name: options.label,
+        external: appendingTo(data),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
     } finally {
       closeSync(data);
     }

@@ -1,0 +1,188 @@
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { openCheckpoint } from "../checkpoints/open-checkpoint";
+import { CancelledError, InputError } from "../errors";
+import type { HubClient } from "../models/hub-client";
+import type { DownloadProgress } from "../models/hub-download";
+import type { Architecture } from "./architecture";
+import type { ConversionRecipe, UrlRecipe } from "./conversion-recipe";
+import { fetchHubSource, sourceCommit } from "./fetch-hub-source";
+import { fetchUrlCheckpoint } from "./fetch-url-checkpoint";
+import { timmArchitecture } from "./timm-architecture";
+import { transformersArchitecture } from "./transformers-architectures";
+import { writeConvertedModel } from "./write-converted-model";
+
+/**
+ * The converter's version: part of every conversion's identity, so a converter that builds
+ * different graphs converts again instead of reusing an older folder.
+ */
+export const CONVERTER_VERSION = 1;
+
+/** The file in a converted folder that says what it was converted from. */
+export const CONVERSION_MARKER = "seglens-conversion.json";
+
+/** What a converted folder was made from. */
+export interface ConversionIdentity {
+  converter: number;
+  /** The source: Hub repo and commit, or the checkpoint file's sha256. */
+  source: { repo: string; commit: string } | { sha256: string };
+}
+
+/** Options of {@link ensureConvertedModel}. */
+export interface EnsureConvertedOptions {
+  client: HubClient;
+  /** The checkpoint file for recipes `from: "file"` (and to override a URL's). */
+  checkpoint?: string;
+  /** Where downloaded research checkpoints are kept. */
+  checkpointDir: string;
+  /** Told before a conversion starts, with what it will download and write. */
+  onNote?: (message: string) => void;
+  onProgress?: (progress: DownloadProgress | { file: string; doneBytes: number; totalBytes: number }) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Makes catalog model `id` available as a converted ONNX folder (`folder`, in Hub layout) and
+ * returns it: an existing conversion of the same source and converter version is used as is
+ * (offline too); otherwise the source is fetched (Hub repo, pinned URL or `--checkpoint` file) and
+ * converted once, atomically (see `writeConvertedModel`).
+ */
+export async function ensureConvertedModel(
+  id: string,
+  recipe: ConversionRecipe,
+  folder: string,
+  options: EnsureConvertedOptions,
+): Promise<string> {
+  const existing = readIdentity(folder);
+  const current = existing?.converter === CONVERTER_VERSION ? existing : undefined;
+  if (options.client.settings.offline) {
+    if (current !== undefined) return folder;
+    throw new InputError(
+      `model "${id}" is converted on first use, and HF_HUB_OFFLINE is set: run once online (or pass --checkpoint) to convert it`,
+    );
+  }
+  switch (recipe.from) {
+    case "hub": {
+      const revision = recipe.revision ?? "main";
+      const { commit } = await sourceCommit(options.client, recipe.repo, revision, options.signal);
+      if (current !== undefined && sameSource(current, { repo: recipe.repo, commit })) return folder;
+      options.onNote?.(
+        `converting "${id}" from ${recipe.repo}@${commit.slice(0, 7)} (once; kept in ${folder})`,
+      );
+      const source = await fetchHubSource(options.client, recipe.repo, commit, withSignal(options));
+      const label = `"${id}" (${recipe.repo})`;
+      await convert(source.weights, recipe, folder, label, {
+        config: source.config,
+        preprocessor: recipe.preprocessor ?? source.preprocessor,
+        identity: { converter: CONVERTER_VERSION, source: { repo: recipe.repo, commit } },
+        signal: options.signal,
+      });
+      return folder;
+    }
+    case "url":
+    case "file": {
+      // A pinned URL whose conversion is there needs neither the download nor a hash.
+      if (recipe.from === "url" && recipe.sha256 !== null && options.checkpoint === undefined) {
+        if (current !== undefined && sameSource(current, { sha256: recipe.sha256 })) return folder;
+      }
+      const path =
+        options.checkpoint ?? (recipe.from === "url" ? undefined : missingCheckpoint(id, recipe.where));
+      if (path !== undefined && !existsSync(path))
+        throw new InputError(`--checkpoint "${path}" does not exist`);
+      const file = path ?? (await fetchUrlCheckpoint(recipe as UrlRecipe, options));
+      const sha256 = await fileSha256(file, options.signal);
+      if (current !== undefined && sameSource(current, { sha256 })) return folder;
+      options.onNote?.(`converting "${id}" from ${file} (once; kept in ${folder})`);
+      await convert(file, recipe, folder, `"${id}" (${file})`, {
+        config: undefined,
+        preprocessor: recipe.preprocessor,
+        identity: { converter: CONVERTER_VERSION, source: { sha256 } },
+        signal: options.signal,
+      });
+      return folder;
+    }
+    default: {
+      const unknown: never = recipe;
+      throw new InputError(`model "${id}": unknown conversion source ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+async function convert(
+  weights: string,
+  recipe: ConversionRecipe,
+  folder: string,
+  label: string,
+  extra: {
+    config: unknown;
+    preprocessor: unknown;
+    identity: ConversionIdentity;
+    signal: AbortSignal | undefined;
+  },
+): Promise<void> {
+  if (extra.preprocessor === undefined) {
+    throw new InputError(`${label}: the source has no preprocessor_config.json and the catalog gives none`);
+  }
+  const checkpoint = await openCheckpoint(weights);
+  try {
+    const architecture: Architecture =
+      recipe.layout === "transformers"
+        ? transformersArchitecture(extra.config, label)
+        : timmArchitecture(
+            checkpoint,
+            {
+              ...(recipe.prefix === undefined ? {} : { prefix: recipe.prefix }),
+              ...(recipe.heads === undefined ? {} : { heads: recipe.heads }),
+              ...(recipe.norm_eps === undefined ? {} : { normEps: recipe.norm_eps }),
+            },
+            label,
+          );
+    await writeConvertedModel(checkpoint, architecture, folder, {
+      ...(extra.config === undefined ? {} : { config: extra.config }),
+      preprocessor: extra.preprocessor,
+      label,
+      marker: { name: CONVERSION_MARKER, content: extra.identity },
+      ...(extra.signal === undefined ? {} : { signal: extra.signal }),
+    });
+  } finally {
+    await checkpoint.close();
+  }
+}
+
+function readIdentity(folder: string): ConversionIdentity | undefined {
+  const path = join(folder, CONVERSION_MARKER);
+  if (!existsSync(path) || !existsSync(join(folder, "onnx", "model.onnx"))) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as ConversionIdentity;
+  } catch {
+    return undefined; // unreadable: convert again
+  }
+}
+
+function sameSource(identity: ConversionIdentity, source: ConversionIdentity["source"]): boolean {
+  return JSON.stringify(identity.source) === JSON.stringify(source);
+}
+
+function missingCheckpoint(id: string, where: string): never {
+  throw new InputError(
+    `model "${id}" is only shared by a download link (${where}): download it and pass --checkpoint PATH`,
+  );
+}
+
+function withSignal(options: EnsureConvertedOptions) {
+  return {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  };
+}
+
+/** The sha256 of a file, streamed (checkpoints are GBs). */
+export async function fileSha256(path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) {
+    if (signal?.aborted) throw new CancelledError("conversion cancelled");
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest("hex");
+}
