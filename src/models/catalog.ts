@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ConversionRecipe } from "../convert/conversion-recipe";
 import { InputError } from "../errors";
 import type { PreprocessOverrides } from "../images/preprocess-config-from-hub";
 import { PIL_RESAMPLE_FILTERS, type ResampleFilter } from "../images/resample-filter";
@@ -64,6 +65,8 @@ export interface CatalogEntry {
   /** Where the original weights come from. */
   source: string;
   hub?: CatalogHubFile;
+  /** How seglens converts the model on first use when the Hub has no ready ONNX. */
+  convert?: ConversionRecipe;
   export?: CatalogExport;
   /** Corrections applied over the model's preprocessor_config.json (e.g. DINO v1's ImageNet mean/std). */
   preprocessing: { overrides: PreprocessOverrides; note?: string };
@@ -147,14 +150,49 @@ function readEntry(json: unknown, where: string): CatalogEntry {
       verified: h.boolean("verified"),
     };
   }
+  if (json.convert !== undefined) entry.convert = readConvert(r.record("convert"), `${where}.convert`);
   if (json.export !== undefined) entry.export = readExport(r.record("export"), `${where}.export`);
   if (json.notes !== undefined) entry.notes = r.string("notes");
-  if (entry.hub === undefined && entry.export === undefined) {
+  if (entry.hub === undefined && entry.convert === undefined && entry.export === undefined) {
     throw new InputError(
-      `invalid ${where}: an entry needs "hub" (a ready ONNX) or "export" (how to make one)`,
+      `invalid ${where}: an entry needs "hub" (a ready ONNX), "convert" (how seglens converts it) or "export" (how to make one with Python)`,
     );
   }
   return entry;
+}
+
+function readConvert(json: Record<string, unknown>, where: string): ConversionRecipe {
+  const r = reader(json, where);
+  const common = {
+    layout: r.oneOf("layout", ["transformers", "timm"] as const),
+    verified: r.boolean("verified"),
+    ...(r.has("prefix") ? { prefix: r.string("prefix") } : {}),
+    ...(r.has("heads") ? { heads: r.number("heads") } : {}),
+    ...(r.has("norm_eps") ? { norm_eps: r.number("norm_eps") } : {}),
+    ...(r.has("preprocessor") ? { preprocessor: r.record("preprocessor") } : {}),
+  };
+  const from = r.oneOf("from", ["hub", "url", "file"] as const);
+  switch (from) {
+    case "hub":
+      return {
+        ...common,
+        from,
+        repo: r.string("repo"),
+        ...(r.has("revision") ? { revision: r.string("revision") } : {}),
+        ...(r.has("gated") ? { gated: r.boolean("gated") } : {}),
+      };
+    case "url": {
+      const sha256 = json.sha256 === null ? null : r.string("sha256");
+      if (sha256 !== null && !/^[0-9a-f]{64}$/.test(sha256)) {
+        throw new InputError(
+          `invalid ${where}.sha256: "${sha256}"; expected 64 lower-case hex digits or null`,
+        );
+      }
+      return { ...common, from, url: r.string("url"), sha256 };
+    }
+    case "file":
+      return { ...common, from, where: r.string("where") };
+  }
 }
 
 function readExport(json: Record<string, unknown>, where: string): CatalogExport {

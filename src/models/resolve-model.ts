@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, posix } from "node:path";
+import { ensureConvertedModel } from "../convert/ensure-converted-model";
 import { InputError } from "../errors";
 import type { PreprocessOverrides } from "../images/preprocess-config-from-hub";
 import { seglensCacheDir } from "../util/cache-dir";
@@ -36,6 +37,10 @@ export interface ResolveOptions extends FileChoice {
   refresh?: boolean;
   onProgress?: (progress: DownloadProgress) => void;
   onWarning?: (message: string) => void;
+  /** Told what a first-use conversion will do, before it starts. */
+  onNote?: (message: string) => void;
+  /** The checkpoint file of a catalog model that is converted from a file (`--checkpoint`). */
+  checkpoint?: string;
   signal?: AbortSignal;
 }
 
@@ -100,6 +105,16 @@ async function resolveCatalogModel(
   const extras = { catalog: entry, preprocessOverrides: entry.preprocessing.overrides };
   if (entry.hub === undefined) {
     const folder = exportFolder(entry.id);
+    if (entry.convert !== undefined) {
+      await ensureConvertedModel(entry.id, entry.convert, folder, {
+        client: options.client ?? createHubClient(options.hub ?? hubSettingsFromEnv()),
+        checkpointDir: join(seglensCacheDir(), "checkpoints"),
+        ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+        ...(options.onNote === undefined ? {} : { onNote: options.onNote }),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    }
     const local = existsSync(folder) ? resolveLocalModel(folder, fileChoice(options)) : undefined;
     if (local === undefined) {
       throw new InputError(
