@@ -32,7 +32,7 @@ function torchZip(
 
 describe("torch zip checkpoints written by torch.save", () => {
   for (const file of ["state-dict.pth", "deflated.pth", "zip64.pth"]) {
-    it(`${file}: float32/float16/bfloat16, transposed, permuted, sliced views of a shared storage, a Parameter, a scalar read exactly`, async () => {
+    it(`${file}: float32/float16/bfloat16, transposed, permuted, sliced views of a shared storage, a Parameter, a tensor with a Python attribute, a scalar read exactly`, async () => {
       const checkpoint = await openCheckpoint(join(CHECKPOINTS, file));
       try {
         expect(checkpoint.format).toBe("torch");
