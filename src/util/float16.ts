@@ -1,7 +1,7 @@
 let table: Float32Array | undefined;
 
-// All 65,536 half-precision values, built on first use: a lookup beats per-element bit math.
-function halfTable(): Float32Array {
+/** The float32 value of each of the 65,536 half-precision bit patterns, built on first use: a lookup beats per-element bit math. */
+export function halfTable(): Float32Array {
   if (table !== undefined) return table;
   table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
