@@ -34,10 +34,15 @@ export function checkpointWeights(
     ...(architecture.tableGrid === undefined ? {} : { grid: architecture.tableGrid }),
     antialias: architecture.tableResample === "bicubic-antialias",
   };
-  const find = (candidates: readonly string[] | undefined, layer: string | undefined): string | undefined => {
+  /** The first candidate the file has (a module counts when it has a weight). */
+  const find = (
+    candidates: readonly string[] | undefined,
+    layer: string | undefined,
+    suffix = "",
+  ): string | undefined => {
     for (const candidate of candidates ?? []) {
       const key = prefix + (layer === undefined ? candidate : candidate.replaceAll("{l}", layer));
-      if (keys.has(key)) return key;
+      if (keys.has(key + suffix)) return key;
     }
     return undefined;
   };
@@ -48,7 +53,7 @@ export function checkpointWeights(
     const match = /^(?:blocks\.(\d+)\.)?([a-z_0-9]+)\.(weight|bias)$/.exec(name);
     if (match === null) return undefined;
     const [, layer, module, part] = match as unknown as [string, string | undefined, string, string];
-    const key = find(names.modules[module], layer);
+    const key = find(names.modules[module], layer, ".weight");
     if (key !== undefined) return keys.has(`${key}.${part}`) ? store.read(`${key}.${part}`) : undefined;
     if (module === "mlp_in" || module === "mlp_gate")
       return fusedPart(names.fusedGateUp, layer, part, module === "mlp_gate" ? 0 : 1, 2);
@@ -66,7 +71,7 @@ export function checkpointWeights(
     index: number,
     count: number,
   ) => {
-    const key = find(candidates, layer);
+    const key = find(candidates, layer, ".weight");
     if (key === undefined || !keys.has(`${key}.${part}`)) return undefined;
     const fused = await store.read(`${key}.${part}`);
     const rows = (fused.dims[0] as number) / count;
