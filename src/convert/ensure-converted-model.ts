@@ -3,6 +3,7 @@ import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openCheckpoint } from "../checkpoints/open-checkpoint";
 import { CancelledError, InputError } from "../errors";
+import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
 import type { HubClient } from "../models/hub-client";
 import type { DownloadProgress } from "../models/hub-download";
 import type { Architecture } from "./architecture";
@@ -138,7 +139,12 @@ async function convert(
             },
             label,
           );
+    // The graph is built for the input the preprocessing makes (DINOv2: a 224 crop, while its
+    // position table was trained at 518).
+    const [height, width] = preprocessConfigFromHub(extra.preprocessor).outputSize;
+    const p = architecture.spec.patchSize;
     await writeConvertedModel(checkpoint, architecture, folder, {
+      grid: [Math.floor(height / p), Math.floor(width / p)],
       ...(extra.config === undefined ? {} : { config: extra.config }),
       preprocessor: extra.preprocessor,
       label,

@@ -113,7 +113,9 @@ function findTimmPrefix(keys: ReadonlySet<string>, label: string): string {
       `${label}: found no "patch_embed.proj.weight": not a timm-style ViT checkpoint`,
     );
   }
-  // Several encoders in one file (MoCo v3: base and momentum; DINO: student and teacher): take the
-  // first, unless the catalog names one.
-  return prefixes[0] as string;
+  // Several encoders in one file (MoCo v3: base and momentum; DINO-style training checkpoints:
+  // student and teacher): the teacher is the model these methods evaluate, MoCo v3 evaluates the
+  // base encoder. The catalog names the prefix where it knows it.
+  const rank = (prefix: string) => (/teacher/.test(prefix) ? 0 : /student|momentum/.test(prefix) ? 2 : 1);
+  return [...prefixes].sort((a, b) => rank(a) - rank(b))[0] as string;
 }
