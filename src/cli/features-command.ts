@@ -141,5 +141,6 @@ export function downloadOptions(bar: ProgressBar, signal: AbortSignal): PrepareO
       bar.update(mb(p.doneBytes), mb(total), `MB ${p.file}`);
     },
     onWarning: (message) => process.stderr.write(`seglens: warning: ${message}\n`),
+    onNote: (message) => process.stderr.write(`note: ${message}\n`),
   };
 }

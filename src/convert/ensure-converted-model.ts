@@ -45,7 +45,7 @@ export interface EnsureConvertedOptions {
 
 /**
  * Makes catalog model `id` available as a converted ONNX folder (`folder`, in Hub layout) and
- * returns it: an existing conversion of the same source and converter version is used as is
+ * returns what it was converted from: an existing conversion of the same source and converter version is used as is
  * (offline too); otherwise the source is fetched (Hub repo, pinned URL or `--checkpoint` file) and
  * converted once, atomically (see `writeConvertedModel`).
  */
@@ -54,11 +54,11 @@ export async function ensureConvertedModel(
   recipe: ConversionRecipe,
   folder: string,
   options: EnsureConvertedOptions,
-): Promise<string> {
+): Promise<ConversionIdentity> {
   const existing = readIdentity(folder);
   const current = existing?.converter === CONVERTER_VERSION ? existing : undefined;
   if (options.client.settings.offline) {
-    if (current !== undefined) return folder;
+    if (current !== undefined) return current;
     throw new InputError(
       `model "${id}" is converted on first use, and HF_HUB_OFFLINE is set: run once online (or pass --checkpoint) to convert it`,
     );
@@ -67,7 +67,8 @@ export async function ensureConvertedModel(
     case "hub": {
       const revision = recipe.revision ?? "main";
       const { commit } = await sourceCommit(options.client, recipe.repo, revision, options.signal);
-      if (current !== undefined && sameSource(current, { repo: recipe.repo, commit })) return folder;
+      const identity: ConversionIdentity = { converter: CONVERTER_VERSION, source: { repo: recipe.repo, commit } };
+      if (current !== undefined && sameSource(current, identity.source)) return current;
       options.onNote?.(
         `converting "${id}" from ${recipe.repo}@${commit.slice(0, 7)} (once; kept in ${folder})`,
       );
@@ -76,16 +77,16 @@ export async function ensureConvertedModel(
       await convert(source.weights, recipe, folder, label, {
         config: source.config,
         preprocessor: recipe.preprocessor ?? source.preprocessor,
-        identity: { converter: CONVERTER_VERSION, source: { repo: recipe.repo, commit } },
+        identity,
         signal: options.signal,
       });
-      return folder;
+      return identity;
     }
     case "url":
     case "file": {
       // A pinned URL whose conversion is there needs neither the download nor a hash.
       if (recipe.from === "url" && recipe.sha256 !== null && options.checkpoint === undefined) {
-        if (current !== undefined && sameSource(current, { sha256: recipe.sha256 })) return folder;
+        if (current !== undefined && sameSource(current, { sha256: recipe.sha256 })) return current;
       }
       const path =
         options.checkpoint ?? (recipe.from === "url" ? undefined : missingCheckpoint(id, recipe.where));
@@ -93,15 +94,16 @@ export async function ensureConvertedModel(
         throw new InputError(`--checkpoint "${path}" does not exist`);
       const file = path ?? (await fetchUrlCheckpoint(recipe as UrlRecipe, options));
       const sha256 = await fileSha256(file, options.signal);
-      if (current !== undefined && sameSource(current, { sha256 })) return folder;
+      const identity: ConversionIdentity = { converter: CONVERTER_VERSION, source: { sha256 } };
+      if (current !== undefined && sameSource(current, identity.source)) return current;
       options.onNote?.(`converting "${id}" from ${file} (once; kept in ${folder})`);
       await convert(file, recipe, folder, `"${id}" (${file})`, {
         config: undefined,
         preprocessor: recipe.preprocessor,
-        identity: { converter: CONVERTER_VERSION, source: { sha256 } },
+        identity,
         signal: options.signal,
       });
-      return folder;
+      return identity;
     }
     default: {
       const unknown: never = recipe;

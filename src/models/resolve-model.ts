@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join, posix } from "node:path";
-import { ensureConvertedModel } from "../convert/ensure-converted-model";
+import { type ConversionIdentity, ensureConvertedModel } from "../convert/ensure-converted-model";
 import { InputError } from "../errors";
 import type { PreprocessOverrides } from "../images/preprocess-config-from-hub";
 import { seglensCacheDir } from "../util/cache-dir";
@@ -21,6 +21,8 @@ export interface ResolvedModel extends LocalModel {
   catalog?: CatalogEntry;
   /** Preprocessing corrections from the catalog, applied over preprocessor_config.json. */
   preprocessOverrides?: PreprocessOverrides;
+  /** For a catalog model seglens converted from a checkpoint: what it was converted from. */
+  conversion?: ConversionIdentity;
 }
 
 /** Options of {@link resolveModel}. */
@@ -105,8 +107,9 @@ async function resolveCatalogModel(
   const extras = { catalog: entry, preprocessOverrides: entry.preprocessing.overrides };
   if (entry.hub === undefined) {
     const folder = exportFolder(entry.id);
+    let conversion: ConversionIdentity | undefined;
     if (entry.convert !== undefined) {
-      await ensureConvertedModel(entry.id, entry.convert, folder, {
+      conversion = await ensureConvertedModel(entry.id, entry.convert, folder, {
         client: options.client ?? createHubClient(options.hub ?? hubSettingsFromEnv()),
         checkpointDir: join(seglensCacheDir(), "checkpoints"),
         ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
@@ -122,7 +125,12 @@ async function resolveCatalogModel(
           `(Python with torch and internet; see models/export/README.md), then run again`,
       );
     }
-    return { ...local, id: arg, ...extras };
+    const source = conversion?.source;
+    const hub =
+      source !== undefined && "repo" in source
+        ? { hub: { repo: source.repo, revision: "main", commit: source.commit } }
+        : {};
+    return { ...local, id: arg, ...extras, ...hub, ...(conversion === undefined ? {} : { conversion }) };
   }
   const file =
     options.file ??

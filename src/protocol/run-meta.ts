@@ -1,3 +1,4 @@
+import type { ConversionIdentity } from "../convert/ensure-converted-model";
 import { runtimeVersion } from "../models/onnx-runtime";
 import { sha256File } from "../util/sha256";
 import { seglensVersion } from "../util/version";
@@ -25,6 +26,8 @@ export interface RunMeta {
     model_sha256: string;
     hub_repo: string | null;
     hub_commit: string | null;
+    /** For a model seglens converted from a checkpoint: the converter's version and the source. */
+    conversion?: ConversionIdentity;
     preprocessing: unknown;
     image_sha256: string[];
   };
@@ -59,6 +62,7 @@ export async function runMeta(request: PreparedRequest, shape: RunShape): Promis
       model_sha256: tapped.sha256,
       hub_repo: request.model.hub?.repo ?? null,
       hub_commit: request.model.hub?.commit ?? null,
+      ...(request.model.conversion === undefined ? {} : { conversion: request.model.conversion }),
       preprocessing: request.preprocess,
       image_sha256: await Promise.all(request.images.map(sha256File)),
     },
