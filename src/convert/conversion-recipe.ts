@@ -28,6 +28,8 @@ export interface HubRecipe extends RecipeCommon {
   repo: string;
   /** Branch, tag or commit; default `main`. */
   revision?: string;
+  /** The weights file in the repo when it is not one of the usual names (a research `.pth`). */
+  file?: string;
   /** Models whose repos need accepting a licence first (DINOv3): the message says how. */
   gated?: boolean;
 }

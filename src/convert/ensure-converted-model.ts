@@ -72,7 +72,10 @@ export async function ensureConvertedModel(
       options.onNote?.(
         `converting "${id}" from ${recipe.repo}@${commit.slice(0, 7)} (once; kept in ${folder})`,
       );
-      const source = await fetchHubSource(options.client, recipe.repo, commit, withSignal(options));
+      const source = await fetchHubSource(options.client, recipe.repo, commit, {
+        ...withSignal(options),
+        ...(recipe.file === undefined ? {} : { file: recipe.file }),
+      });
       const label = `"${id}" (${recipe.repo})`;
       await convert(source.weights, recipe, folder, label, {
         config: source.config,

@@ -59,7 +59,7 @@ export async function fetchHubSource(
   client: HubClient,
   repo: string,
   revision: string,
-  options: FetchSourceOptions = {},
+  options: FetchSourceOptions & { file?: string } = {},
 ): Promise<HubSource> {
   const { signal, onProgress } = options;
   const common = {
@@ -73,7 +73,7 @@ export async function fetchHubSource(
   });
   let weights: FetchedFile | undefined;
   let weightsFile = "";
-  for (const candidate of SOURCE_WEIGHT_FILES) {
+  for (const candidate of options.file === undefined ? SOURCE_WEIGHT_FILES : [options.file]) {
     const guarded = {
       ...common,
       optional: true,
@@ -87,7 +87,7 @@ export async function fetchHubSource(
   }
   if (weights?.kind !== "file") {
     throw new UnsupportedModelError(
-      `Hub repo "${repo}" has none of ${SOURCE_WEIGHT_FILES.join(", ")} at commit ${commit}: nothing to convert`,
+      `Hub repo "${repo}" has none of ${(options.file === undefined ? SOURCE_WEIGHT_FILES : [options.file]).join(", ")} at commit ${commit}: nothing to convert`,
     );
   }
   if (weightsFile.endsWith(".index.json")) {

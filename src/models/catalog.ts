@@ -179,6 +179,7 @@ function readConvert(json: Record<string, unknown>, where: string): ConversionRe
         from,
         repo: r.string("repo"),
         ...(r.has("revision") ? { revision: r.string("revision") } : {}),
+        ...(r.has("file") ? { file: r.string("file") } : {}),
         ...(r.has("gated") ? { gated: r.boolean("gated") } : {}),
       };
     case "url": {

@@ -25,11 +25,12 @@ describe("models/catalog.json", () => {
     expect(validate(json) ? [] : validate.errors).toEqual([]);
   });
 
-  it("loads through loadCatalog: unique ids, each with a Hub file or an export command", () => {
+  it("loads through loadCatalog: unique ids, each with a Hub file, a conversion recipe or an export command", () => {
     const catalog = loadCatalog(CATALOG);
     expect(catalog.entries.length).toBeGreaterThanOrEqual(30);
     for (const entry of catalog.entries) {
-      expect(entry.hub !== undefined || entry.export !== undefined, entry.id).toBe(true);
+      const ways = [entry.hub, entry.convert, entry.export].filter((w) => w !== undefined);
+      expect(ways, entry.id).toHaveLength(1);
       if (entry.hub !== undefined) {
         expect(entry.hub.repo, entry.id).toMatch(/^[\w.-]+\/[\w.-]+$/);
         expect(entry.hub.file, entry.id).toMatch(/^onnx\/\w+\.onnx$/);
@@ -39,6 +40,15 @@ describe("models/catalog.json", () => {
         expect(entry.export.command).toBe(
           `python models/export/export.py ${entry.id}${entry.export.checkpoint === undefined && entry.export.tool === "checkpoint" ? " --checkpoint PATH" : ""}`,
         );
+    }
+  });
+
+  it("only Perception Encoder still needs a Python export: every other model is ready or converted on first use", () => {
+    const catalog = loadCatalog(CATALOG);
+    const python = catalog.entries.filter((e) => e.export !== undefined).map((e) => e.id);
+    expect(python).toEqual(["pe-core-b16", "pe-core-l14"]);
+    for (const entry of catalog.entries.filter((e) => e.convert?.from === "url")) {
+      expect(entry.convert, entry.id).toMatchObject({ layout: "timm", preprocessor: expect.any(Object) });
     }
   });
 
@@ -89,7 +99,7 @@ describe("models/catalog.json", () => {
     }
     expect(catalog.find("dinov2-small")?.preprocessing.overrides).toEqual({});
     expect(catalog.find("clip-vitb16")?.hub?.file).toBe("onnx/vision_model.onnx");
-    expect(catalog.find("mae-base")?.export).toMatchObject({ tool: "transformers", patch: "mae-no-mask" });
+    expect(catalog.find("mae-base")?.convert).toMatchObject({ from: "hub", repo: "facebook/vit-mae-base" });
   });
 });
 
@@ -107,7 +117,14 @@ describe("loadCatalog(path)", () => {
       /models\[0\] \(dino-vits16\)\.category: "SSL"; expected CL, MIM, supervised, language-supervised, JEPA/,
     ],
     [{ params_m: "21M" }, /\.params_m: "21M"; expected a number/],
-    [{ hub: undefined }, /needs "hub" \(a ready ONNX\) or "export"/],
+    [{ hub: undefined }, /needs "hub" \(a ready ONNX\), "convert" \(how seglens converts it\) or "export"/],
+    [
+      {
+        hub: undefined,
+        convert: { from: "url", url: "https://x/y.pth", sha256: "abc", layout: "timm", verified: false },
+      },
+      /\.convert\.sha256: "abc"; expected 64 lower-case hex digits or null/,
+    ],
   ])("an entry with %j: an InputError naming the entry and field", (change, message) => {
     const catalog = JSON.parse(readFileSync(CATALOG, "utf8"));
     catalog.models = [{ ...catalog.models[0], ...change }];
