@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { ALPHA_MODES, type AlphaMode, ORIENTATIONS, type Orientation } from "../images/decode-options";
 import type { Rgb } from "../images/preprocess-config";
 import type { ExecutionProvider } from "../models/onnx-runtime";
 import { type FeatureRequest, type PrepareOptions, prepareRequest } from "../protocol/feature-request";
@@ -19,6 +20,8 @@ export interface ModelFlags {
   mean?: Rgb;
   std?: Rgb;
   prefixTokens?: number;
+  alpha?: AlphaMode;
+  orientation?: Orientation;
 }
 
 function positiveInteger(value: string): number {
@@ -57,6 +60,16 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
     .option("--threads <N>", "onnxruntime intra-op threads (default: all cores)", positiveInteger)
     .option("--mean <R,G,B>", "normalization mean (for an .onnx without preprocessor_config.json)", rgb)
     .option("--std <R,G,B>", "normalization std (likewise)", rgb)
+    .addOption(
+      new Option("--alpha <A>", "transparency: drop it as transformers does, or composite on white")
+        .choices(ALPHA_MODES)
+        .default("drop"),
+    )
+    .addOption(
+      new Option("--orientation <O>", "pixels as stored (as transformers' processors) or turned by EXIF")
+        .choices(ORIENTATIONS)
+        .default("stored"),
+    )
     .option(
       "--prefix-tokens <N>",
       "expected number of prefix tokens (CLS + registers), checked",
@@ -84,6 +97,8 @@ export function requestFromFlags(flags: ModelFlags): FeatureRequest {
   if (flags.mean !== undefined) request.mean = flags.mean;
   if (flags.std !== undefined) request.std = flags.std;
   if (flags.prefixTokens !== undefined) request.prefixTokens = flags.prefixTokens;
+  if (flags.alpha !== undefined) request.alpha = flags.alpha;
+  if (flags.orientation !== undefined) request.orientation = flags.orientation;
   return request;
 }
 

@@ -94,7 +94,7 @@ export function imagePixels(paths: readonly string[], config: PreprocessConfig):
       const data = new Float32Array(n * plane);
       for (let i = 0; i < n; i++) {
         const path = paths[first + i] as string;
-        const image = preprocessImage(await decodeImage(path), config);
+        const image = preprocessImage(await decodeImage(path, config), config);
         if (image.dims[1] !== height || image.dims[2] !== width) {
           throw new InputError(
             `image "${path}" preprocesses to ${image.dims[1]}×${image.dims[2]}, not ${height}×${width}`,
