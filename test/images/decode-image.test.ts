@@ -128,6 +128,21 @@ describe("decodeImage(path) by default: the pixels transformers takes from PIL.I
     }
   });
 
+  it("transparent.gif: Pillow's colours, except transparent pixels, which libvips makes black", async () => {
+    const { data, dims } = await decodeImage(fixture("transparent.gif"));
+    const pillow = readUint8Npy("decoded-transparent.npy");
+    expect(dims).toEqual(pillow.dims);
+    let blackened = 0;
+    for (let i = 0; i < data.length; i += 3) {
+      const pixel = Array.from(data.subarray(i, i + 3));
+      const expected = Array.from(pillow.data.subarray(i, i + 3));
+      if (pixel.join() === expected.join()) continue;
+      expect(pixel).toEqual([0, 0, 0]);
+      blackened++;
+    }
+    expect(blackened).toBeGreaterThan(0);
+  });
+
   it("returns pixels in their own ArrayBuffer, transferable to a worker", async () => {
     for (const file of ["grey.png", "grey16.png", "cmyk.jpg"]) {
       const { data } = await decodeImage(fixture(file));
