@@ -72,10 +72,18 @@ export function liveWidgets(): ReadonlyMap<string, Widget<object>> {
 
 /**
  * A widget model owned by the kernel. State is one typed object `S`; `set` merges, and changes
- * made in one tick go out as one `update` (the newest value of each key wins).
+ * made in one tick go out as one `update` (the newest value of each key wins). Updates from the
+ * front end change only keys `S` has, each through its check when `viewChecks` are given.
  * @example
  * ```ts
- * const w = new Widget(spec, { value: 3 });
+ * const w = new Widget(spec, { value: 3 }, {
+ *   viewChecks: {
+ *     value: (v) => {
+ *       if (v !== 3 && v !== 4) throw new RangeError(`invalid value ${JSON.stringify(v)}; expected 3 or 4`);
+ *       return v;
+ *     },
+ *   },
+ * });
  * w.on("change", ({ changes }) => console.log(changes.value));
  * w.set({ value: 4 });
  * w; // displays it
