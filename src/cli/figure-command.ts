@@ -7,7 +7,7 @@ import { parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import { abortOnSignals } from "../util/abort-on-signals";
-import { writeOutputFile } from "../util/output-transaction";
+import { beginOutputFile } from "../util/output-transaction";
 import { addModelFlags, type ModelFlags } from "./features-command";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
 
@@ -82,6 +82,7 @@ export function addFigureCommand(program: Command): void {
       }
       // Ctrl-C or SIGTERM stops the run; the figure is written whole or not at all.
       const interrupt = abortOnSignals();
+      const file = beginOutputFile(flags.out, { signal: interrupt.signal });
       try {
         const chosen = flags.model === undefined ? await defaultModel() : { model: flags.model };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
@@ -93,12 +94,13 @@ export function addFigureCommand(program: Command): void {
         if (footnote !== undefined) layout.footnote = footnote;
         const spec = await segmentationFigure(results, layout);
         const content = format === ".png" ? await figurePng(spec) : await figureSvg(spec);
-        writeOutputFile(flags.out, content, { signal: interrupt.signal });
+        file.write(content);
         process.stdout.write(
           `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
         );
         if (footnote !== undefined) process.stdout.write(`  note: ${footnote}\n`);
       } finally {
+        file.rollback();
         interrupt.dispose();
       }
     });

@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { createFeatureCache, type FeatureCache } from "../protocol/feature-cache";
 import { writeProbeImages } from "../protocol/positional-probe";
 import { type Segmentation, segment } from "../protocol/segment";
-import { stageSegmentation } from "../protocol/write-segmentation";
+import { type SegmentMeta, type SegmentSettings, stageSegmentation } from "../protocol/write-segmentation";
 import { abortOnSignals, type InterruptSignal } from "../util/abort-on-signals";
 import { seglensCacheDir } from "../util/cache-dir";
 import { withOutput } from "../util/output-transaction";
@@ -77,6 +77,24 @@ export async function segmentFromFlags(
   }
 }
 
+function summary(done: { meta: SegmentMeta; maps: number; probeImages: number }, out: string): string {
+  const { meta, maps, probeImages } = done;
+  const [gh, gw] = meta.grid;
+  const probe =
+    probeImages === 0
+      ? ""
+      : `  positional probe (${probeImages} content-free images) → ${join(out, "probe")}\n`;
+  return (
+    `seglens segment: ${meta.images.length} images through "${meta.model}", K=${meta.k}\n` +
+    `  wrote ${maps} label maps [${meta.images.length}, ${gh}, ${gw}] + metrics.json + meta.json to ${out}\n` +
+    probe
+  );
+}
+
+function settings(flags: ClusterFlags): SegmentSettings {
+  return { normalize: flags.normalize, seed: flags.seed, restarts: flags.restarts };
+}
+
 /** `seglens segment … --out DIR` */
 export function addSegmentCommand(program: Command): void {
   const command = program
@@ -89,32 +107,21 @@ export function addSegmentCommand(program: Command): void {
       const interrupt = abortOnSignals();
       try {
         const { signal } = interrupt;
-        const segmentation = await segmentFromFlags(flags, { signal });
-        const settings = { normalize: flags.normalize, seed: flags.seed, restarts: flags.restarts };
-        let probeImages = 0;
-        const meta = await withOutput(flags.out, { signal }, async (out) => {
-          const written = await stageSegmentation(out, "", segmentation, settings);
+        const done = await withOutput(flags.out, { signal }, async (out) => {
+          const segmentation = await segmentFromFlags(flags, { signal });
+          const meta = await stageSegmentation(out, "", segmentation, settings(flags));
+          let probeImages = 0;
           if (flags.probe) {
             const size = segmentation.request.preprocess.outputSize;
-            const images = await writeProbeImages(join(seglensCacheDir(), "probe"), size, {
-              seed: flags.seed,
-            });
+            const seed = flags.seed;
+            const images = await writeProbeImages(join(seglensCacheDir(), "probe"), size, { seed });
             const probe = await segmentFromFlags({ ...flags, images, masks: undefined }, { signal });
-            await stageSegmentation(out, "probe", probe, settings);
+            await stageSegmentation(out, "probe", probe, settings(flags));
             probeImages = images.length;
           }
-          return written;
+          return { meta, maps: segmentation.labels.size, probeImages };
         });
-        const [gh, gw] = meta.grid;
-        process.stdout.write(
-          `seglens segment: ${meta.images.length} images through "${meta.model}", K=${meta.k}\n` +
-            `  wrote ${segmentation.labels.size} label maps [${meta.images.length}, ${gh}, ${gw}] + metrics.json + meta.json to ${flags.out}\n`,
-        );
-        if (probeImages > 0) {
-          process.stdout.write(
-            `  positional probe (${probeImages} content-free images) → ${join(flags.out, "probe")}\n`,
-          );
-        }
+        process.stdout.write(summary(done, flags.out));
       } finally {
         interrupt.dispose();
       }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors";
+import { removeAbandonedTemps } from "../util/temp-files";
 import type { FeatureBatch } from "./extract-features";
 import { type NpyArray, readNpy, writeNpy } from "./npy";
 
@@ -67,6 +68,7 @@ export function createFeatureJournal(dir: string, imageIds: readonly string[]): 
       if (!existsSync(dir)) return;
       for (const key of readdirSync(dir)) {
         for (let i = 0; i < imageIds.length; i++) rmSync(fileOf(key, i), { force: true });
+        removeAbandonedTemps(join(dir, key)); // a killed run's half-written entries
         removeIfEmpty(join(dir, key));
       }
       removeIfEmpty(dir);

@@ -145,22 +145,47 @@ export async function withOutput<T>(
   }
 }
 
+/** A transaction for one file: see {@link beginOutputFile}. */
+export interface OutputFile {
+  /** Writes the whole file and moves it into place. */
+  write(data: string | Uint8Array): void;
+  /** Removes what was not moved into place. */
+  rollback(): void;
+}
+
 /**
- * Writes the file `path` atomically, making its folder if needed; nothing is left behind when it
- * fails, which is an OutputWriteError naming `path` and the reason (`label`, default `--out`).
+ * Starts writing the file `path` atomically, making its folder if needed; started before the work
+ * that produces the file, so a path that cannot be written fails first. Nothing is left behind when
+ * it fails, which is an OutputWriteError naming `path` and the reason (`label`, default `--out`).
  */
-export function writeOutputFile(path: string, data: string | Uint8Array, options: OutputOptions = {}): void {
+export function beginOutputFile(path: string, options: OutputOptions = {}): OutputFile {
   const label = options.label ?? "--out";
-  let output: OutputTransaction | undefined;
+  const named = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (cause) {
+      if (!(cause instanceof OutputWriteError)) throw cause;
+      throw new OutputWriteError(`cannot write ${label} "${path}": ${cause.reason}`, cause.reason, { cause });
+    }
+  };
+  const output = named(() => beginOutput(dirname(resolve(path)), options));
+  return {
+    write: (data) =>
+      named(() => {
+        output.writeFile(basename(path), data);
+        output.commit();
+      }),
+    rollback: () => output.rollback(),
+  };
+}
+
+/** Writes the file `path` atomically: {@link beginOutputFile} and its `write` at once. */
+export function writeOutputFile(path: string, data: string | Uint8Array, options: OutputOptions = {}): void {
+  const file = beginOutputFile(path, options);
   try {
-    output = beginOutput(dirname(resolve(path)), options);
-    output.writeFile(basename(path), data);
-    output.commit();
-  } catch (cause) {
-    if (!(cause instanceof OutputWriteError)) throw cause;
-    throw new OutputWriteError(`cannot write ${label} "${path}": ${cause.reason}`, cause.reason, { cause });
+    file.write(data);
   } finally {
-    output?.rollback();
+    file.rollback();
   }
 }
 
