@@ -45,7 +45,7 @@ export interface FeatureCache {
    * The on-disk journal of single images for an extraction under `keys` (see {@link featureKeys}),
    * which keeps finished batches when a run fails or is interrupted; undefined without a folder.
    */
-  journal(keys: FeatureKeys): FeatureJournal | undefined;
+  journal?(keys: FeatureKeys): FeatureJournal | undefined;
   stats(): CacheStats;
   clear(): void;
 }

@@ -76,13 +76,22 @@ export function createFeatureJournal(dir: string, imageIds: readonly string[]): 
   };
 }
 
-/** Reads an entry; one that cannot be read (damaged on disk) is removed, so the next run recomputes it. */
+/**
+ * Reads an entry; one that cannot be read (damaged on disk, or removed by another run over the same
+ * images that has just completed) is removed, so the next run recomputes it.
+ */
 function readEntry(file: string): NpyArray {
   try {
     return readNpy(file);
   } catch (cause) {
     rmSync(file, { force: true });
-    throw new InputError(`feature cache entry "${file}" was damaged and was removed; run again`, { cause });
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
+    throw new InputError(
+      `feature cache entry "${file}" could not be read (${reason}) and was removed; run again`,
+      {
+        cause,
+      },
+    );
   }
 }
 

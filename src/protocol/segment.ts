@@ -92,7 +92,7 @@ export async function patchFeatures(
     for (const layer of request.layers) missingLayers.add(layer);
   }
   if (missing.size > 0) {
-    const journal = cache.journal(keys);
+    const journal = cache.journal?.(keys);
     const extracted = await extractPatchMatrices(request, [...missing], [...missingLayers], {
       ...options,
       ...(journal === undefined ? {} : { journal }),

@@ -35,7 +35,7 @@ export async function writeFeatures(
   options: WriteFeaturesOptions = {},
 ): Promise<{ meta: FeaturesMeta; report: ExtractReport }> {
   const { cache, ...extractOptions } = options;
-  const journal = cache?.journal(await featureKeys(request));
+  const journal = cache?.journal?.(await featureKeys(request));
   const result = await withOutput(
     outDir,
     options.signal === undefined ? {} : { signal: options.signal },
