@@ -1,5 +1,4 @@
 import {
-  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,7 +10,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../util/write-file-atomic";
+import { copyFileAtomic, writeFileAtomic } from "../util/write-file-atomic";
 import { COMMIT_PATTERN, isBlobName, isRepoPath } from "./hub-answer";
 
 // huggingface_hub/_local_folder.py CACHEDIR_TAG_CONTENT, written once at the cache root.
@@ -108,10 +107,11 @@ export function createHubRepoCache(cacheDir: string, repo: string): HubRepoCache
       try {
         symlinkSync(relative(dirname(pointer), blob), pointer);
       } catch (cause) {
-        // huggingface_hub falls back to a real file where the file system refuses links (FAT, some mounts).
+        // huggingface_hub falls back to a real file where the file system refuses links (FAT, some
+        // mounts); copied under a temporary name, so a killed copy never passes for the file.
         const code = (cause as NodeJS.ErrnoException).code;
         if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EACCES") throw cause;
-        copyFileSync(blob, pointer);
+        copyFileAtomic(blob, pointer);
       }
       return pointer;
     },
