@@ -1,8 +1,14 @@
+import { join } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { ALPHA_MODES, type AlphaMode, ORIENTATIONS, type Orientation } from "../images/decode-options";
 import type { Rgb } from "../images/preprocess-config";
 import type { ExecutionProvider } from "../models/onnx-runtime";
+import type { ExtractReport } from "../protocol/extract-features";
+import { createFeatureCache } from "../protocol/feature-cache";
 import { type FeatureRequest, type PrepareOptions, prepareRequest } from "../protocol/feature-request";
-import { writeFeatures } from "../protocol/write-features";
+import { type FeaturesMeta, writeFeatures } from "../protocol/write-features";
+import { abortOnSignals } from "../util/abort-on-signals";
+import { seglensCacheDir } from "../util/cache-dir";
 import { createProgressBar, type ProgressBar } from "./progress-bar";
 
 /** Options shared by every command that runs a model (design §6). */
@@ -19,6 +25,8 @@ export interface ModelFlags {
   mean?: Rgb;
   std?: Rgb;
   prefixTokens?: number;
+  alpha?: AlphaMode;
+  orientation?: Orientation;
 }
 
 function positiveInteger(value: string): number {
@@ -57,6 +65,16 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
     .option("--threads <N>", "onnxruntime intra-op threads (default: all cores)", positiveInteger)
     .option("--mean <R,G,B>", "normalization mean (for an .onnx without preprocessor_config.json)", rgb)
     .option("--std <R,G,B>", "normalization std (likewise)", rgb)
+    .addOption(
+      new Option("--alpha <A>", "transparency: drop it as transformers does, or composite on white")
+        .choices(ALPHA_MODES)
+        .default("drop"),
+    )
+    .addOption(
+      new Option("--orientation <O>", "pixels as stored (as transformers' processors) or turned by EXIF")
+        .choices(ORIENTATIONS)
+        .default("stored"),
+    )
     .option(
       "--prefix-tokens <N>",
       "expected number of prefix tokens (CLS + registers), checked",
@@ -84,6 +102,8 @@ export function requestFromFlags(flags: ModelFlags): FeatureRequest {
   if (flags.mean !== undefined) request.mean = flags.mean;
   if (flags.std !== undefined) request.std = flags.std;
   if (flags.prefixTokens !== undefined) request.prefixTokens = flags.prefixTokens;
+  if (flags.alpha !== undefined) request.alpha = flags.alpha;
+  if (flags.orientation !== undefined) request.orientation = flags.orientation;
   return request;
 }
 
@@ -94,35 +114,46 @@ export function addFeaturesCommand(program: Command): void {
     .description("write every layer's tokens, q, k, v as .npy files plus meta.json");
   addModelFlags(command)
     .requiredOption("--out <DIR>", "output folder")
-    .action(async (flags: ModelFlags & { out: string }) => {
+    .option("--no-cache", "do not keep finished images in the feature cache (an interrupted run starts over)")
+    .action(async (flags: ModelFlags & { out: string; cache: boolean }) => {
       const request = requestFromFlags(flags);
       const bar = createProgressBar();
-      const controller = new AbortController();
-      const onInterrupt = () => controller.abort();
-      process.once("SIGINT", onInterrupt);
+      // Ctrl-C or SIGTERM stops the run; writeFeatures then removes what it had written.
+      const interrupt = abortOnSignals();
       try {
-        const prepared = await prepareRequest(request, downloadOptions(bar, controller.signal));
+        const prepared = await prepareRequest(request, downloadOptions(bar, interrupt.signal));
         bar.finish();
         const { meta, report } = await writeFeatures(prepared, flags.out, {
           ...(request.threads === undefined ? {} : { threads: request.threads }),
           ...(request.ep === undefined ? {} : { ep: request.ep }),
-          signal: controller.signal,
+          ...(flags.cache ? { cache: createFeatureCache({ dir: join(seglensCacheDir(), "features") }) } : {}),
+          signal: interrupt.signal,
           onProgress: (p) => bar.update(p.done, p.total, "images"),
         });
         bar.finish();
-        const arrays = meta.reps.length * meta.layers.length;
-        const shape = `[${meta.images.length}, ${meta.prefix_tokens + meta.grid[0] * meta.grid[1]}, ${meta.hidden_size}]`;
-        process.stdout.write(
-          `seglens features: ${meta.images.length} images through "${meta.model}" ` +
-            `(${meta.num_layers} blocks, grid ${meta.grid[0]}×${meta.grid[1]}, ${meta.prefix_tokens} prefix tokens)\n` +
-            `  wrote ${arrays} arrays ${shape} float32 + meta.json to ${flags.out}\n` +
-            `  inference ${(report.inferenceMs / meta.images.length).toFixed(1)} ms/image, total ${(report.wallMs / 1000).toFixed(2)} s\n`,
-        );
+        process.stdout.write(summary(meta, report, flags.out));
       } finally {
         bar.finish();
-        process.off("SIGINT", onInterrupt);
+        interrupt.dispose();
       }
     });
+}
+
+function summary(meta: FeaturesMeta, report: ExtractReport, out: string): string {
+  const arrays = meta.reps.length * meta.layers.length;
+  const shape = `[${meta.images.length}, ${meta.prefix_tokens + meta.grid[0] * meta.grid[1]}, ${meta.hidden_size}]`;
+  const computed = meta.images.length - report.journaledImages;
+  const resumed =
+    report.journaledImages === 0
+      ? ""
+      : `  resumed: ${report.journaledImages} of ${meta.images.length} images were already in the feature cache, ${computed} computed\n`;
+  return (
+    `seglens features: ${meta.images.length} images through "${meta.model}" ` +
+    `(${meta.num_layers} blocks, grid ${meta.grid[0]}×${meta.grid[1]}, ${meta.prefix_tokens} prefix tokens)\n` +
+    `  wrote ${arrays} arrays ${shape} float32 + meta.json to ${out}\n` +
+    resumed +
+    `  inference ${(report.inferenceMs / Math.max(1, computed)).toFixed(1)} ms/image, total ${(report.wallMs / 1000).toFixed(2)} s\n`
+  );
 }
 
 /**

@@ -1,5 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, extname, resolve } from "node:path";
+import { extname, resolve } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { InputError } from "../errors";
 import { defaultModel } from "../models/default-model";
@@ -7,6 +6,8 @@ import type { Segmentation } from "../protocol/segment";
 import { parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
+import { abortOnSignals } from "../util/abort-on-signals";
+import { beginOutputFile } from "../util/output-transaction";
 import { addModelFlags, type ModelFlags } from "./features-command";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
 
@@ -37,30 +38,23 @@ function footnoteFor(models: readonly string[]): string | undefined {
     : undefined;
 }
 
-async function segmentations(flags: FigureFlags & { model: string }): Promise<Segmentation[]> {
+async function segmentations(
+  flags: FigureFlags & { model: string },
+  signal: AbortSignal,
+): Promise<Segmentation[]> {
   // Columns of images show one representation (the first of --reps): cluster only that one.
   const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
   if (flags.rows === "layers")
-    return [await segmentFromFlags({ ...flags, ...(shown === undefined ? {} : { reps: shown }) })];
+    return [
+      await segmentFromFlags({ ...flags, ...(shown === undefined ? {} : { reps: shown }) }, { signal }),
+    ];
   const models = flags.models ?? [flags.model];
   const out: Segmentation[] = [];
   // One representation and one layer per model: each model's last block unless --layers names one.
   const layers = flags.layers === undefined || flags.layers.trim() === "all" ? "last" : flags.layers;
   for (const model of models)
-    out.push(await segmentFromFlags({ ...flags, model, reps: shown ?? "tokens", layers }));
+    out.push(await segmentFromFlags({ ...flags, model, reps: shown ?? "tokens", layers }, { signal }));
   return out;
-}
-
-/** Writes the figure, making its folder; a failure names the file and the reason. */
-function writeOutput(path: string, content: Buffer | string): void {
-  try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
-    writeFileSync(path, content);
-  } catch (cause) {
-    throw new InputError(`cannot write --out "${path}": ${(cause as NodeJS.ErrnoException).code ?? cause}`, {
-      cause,
-    });
-  }
 }
 
 /** `seglens figure … --out FILE.png|FILE.svg` */
@@ -86,19 +80,28 @@ export function addFigureCommand(program: Command): void {
       if (format !== ".png" && format !== ".svg") {
         throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
       }
-      const chosen = flags.model === undefined ? await defaultModel() : { model: flags.model };
-      if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
-      const results = await segmentations({ ...flags, model: chosen.model });
-      const first = results[0] as Segmentation;
-      const rep = first.request.reps[0] ?? "tokens";
-      const layout: FigureLayout = { rows: flags.rows, cols: flags.cols, rep };
-      const footnote = footnoteFor(results.map((s) => s.request.model.onnxPath));
-      if (footnote !== undefined) layout.footnote = footnote;
-      const spec = await segmentationFigure(results, layout);
-      writeOutput(flags.out, format === ".png" ? await figurePng(spec) : await figureSvg(spec));
-      process.stdout.write(
-        `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
-      );
-      if (footnote !== undefined) process.stdout.write(`  note: ${footnote}\n`);
+      // Ctrl-C or SIGTERM stops the run; the figure is written whole or not at all.
+      const interrupt = abortOnSignals();
+      const file = beginOutputFile(flags.out, { signal: interrupt.signal });
+      try {
+        const chosen = flags.model === undefined ? await defaultModel() : { model: flags.model };
+        if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
+        const results = await segmentations({ ...flags, model: chosen.model }, interrupt.signal);
+        const first = results[0] as Segmentation;
+        const rep = first.request.reps[0] ?? "tokens";
+        const layout: FigureLayout = { rows: flags.rows, cols: flags.cols, rep };
+        const footnote = footnoteFor(results.map((s) => s.request.model.onnxPath));
+        if (footnote !== undefined) layout.footnote = footnote;
+        const spec = await segmentationFigure(results, layout);
+        const content = format === ".png" ? await figurePng(spec) : await figureSvg(spec);
+        file.write(content);
+        process.stdout.write(
+          `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
+        );
+        if (footnote !== undefined) process.stdout.write(`  note: ${footnote}\n`);
+      } finally {
+        file.rollback();
+        interrupt.dispose();
+      }
     });
 }

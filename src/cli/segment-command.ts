@@ -3,8 +3,10 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { createFeatureCache, type FeatureCache } from "../protocol/feature-cache";
 import { writeProbeImages } from "../protocol/positional-probe";
 import { type Segmentation, segment } from "../protocol/segment";
-import { writeSegmentation } from "../protocol/write-segmentation";
+import { type SegmentMeta, type SegmentSettings, stageSegmentation } from "../protocol/write-segmentation";
+import { abortOnSignals, type InterruptSignal } from "../util/abort-on-signals";
 import { seglensCacheDir } from "../util/cache-dir";
+import { withOutput } from "../util/output-transaction";
 import { addModelFlags, type ModelFlags, requestFromFlags } from "./features-command";
 import { createProgressBar } from "./progress-bar";
 
@@ -45,15 +47,16 @@ export function addClusterFlags(command: Command): Command {
     .option("--probe", "also segment content-free images (flat colours, seeded noise): position alone");
 }
 
-/** Runs the protocol for the flags, with progress on a terminal and Ctrl-C stopping cleanly. */
+/**
+ * Runs the protocol for the flags, with progress on a terminal. `signal` stops it (the command's
+ * Ctrl-C/SIGTERM signal); without one, Ctrl-C and SIGTERM stop it while it runs.
+ */
 export async function segmentFromFlags(
   flags: ModelFlags & ClusterFlags,
-  cache?: FeatureCache,
+  options: { cache?: FeatureCache; signal?: AbortSignal } = {},
 ): Promise<Segmentation> {
   const bar = createProgressBar();
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  process.once("SIGINT", onInterrupt);
+  const interrupt = options.signal === undefined ? abortOnSignals() : undefined;
   try {
     return await segment({
       ...requestFromFlags(flags),
@@ -63,14 +66,33 @@ export async function segmentFromFlags(
       restarts: flags.restarts,
       maxIter: flags.maxIter,
       ...(flags.masks === undefined ? {} : { masks: flags.masks }),
-      cache: cache ?? createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features") } : {}),
-      signal: controller.signal,
+      cache:
+        options.cache ?? createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features") } : {}),
+      signal: options.signal ?? (interrupt as InterruptSignal).signal,
       onProgress: (p) => bar.update(p.done, p.total, p.stage === "cluster" ? "k-means fits" : "images"),
     });
   } finally {
     bar.finish();
-    process.off("SIGINT", onInterrupt);
+    interrupt?.dispose();
   }
+}
+
+function summary(done: { meta: SegmentMeta; maps: number; probeImages: number }, out: string): string {
+  const { meta, maps, probeImages } = done;
+  const [gh, gw] = meta.grid;
+  const probe =
+    probeImages === 0
+      ? ""
+      : `  positional probe (${probeImages} content-free images) → ${join(out, "probe")}\n`;
+  return (
+    `seglens segment: ${meta.images.length} images through "${meta.model}", K=${meta.k}\n` +
+    `  wrote ${maps} label maps [${meta.images.length}, ${gh}, ${gw}] + metrics.json + meta.json to ${out}\n` +
+    probe
+  );
+}
+
+function settings(flags: ClusterFlags): SegmentSettings {
+  return { normalize: flags.normalize, seed: flags.seed, restarts: flags.restarts };
 }
 
 /** `seglens segment … --out DIR` */
@@ -81,22 +103,27 @@ export function addSegmentCommand(program: Command): void {
   addClusterFlags(addModelFlags(command))
     .requiredOption("--out <DIR>", "output folder")
     .action(async (flags: ModelFlags & ClusterFlags & { out: string }) => {
-      const segmentation = await segmentFromFlags(flags);
-      const settings = { normalize: flags.normalize, seed: flags.seed, restarts: flags.restarts };
-      const meta = await writeSegmentation(segmentation, flags.out, settings);
-      const [gh, gw] = meta.grid;
-      process.stdout.write(
-        `seglens segment: ${meta.images.length} images through "${meta.model}", K=${meta.k}\n` +
-          `  wrote ${segmentation.labels.size} label maps [${meta.images.length}, ${gh}, ${gw}] + metrics.json + meta.json to ${flags.out}\n`,
-      );
-      if (flags.probe) {
-        const size = segmentation.request.preprocess.outputSize;
-        const images = await writeProbeImages(join(seglensCacheDir(), "probe"), size, { seed: flags.seed });
-        const probe = await segmentFromFlags({ ...flags, images, masks: undefined });
-        await writeSegmentation(probe, join(flags.out, "probe"), settings);
-        process.stdout.write(
-          `  positional probe (${images.length} content-free images) → ${join(flags.out, "probe")}\n`,
-        );
+      // Ctrl-C or SIGTERM stops the run; nothing reaches --out until all of it (probe included) is done.
+      const interrupt = abortOnSignals();
+      try {
+        const { signal } = interrupt;
+        const done = await withOutput(flags.out, { signal }, async (out) => {
+          const segmentation = await segmentFromFlags(flags, { signal });
+          const meta = await stageSegmentation(out, "", segmentation, settings(flags));
+          let probeImages = 0;
+          if (flags.probe) {
+            const size = segmentation.request.preprocess.outputSize;
+            const seed = flags.seed;
+            const images = await writeProbeImages(join(seglensCacheDir(), "probe"), size, { seed });
+            const probe = await segmentFromFlags({ ...flags, images, masks: undefined }, { signal });
+            await stageSegmentation(out, "probe", probe, settings(flags));
+            probeImages = images.length;
+          }
+          return { meta, maps: segmentation.labels.size, probeImages };
+        });
+        process.stdout.write(summary(done, flags.out));
+      } finally {
+        interrupt.dispose();
       }
     });
 }

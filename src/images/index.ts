@@ -1,4 +1,12 @@
-export { decodeImage } from "./decode-image";
+export { decodeImage, MAX_IMAGE_PIXELS } from "./decode-image";
+export {
+  ALPHA_MODES,
+  type AlphaMode,
+  DEFAULT_DECODE_OPTIONS,
+  type DecodeOptions,
+  ORIENTATIONS,
+  type Orientation,
+} from "./decode-options";
 export {
   type PreprocessedBatch,
   type PreprocessedImage,

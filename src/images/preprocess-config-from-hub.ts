@@ -1,4 +1,5 @@
 import { InputError, UnsupportedModelError } from "../errors";
+import type { AlphaMode, Orientation } from "./decode-options";
 import {
   type CropSize,
   createPreprocessConfig,
@@ -17,6 +18,10 @@ export interface PreprocessOverrides {
   mean?: Rgb;
   std?: Rgb;
   resample?: ResampleFilter;
+  /** How decoding treats transparency; default `"drop"` (see `decodeImage`). */
+  alpha?: AlphaMode;
+  /** Whether decoding applies the EXIF orientation; default `"stored"` (see `decodeImage`). */
+  orientation?: Orientation;
 }
 
 /** A processor family's class defaults, for the keys a config leaves out. */
@@ -150,7 +155,15 @@ export function preprocessConfigFromHub(
     : null;
   const resample =
     overrides.resample ?? (json.resample == null ? defaults.resample : resampleFilterFromPil(json.resample));
-  const config = createPreprocessConfig({ resize, resample, crop, rescaleFactor, normalize });
+  const config = createPreprocessConfig({
+    ...(overrides.alpha === undefined ? {} : { alpha: overrides.alpha }),
+    ...(overrides.orientation === undefined ? {} : { orientation: overrides.orientation }),
+    resize,
+    resample,
+    crop,
+    rescaleFactor,
+    normalize,
+  });
   return overrides.size === undefined ? config : withInputSize(config, overrides.size);
 }
 

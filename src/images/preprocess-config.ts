@@ -1,4 +1,11 @@
 import { InputError } from "../errors";
+import {
+  type AlphaMode,
+  checkAlphaMode,
+  checkOrientation,
+  DEFAULT_DECODE_OPTIONS,
+  type Orientation,
+} from "./decode-options";
 import { PIL_RESAMPLE_FILTERS, type ResampleFilter } from "./resample-filter";
 
 /** One number per channel, in R, G, B order. */
@@ -26,12 +33,18 @@ export interface Normalization {
 }
 
 /**
- * A model's image preprocessing: resize, centre crop, rescale, normalize, in that order, with the
- * output in CHW layout. Every image ends at `outputSize`, so one patch grid serves a whole image
- * set (design §1.1). Make one with {@link createPreprocessConfig} or `preprocessConfigFromHub`.
- * It is plain JSON, fit for provenance records.
+ * A model's image preprocessing: how files are decoded, then resize, centre crop, rescale,
+ * normalize, in that order, with the output in CHW layout. Every image ends at `outputSize`, so
+ * one patch grid serves a whole image set (design §1.1). Make one with
+ * {@link createPreprocessConfig} or `preprocessConfigFromHub`. It is plain JSON, fit for
+ * provenance records and cache keys: changing any field, the decoding options included, changes
+ * which features it makes.
  */
 export interface PreprocessConfig {
+  /** Transparency on decoding: dropped (transformers' way) or composited on white. */
+  readonly alpha: AlphaMode;
+  /** Orientation on decoding: as stored (transformers' processors) or turned by the EXIF tag. */
+  readonly orientation: Orientation;
   readonly resize: ResizeSpec;
   /** The resize filter (Pillow's). */
   readonly resample: ResampleFilter;
@@ -57,10 +70,12 @@ export const IMAGENET_NORMALIZATION: Normalization = Object.freeze({
 });
 
 /**
- * The defaults of {@link createPreprocessConfig}: an exact 224 × 224 bicubic resize, no crop,
- * rescale by 1/255 and ImageNet normalization.
+ * The defaults of {@link createPreprocessConfig}: files decoded as transformers' processors see
+ * them (alpha dropped, orientation as stored), an exact 224 × 224 bicubic resize, no crop, rescale
+ * by 1/255 and ImageNet normalization.
  */
 export const DEFAULT_PREPROCESS_CONFIG: PreprocessConfig = Object.freeze({
+  ...DEFAULT_DECODE_OPTIONS,
   resize: Object.freeze({ mode: "exact", height: 224, width: 224 } as const),
   resample: "bicubic",
   crop: null,
@@ -91,6 +106,8 @@ export function createPreprocessConfig(options: PreprocessConfigOptions = {}): P
   const resize = checkResize(config.resize);
   const crop = config.crop === null ? null : checkCrop(config.crop);
   return Object.freeze({
+    alpha: checkAlphaMode(config.alpha),
+    orientation: checkOrientation(config.orientation),
     resize,
     resample: checkResample(config.resample),
     crop,

@@ -157,12 +157,14 @@ export function createCommManager(publish: (message: OutgoingMessage) => void): 
       targets.delete(targetName);
     },
     info(targetName) {
-      const out: Record<string, { target_name: string }> = {};
-      for (const comm of comms.values()) {
-        if (targetName === undefined || comm.targetName === targetName)
-          out[comm.commId] = { target_name: comm.targetName };
-      }
-      return { status: "ok", comms: out };
+      // fromEntries defines own properties: a comm id "__proto__" stays an entry, not a prototype.
+      const listed = [...comms.values()].filter(
+        (c) => targetName === undefined || c.targetName === targetName,
+      );
+      return {
+        status: "ok",
+        comms: Object.fromEntries(listed.map((c) => [c.commId, { target_name: c.targetName }])),
+      };
     },
     handle(msgType, content, metadata, buffers) {
       const message = (): CommMessage => ({ data: dataOf(content), metadata, buffers });
@@ -170,6 +172,12 @@ export function createCommManager(publish: (message: OutgoingMessage) => void): 
         const commId = requireString(content, "comm_id");
         const targetName = requireString(content, "target_name");
         const received = message();
+        // A second comm under an open comm's id would take its messages (and its close) over.
+        if (comms.has(commId)) {
+          throw new WireFormatError(
+            `invalid comm_open: comm_id ${preview(commId)} is already open; a new comm needs a new id`,
+          );
+        }
         const handler = targets.get(targetName);
         const comm = make(commId, targetName);
         if (handler === undefined) {

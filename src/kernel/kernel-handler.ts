@@ -65,7 +65,8 @@ export function createKernelHandler(options: KernelHandlerOptions): KernelHandle
         return execute(content, publish);
       case "complete_request": {
         const code = requireString(content, "code");
-        const found = runner.complete(code, requireIndex(content, "cursor_pos"));
+        // A position in the code (code points, so never beyond its UTF-16 length).
+        const found = runner.complete(code, requireIndex(content, "cursor_pos", code.length));
         const reply = {
           matches: found.matches,
           cursor_start: found.cursorStart,
@@ -74,7 +75,8 @@ export function createKernelHandler(options: KernelHandlerOptions): KernelHandle
         return { msg_type: "complete_reply", content: { status: "ok", ...reply, metadata: {} } };
       }
       case "inspect_request": {
-        const text = runner.inspect(requireString(content, "code"), requireIndex(content, "cursor_pos"));
+        const code = requireString(content, "code");
+        const text = runner.inspect(code, requireIndex(content, "cursor_pos", code.length));
         const data = text === undefined ? {} : { "text/plain": text };
         return {
           msg_type: "inspect_reply",

@@ -16,6 +16,13 @@ import {
 
 const DELIMITER = "<IDS|MSG>";
 
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON frame. Jupyter messages and widget
+ * states nest a few levels; what is deeper would overflow the stack of the recursive code that
+ * handles state (JSON.stringify, buffer splitting) after it had been accepted.
+ */
+export const MAX_JSON_DEPTH = 100;
+
 /** Signs and verifies the four JSON frames; an empty key disables signing, as the spec allows. */
 export interface Signer {
   sign(frames: readonly Uint8Array[]): string;
@@ -64,11 +71,18 @@ export function decodeFrames(frames: readonly Buffer[], signer: Signer): Decoded
     );
   }
   const parsed = json.map((frame, index) => {
+    let value: unknown;
     try {
-      return JSON.parse(frame.toString("utf8")) as unknown;
+      value = JSON.parse(frame.toString("utf8")) as unknown;
     } catch (error) {
       throw new WireFormatError(`invalid JSON in frame ${index} after the signature`, { cause: error });
     }
+    if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+      throw new WireFormatError(
+        `invalid JSON in frame ${index} after the signature: nested deeper than ${MAX_JSON_DEPTH} levels`,
+      );
+    }
+    return value;
   });
   return {
     identities: frames.slice(0, at),
@@ -82,6 +96,18 @@ export function decodeFrames(frames: readonly Buffer[], signer: Signer): Decoded
         .map((frame) => new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)),
     },
   };
+}
+
+/** Whether arrays and objects in `value` nest deeper than `limit`; iterative, so any depth is safe to ask. */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [node: unknown, depth: number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== "object" || node === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The parts of an outgoing message, before framing. */

@@ -98,11 +98,11 @@ export function optionalBoolean(content: JsonObject, key: string, fallback: bool
   return value;
 }
 
-/** Reads a required non-negative integer field of `content`. */
-export function requireIndex(content: JsonObject, key: string): number {
+/** Reads a required integer field of `content` in 0..`max`. */
+export function requireIndex(content: JsonObject, key: string, max = Number.MAX_SAFE_INTEGER): number {
   const value = content[key];
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-    throw new WireFormatError(`invalid content.${key}: ${preview(value)}; expected a non-negative integer`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new WireFormatError(`invalid content.${key}: ${preview(value)}; expected an integer in 0..${max}`);
   }
   return value;
 }

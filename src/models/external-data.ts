@@ -7,13 +7,13 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
-  renameSync,
   statSync,
 } from "node:fs";
 import { basename, dirname, join, posix, relative } from "node:path";
 import { InputError } from "../errors";
 import { parseOnnxModel } from "../onnx/onnx-graph";
 import { sha256 } from "../util/sha256";
+import { intoPlace } from "../util/write-file-atomic";
 import { segments } from "./hub-cache";
 
 /**
@@ -70,15 +70,15 @@ export function loadableModelPath(onnxPath: string, linksDir: string): string {
 function linkOrCopy(source: string, destination: string): void {
   if (existsSync(destination) && statSync(destination).ino === statSync(source).ino) return;
   mkdirSync(dirname(destination), { recursive: true });
-  const temporary = `${destination}.${process.pid}.tmp`;
-  try {
-    linkSync(source, temporary);
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code !== "EXDEV") throw cause;
-    copyFileSync(source, temporary);
-  }
   // rename(2) replaces a stale file atomically; a concurrent run ends with the same content.
-  renameSync(temporary, destination);
+  intoPlace(destination, (temporary) => {
+    try {
+      linkSync(source, temporary);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== "EXDEV") throw cause;
+      copyFileSync(source, temporary);
+    }
+  });
 }
 
 function isInside(path: string, folder: string): boolean {

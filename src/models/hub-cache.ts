@@ -1,5 +1,4 @@
 import {
-  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,10 +10,8 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../util/write-file-atomic";
-
-/** A full commit id: what `refs/<revision>` holds and what names a snapshot folder. */
-const COMMIT_PATTERN = /^[0-9a-f]{40}$/;
+import { copyFileAtomic, writeFileAtomic } from "../util/write-file-atomic";
+import { COMMIT_PATTERN, isBlobName, isRepoPath } from "./hub-answer";
 
 // huggingface_hub/_local_folder.py CACHEDIR_TAG_CONTENT, written once at the cache root.
 const CACHEDIR_TAG =
@@ -64,8 +61,9 @@ export function repoFolderName(repo: string): string {
 /** The cache folder of `repo` under `cacheDir` (nothing is created until something is written). */
 export function createHubRepoCache(cacheDir: string, repo: string): HubRepoCache {
   const dir = join(cacheDir, repoFolderName(repo));
-  const snapshotPath = (commit: string, path: string) => join(dir, "snapshots", commit, ...segments(path));
-  const blobPath = (etag: string) => join(dir, "blobs", safeName(etag, "etag"));
+  const snapshotPath = (commit: string, path: string) =>
+    join(dir, "snapshots", ...segments(commit), ...segments(path));
+  const blobPath = (etag: string) => join(dir, "blobs", blobName(etag));
   return {
     dir,
     commitFor(revision) {
@@ -91,10 +89,10 @@ export function createHubRepoCache(cacheDir: string, repo: string): HubRepoCache
       }
     },
     isKnownMissing(commit, path) {
-      return existsSync(join(dir, ".no_exist", commit, ...segments(path)));
+      return existsSync(join(dir, ".no_exist", ...segments(commit), ...segments(path)));
     },
     markMissing(commit, path) {
-      const marker = join(dir, ".no_exist", commit, ...segments(path));
+      const marker = join(dir, ".no_exist", ...segments(commit), ...segments(path));
       mkdirSync(dirname(marker), { recursive: true });
       writeFileSync(marker, "");
     },
@@ -109,10 +107,11 @@ export function createHubRepoCache(cacheDir: string, repo: string): HubRepoCache
       try {
         symlinkSync(relative(dirname(pointer), blob), pointer);
       } catch (cause) {
-        // huggingface_hub falls back to a real file where the file system refuses links (FAT, some mounts).
+        // huggingface_hub falls back to a real file where the file system refuses links (FAT, some
+        // mounts); copied under a temporary name, so a killed copy never passes for the file.
         const code = (cause as NodeJS.ErrnoException).code;
         if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EACCES") throw cause;
-        copyFileSync(blob, pointer);
+        copyFileAtomic(blob, pointer);
       }
       return pointer;
     },
@@ -126,30 +125,23 @@ function writeAtomically(path: string, text: string): void {
 }
 
 /**
- * The segments of a repo path (POSIX `/`-separated, relative). Rejects what could escape the cache,
- * as huggingface_hub's `_validate_relative_filename` does.
+ * The segments of a repo path (POSIX `/`-separated, relative). Rejects what could escape the cache
+ * (see `isRepoPath`): names from the user (`--file`) arrive here unchecked.
  */
 export function segments(path: string): string[] {
-  const parts = path.split("/");
-  if (
-    path === "" ||
-    path.startsWith("/") ||
-    path.includes("\\") ||
-    /^[A-Za-z]:/.test(path) ||
-    parts.some((p) => p === ".." || p === "." || p === "")
-  ) {
+  if (!isRepoPath(path)) {
     throw new InputError(
-      `invalid file path in a Hub repo: "${path}"; expected a relative path like onnx/model.onnx`,
+      `invalid file path in a Hub repo: ${JSON.stringify(path)}; expected a relative path like onnx/model.onnx`,
     );
   }
-  return parts;
+  return path.split("/");
 }
 
-function safeName(name: string, what: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name) || name === "." || name === "..") {
-    throw new InputError(`invalid ${what} from the Hub: "${name}"`);
-  }
-  return name;
+// Commits and ETags are checked where the Hub's answer is read (hub-answer.ts); `segments` on a
+// commit and this guard keep a name that slipped past from ever leaving the repo's folder.
+function blobName(etag: string): string {
+  if (!isBlobName(etag)) throw new RangeError(`not a blob name: ${JSON.stringify(etag)}`);
+  return etag;
 }
 
 function isLink(path: string): boolean {

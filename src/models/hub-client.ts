@@ -1,4 +1,11 @@
-import { InputError } from "../errors";
+import {
+  answerCommit,
+  answerEtag,
+  answerRedirect,
+  answerRepoPath,
+  answerSize,
+  HubAnswerError,
+} from "./hub-answer";
 import { createHubRepoCache, type HubRepoCache, segments } from "./hub-cache";
 import {
   type BlobDownloadOptions,
@@ -86,8 +93,9 @@ class Client implements HubClient {
     const cache = this.cache(repo);
     const response = await this.resolveHead(repo, revision, path, options.signal);
     if (options.optional && isEntryNotFound(response)) {
-      const commit = header(response, "x-repo-commit");
-      if (commit === undefined) throw hubStatusError(response, this.context(repo, revision, path));
+      const given = header(response, "x-repo-commit");
+      if (given === undefined) throw hubStatusError(response, this.context(repo, revision, path));
+      const commit = answerCommit(given, { url: response.url, file: path });
       cache.markMissing(commit, path);
       cache.writeRef(revision, commit);
       return { kind: "missing", commit };
@@ -95,7 +103,7 @@ class Client implements HubClient {
     if (response.status >= 400) {
       throw markCacheMayServe(hubStatusError(response, this.context(repo, revision, path)), response);
     }
-    const meta = readMetadata(response, this.settings.endpoint);
+    const meta = readMetadata(response, this.settings.endpoint, path);
     cache.writeRef(revision, meta.commit);
     if (!cache.hasFile(meta.commit, path)) {
       options.beforeDownload?.(meta);
@@ -123,7 +131,7 @@ class Client implements HubClient {
     if (response.status >= 400) {
       throw markCacheMayServe(hubStatusError(response, this.context(repo, revision)), response);
     }
-    return readSiblings(text, url);
+    return readSiblings(text, url, repo);
   }
 
   private async resolveHead(
@@ -169,10 +177,14 @@ class Client implements HubClient {
   }
 }
 
-/** The metadata of a successful or redirecting `resolve` HEAD (huggingface_hub's `get_hf_file_metadata`). */
-function readMetadata(response: HubResponse, endpoint: string): HubFileMetadata {
+/**
+ * The metadata of a successful or redirecting `resolve` HEAD (huggingface_hub's
+ * `get_hf_file_metadata`), every name checked before it can become a cache path or a URL.
+ */
+function readMetadata(response: HubResponse, endpoint: string, file: string): HubFileMetadata {
   const commit = header(response, "x-repo-commit");
-  const etag = header(response, "x-linked-etag") ?? header(response, "etag");
+  const linkedEtag = header(response, "x-linked-etag");
+  const etag = linkedEtag ?? header(response, "etag");
   if (commit === undefined || etag === undefined) {
     // huggingface_hub lets the cache serve here too: most likely a proxy or a wrong HF_ENDPOINT.
     throw new HubUnreachableError(
@@ -180,31 +192,35 @@ function readMetadata(response: HubResponse, endpoint: string): HubFileMetadata 
         `it does not look like a Hugging Face Hub (HF_ENDPOINT is "${endpoint}"); check HF_ENDPOINT and proxy settings`,
     );
   }
+  const source = { url: response.url, file };
   const redirect = response.status >= 300 && response.status < 400;
-  const sizeText =
-    header(response, "x-linked-size") ?? (redirect ? undefined : header(response, "content-length"));
-  const size = sizeText === undefined ? Number.NaN : Number(sizeText);
+  const linkedSize = header(response, "x-linked-size");
+  // Node's parser has checked Content-Length; X-Linked-Size is the server's word alone.
+  const sizeText = linkedSize ?? (redirect ? undefined : header(response, "content-length"));
+  const sizeName = linkedSize === undefined ? "Content-Length" : "X-Linked-Size";
+  const size = sizeText === undefined ? undefined : answerSize(sizeName, sizeText, source);
   const location = header(response, "location");
   return {
-    commit,
-    etag: etag.replace(/^W\//, "").replace(/^"|"$/g, ""),
-    ...(Number.isSafeInteger(size) && size >= 0 ? { size } : {}),
-    location: redirect && location !== undefined ? new URL(location, response.url).toString() : response.url,
+    commit: answerCommit(commit, source),
+    etag: answerEtag(linkedEtag === undefined ? "ETag" : "X-Linked-Etag", etag, source),
+    ...(size === undefined ? {} : { size }),
+    location: redirect && location !== undefined ? answerRedirect(location, source) : response.url,
   };
 }
 
-function readSiblings(text: string, url: string): string[] {
+/** The repo paths of a file list, every one checked: one unsafe name refuses the whole list. */
+function readSiblings(text: string, url: string, repo: string): string[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new InputError(`the Hub's file list at ${url} is not JSON; check HF_ENDPOINT`, { cause });
+    throw new HubAnswerError(`the Hub's file list at ${url} is not JSON; check HF_ENDPOINT`, { cause });
   }
   const siblings = isRecord(json) ? json.siblings : undefined;
-  if (!Array.isArray(siblings)) throw new InputError(`the Hub's file list at ${url} has no "siblings" array`);
-  return siblings.flatMap((s: unknown) =>
-    isRecord(s) && typeof s.rfilename === "string" ? [s.rfilename] : [],
-  );
+  if (!Array.isArray(siblings)) {
+    throw new HubAnswerError(`the Hub's file list at ${url} has no "siblings" array; check HF_ENDPOINT`);
+  }
+  return siblings.map((s: unknown) => answerRepoPath(isRecord(s) ? s.rfilename : s, { url, repo }));
 }
 
 async function readText(response: HubResponse): Promise<string> {

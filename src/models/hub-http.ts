@@ -2,6 +2,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { CancelledError, NetworkError } from "../errors";
 import { seglensVersion } from "../util/version";
+import { answerRedirect } from "./hub-answer";
 
 /** The Hub could not be reached (refused, reset, timed out, DNS): the cache may still serve. Callers see a NetworkError. */
 export class HubUnreachableError extends NetworkError {
@@ -43,7 +44,8 @@ const MAX_REDIRECTS = 10;
  * One HTTP request to the Hub or its file host, following redirects by hand so that the
  * `Authorization` header never leaves the origin it was meant for: Hub file redirects point to
  * signed URLs on other hosts, which must not see the token. Throws {@link HubUnreachableError}
- * for connection failures and timeouts and `CancelledError` when `signal` aborts.
+ * for connection failures and timeouts, `HubAnswerError` for a redirect that is not http(s) and
+ * `CancelledError` when `signal` aborts.
  */
 export async function hubRequest(url: string, options: HubRequestOptions): Promise<HubResponse> {
   const origin = options.tokenOrigin ?? new URL(url).origin;
@@ -53,7 +55,7 @@ export async function hubRequest(url: string, options: HubRequestOptions): Promi
     const response = await send(current, options, sameOrigin ? options.token : undefined);
     const location = response.headers.location;
     if (response.status < 300 || response.status >= 400 || location === undefined) return response;
-    const target = new URL(location, current).toString();
+    const target = answerRedirect(location, { url: current });
     if (!options.followCrossHost && new URL(target).origin !== new URL(current).origin) return response;
     response.body.resume();
     current = target;

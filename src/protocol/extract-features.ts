@@ -6,6 +6,7 @@ import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../mod
 import type { TapRef, VitTaps } from "../onnx/discover-taps";
 import type { TappedModel } from "../onnx/tapped-model";
 import { float16ToFloat32 } from "../util/float16";
+import type { FeatureJournal } from "./feature-journal";
 import { featureKey, REPS, type Rep } from "./selection";
 
 /** Default memory budget for one batch's fetched outputs: past 4–8 images a batch is no faster on CPU (bench). */
@@ -29,6 +30,11 @@ export interface ExtractOptions {
   onProgress?: (progress: ExtractProgress) => void;
   /** The number of prefix tokens (CLS, registers) the caller expects; a mismatch is an InputError. */
   prefixTokens?: number;
+  /**
+   * Where finished images are kept (see `FeatureJournal`): images found there are read instead of
+   * computed, and every computed batch is added, so a failed or interrupted run resumes.
+   */
+  journal?: FeatureJournal;
 }
 
 /** Progress of an extraction, in images. */
@@ -36,6 +42,8 @@ export interface ExtractProgress {
   stage: "inference";
   done: number;
   total: number;
+  /** Of the `done` images, those read from the journal (finished by an earlier run). */
+  journaled: number;
 }
 
 /** Shapes shared by every feature array of one extraction. */
@@ -60,7 +68,7 @@ export interface FeatureBatch {
   layer: number;
   firstImage: number;
   data: Float32Array;
-  dims: [images: number, tokens: number, hidden: number];
+  dims: Dims3;
 }
 
 /** Receives batches as they are computed (e.g. to write them to preallocated .npy files). */
@@ -73,6 +81,8 @@ export interface ExtractReport {
   /** Time spent inside onnxruntime's run(), summed over batches. */
   inferenceMs: number;
   wallMs: number;
+  /** Images read from the journal (finished by an earlier run) rather than computed. */
+  journaledImages: number;
 }
 
 /** Where batches of model input come from: image files, or pixels already preprocessed. */
@@ -94,7 +104,7 @@ export function imagePixels(paths: readonly string[], config: PreprocessConfig):
       const data = new Float32Array(n * plane);
       for (let i = 0; i < n; i++) {
         const path = paths[first + i] as string;
-        const image = preprocessImage(await decodeImage(path), config);
+        const image = preprocessImage(await decodeImage(path, config), config);
         if (image.dims[1] !== height || image.dims[2] !== width) {
           throw new InputError(
             `image "${path}" preprocesses to ${image.dims[1]}×${image.dims[2]}, not ${height}×${width}`,
@@ -167,36 +177,101 @@ export async function extractFeatures(
     options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES,
   );
 
-  const worker = options.worker ?? (await createInferenceWorker(model.path, sessionOptions(model, options)));
+  const total = options.inputs.count;
+  const keys = fetches.map((f) => featureKey(f.rep, f.layer));
+  const plan = planBatches(total, batchSize, (i) => options.journal?.has(i, keys) ?? false);
+  const loads = createPrefetcher(plan, options.inputs);
+  let worker = options.worker;
   let inferenceMs = 0;
   let layout: FeatureLayout | undefined;
+  const deliver = async (fetch: Fetch, first: number, array: { data: Float32Array; dims: Dims3 }) => {
+    const { rep, layer } = fetch;
+    const batch: FeatureBatch = { key: featureKey(rep, layer), rep, layer, firstImage: first, ...array };
+    layout ??= makeLayout(batch.dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
+    checkPrefix(layout, options.prefixTokens);
+    await sink(batch, layout);
+    return batch;
+  };
+  let journaled = 0;
   try {
-    const total = options.inputs.count;
-    const load = (first: number) => options.inputs.load(first, Math.min(batchSize, total - first));
-    let next = load(0);
-    for (let first = 0; first < total; first += batchSize) {
+    // The worker starts while the first batch decodes, unless every image is journaled.
+    if (plan.some((b) => !b.fromJournal)) {
+      worker ??= await createInferenceWorker(model.path, sessionOptions(model, options));
+    }
+    for (const [index, { first, count, fromJournal }] of plan.entries()) {
       if (options.signal?.aborted) throw new CancelledError("feature extraction cancelled");
-      const pixels = await next;
-      if (first + batchSize < total) {
-        next = load(first + batchSize);
-        next.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
+      if (fromJournal) {
+        journaled += count;
+        const journal = options.journal as FeatureJournal;
+        for (const [i, fetch] of fetches.entries())
+          await deliver(fetch, first, journal.read(keys[i] as string, first, count));
+      } else {
+        const pixels = await loads.take(index);
+        const result = await runBatch(worker as InferenceWorker, model, pixels, tensorNames);
+        inferenceMs += result.ms;
+        for (const fetch of fetches) {
+          const batch = await deliver(fetch, first, tapData(result.tensors, fetch.tap, model.sourcePath));
+          options.journal?.write(batch);
+        }
       }
-      const result = await runBatch(worker, model, pixels, tensorNames);
-      inferenceMs += result.ms;
-      const b = pixels.dims[0] as number;
-      for (const fetch of fetches) {
-        const { data, dims } = tapData(result.tensors, fetch.tap, model.sourcePath);
-        layout ??= makeLayout(dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
-        checkPrefix(layout, options.prefixTokens);
-        const key = featureKey(fetch.rep, fetch.layer);
-        await sink({ key, rep: fetch.rep, layer: fetch.layer, firstImage: first, data, dims }, layout);
-      }
-      options.onProgress?.({ stage: "inference", done: Math.min(total, first + b), total });
+      options.onProgress?.({ stage: "inference", done: first + count, total, journaled });
     }
   } finally {
-    if (options.worker === undefined) await worker.dispose();
+    if (options.worker === undefined) await worker?.dispose();
   }
-  return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs: performance.now() - started };
+  const wallMs = performance.now() - started;
+  return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs, journaledImages: journaled };
+}
+
+type Dims3 = [images: number, tokens: number, hidden: number];
+
+/** A run of consecutive images, computed together or read together from the journal. */
+interface PlannedBatch {
+  first: number;
+  count: number;
+  fromJournal: boolean;
+}
+
+/** Consecutive images split into batches of at most `batchSize`, each all journaled or all to compute. */
+function planBatches(
+  total: number,
+  batchSize: number,
+  journaled: (index: number) => boolean,
+): PlannedBatch[] {
+  const plan: PlannedBatch[] = [];
+  for (let i = 0; i < total; i++) {
+    const fromJournal = journaled(i);
+    const last = plan.at(-1);
+    if (last !== undefined && last.fromJournal === fromJournal && last.count < batchSize) last.count++;
+    else plan.push({ first: i, count: 1, fromJournal });
+  }
+  return plan;
+}
+
+/** Loads the pixels of the batches to compute, each one while the one before it runs; the first at once. */
+function createPrefetcher(
+  plan: readonly PlannedBatch[],
+  inputs: PixelSource,
+): { take(index: number): Promise<RawTensor> } {
+  const loads = new Map<number, Promise<RawTensor>>();
+  const start = (from: number) => {
+    const index = plan.findIndex((b, i) => i >= from && !b.fromJournal);
+    const batch = plan[index];
+    if (batch === undefined || loads.has(index)) return;
+    const load = inputs.load(batch.first, batch.count);
+    load.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
+    loads.set(index, load);
+  };
+  start(0);
+  return {
+    take(index) {
+      start(index);
+      const load = loads.get(index) as Promise<RawTensor>;
+      loads.delete(index);
+      start(index + 1);
+      return load;
+    },
+  };
 }
 
 /** Session options for `model`'s edited graph, with the caller's threads and execution provider. */

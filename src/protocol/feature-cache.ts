@@ -1,6 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { readNpy, writeNpy } from "./npy";
+import { sha256, sha256File } from "../util/sha256";
+import { writeFileAtomic } from "../util/write-file-atomic";
+import { createFeatureJournal, type FeatureJournal } from "./feature-journal";
+import type { PreparedRequest } from "./feature-request";
+import { type NpyArray, readNpy, writeNpy } from "./npy";
 
 /** Patch features of one (rep, layer): float32 `[images · gh · gw, hidden]`, prefix tokens dropped. */
 export interface PatchMatrix {
@@ -37,6 +41,11 @@ export interface FeatureCache {
   /** The shapes of a feature set seen before. */
   info(setKey: string): FeatureSetInfo | undefined;
   setInfo(setKey: string, info: FeatureSetInfo): void;
+  /**
+   * The on-disk journal of single images for an extraction under `keys` (see {@link featureKeys}),
+   * which keeps finished batches when a run fails or is interrupted; undefined without a folder.
+   */
+  journal?(keys: FeatureKeys): FeatureJournal | undefined;
   stats(): CacheStats;
   clear(): void;
 }
@@ -83,8 +92,8 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
         return held;
       }
       const file = fileOf(setKey, key);
-      if (file !== undefined && existsSync(file)) {
-        const array = readNpy(file);
+      const array = file === undefined ? undefined : readEntry(file);
+      if (array !== undefined) {
         const matrix: PatchMatrix = {
           data: array.data as Float32Array,
           dims: array.dims as [number, number],
@@ -101,15 +110,19 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       const file = fileOf(setKey, key);
       if (file === undefined || existsSync(file)) return;
       mkdirSync(join(options.dir as string, setKey), { recursive: true });
-      writeNpy(`${file}.${process.pid}.tmp`, { dtype: "float32", dims: matrix.dims, data: matrix.data });
-      renameSync(`${file}.${process.pid}.tmp`, file);
+      writeNpy(file, { dtype: "float32", dims: matrix.dims, data: matrix.data });
     },
     info(setKey) {
       const held = infos.get(setKey);
       if (held !== undefined || options.dir === undefined) return held;
       const file = join(options.dir, setKey, "set.json");
       if (!existsSync(file)) return undefined;
-      const info = JSON.parse(readFileSync(file, "utf8")) as FeatureSetInfo;
+      let info: FeatureSetInfo;
+      try {
+        info = JSON.parse(readFileSync(file, "utf8")) as FeatureSetInfo; // written by setInfo
+      } catch {
+        return undefined; // damaged (written by an older version without a rename): extracted again
+      }
       infos.set(setKey, info);
       return info;
     },
@@ -117,7 +130,11 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       infos.set(setKey, info);
       if (options.dir === undefined) return;
       mkdirSync(join(options.dir, setKey), { recursive: true });
-      writeFileSync(join(options.dir, setKey, "set.json"), JSON.stringify(info));
+      writeFileAtomic(join(options.dir, setKey, "set.json"), JSON.stringify(info));
+    },
+    journal(keys) {
+      if (options.dir === undefined) return undefined;
+      return createFeatureJournal(join(options.dir, "partial", keys.modelKey), keys.imageIds);
     },
     stats: () => ({ entries: entries.size, bytes, budgetBytes, hits, misses }),
     clear() {
@@ -125,6 +142,38 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       infos.clear();
       bytes = 0;
     },
+  };
+}
+
+/** Reads a cached matrix; a damaged one (written by an older version without a rename) is removed and missed. */
+function readEntry(file: string): NpyArray | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return readNpy(file);
+  } catch {
+    rmSync(file, { force: true });
+    return undefined;
+  }
+}
+
+/** The cache keys of one run. */
+export interface FeatureKeys {
+  /** The feature set: model file, image contents in order, preprocessing. */
+  setKey: string;
+  /** Model file and preprocessing: what a single image's features depend on besides the image. */
+  modelKey: string;
+  /** sha256 of every image, in run order. */
+  imageIds: string[];
+}
+
+/** The cache keys of `request` (reads every image to hash it). */
+export async function featureKeys(request: PreparedRequest): Promise<FeatureKeys> {
+  const images = await Promise.all(request.images.map(sha256File));
+  const model = request.tapped.sha256;
+  return {
+    setKey: sha256(JSON.stringify({ model, images, preprocess: request.preprocess })).slice(0, 32),
+    modelKey: sha256(JSON.stringify({ model, preprocess: request.preprocess })).slice(0, 32),
+    imageIds: images,
   };
 }
 

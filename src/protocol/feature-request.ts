@@ -1,4 +1,5 @@
 import { InputError } from "../errors";
+import type { AlphaMode, Orientation } from "../images/decode-options";
 import { listImages } from "../images/list-images";
 import { createPreprocessConfig, type PreprocessConfig, type Rgb } from "../images/preprocess-config";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
@@ -23,6 +24,10 @@ export interface FeatureRequest extends FileChoice {
   /** For an .onnx without preprocessor_config.json, or to override it. */
   mean?: Rgb;
   std?: Rgb;
+  /** Transparency: `"drop"` (default, as transformers) or composite on `"white"`. */
+  alpha?: AlphaMode;
+  /** `"stored"` (default, as transformers' processors) or `"exif"` to apply the EXIF orientation. */
+  orientation?: Orientation;
   /** Expected number of prefix tokens (CLS, registers); checked against the model's output. */
   prefixTokens?: number;
   threads?: number;
@@ -100,6 +105,8 @@ function resolvePreprocess(
     ...(size === undefined ? {} : { size }),
     ...(request.mean === undefined ? {} : { mean: request.mean }),
     ...(request.std === undefined ? {} : { std: request.std }),
+    ...(request.alpha === undefined ? {} : { alpha: request.alpha }),
+    ...(request.orientation === undefined ? {} : { orientation: request.orientation }),
   };
   if (model.preprocessor !== undefined) return preprocessConfigFromHub(model.preprocessor, overrides);
   if (request.mean === undefined || request.std === undefined || size === undefined) {
@@ -108,6 +115,8 @@ function resolvePreprocess(
     );
   }
   return createPreprocessConfig({
+    ...(request.alpha === undefined ? {} : { alpha: request.alpha }),
+    ...(request.orientation === undefined ? {} : { orientation: request.orientation }),
     resize: { mode: "exact", height: size, width: size },
     normalize: { mean: request.mean, std: request.std },
   });

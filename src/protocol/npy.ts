@@ -1,5 +1,6 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { InputError } from "../errors";
+import { intoPlace } from "../util/write-file-atomic";
 
 /** The .npy element types seglens reads and writes (little-endian). */
 export type NpyDtype = "float32" | "float16" | "int32" | "uint8";
@@ -59,6 +60,11 @@ export function readNpy(path: string): NpyArray {
     .map(Number);
   const offset = start + headerLength;
   const count = dims.reduce((a, b) => a * b, 1);
+  if (dims.some((d) => !Number.isInteger(d) || d < 0) || bytes.length < offset + count * bytesOf[dtype]) {
+    throw new InputError(
+      `truncated .npy file "${path}": ${bytes.length - offset} data bytes for shape (${dims.join(", ")}) ${descrOf[dtype]}`,
+    );
+  }
   // Copy so the typed array is aligned whatever the header length.
   const body = new Uint8Array(bytes.subarray(offset, offset + count * bytesOf[dtype])).buffer;
   const data =
@@ -72,11 +78,16 @@ export function readNpy(path: string): NpyArray {
   return { dtype, dims, data };
 }
 
-/** Writes a whole array as a .npy file. */
+/** Writes a whole array as a .npy file, through a temporary file and a rename: never half a file. */
 export function writeNpy(path: string, array: NpyArray): void {
-  const writer = createNpyWriter(path, array.dtype, array.dims);
-  writer.write(0, array.data);
-  writer.close();
+  intoPlace(path, (temporary) => {
+    const writer = createNpyWriter(temporary, array.dtype, array.dims);
+    try {
+      writer.write(0, array.data);
+    } finally {
+      writer.close();
+    }
+  });
 }
 
 /**
@@ -91,7 +102,11 @@ export interface NpyWriter {
   close(): void;
 }
 
-/** Creates `path` (truncating) with the header for `dims`, sized for the whole array. */
+/**
+ * Creates `path` (truncating) with the header for `dims`, sized for the whole array. The file is
+ * complete only once every element was written: give it a temporary path (an output transaction's)
+ * and rename it when done.
+ */
 export function createNpyWriter(path: string, dtype: NpyDtype, dims: readonly number[]): NpyWriter {
   const header = npyHeader(dtype, dims);
   const count = dims.reduce((a, b) => a * b, 1);

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createRgbImage } from "../images/rgb-image";
 import { encodePng } from "../render/label-map";
 import { createRandom } from "../util/random";
+import { writeFileAtomic } from "../util/write-file-atomic";
 
 /** Flat colours of the probe: mid grey, black, white and a saturated colour. */
 const FLAT: readonly (readonly [number, number, number])[] = [
@@ -32,7 +33,7 @@ export async function writeProbeImages(
     if (!existsSync(path)) {
       const image = createRgbImage(height, width);
       for (let p = 0; p < height * width; p++) image.data.set([r, g, b], p * 3);
-      writeFileSync(path, await encodePng(image));
+      writeFileAtomic(path, await encodePng(image));
     }
     paths.push(path);
   }
@@ -41,7 +42,7 @@ export async function writeProbeImages(
     const image = createRgbImage(height, width);
     for (let p = 0; p < image.data.length; p++) image.data[p] = random.int(256);
     const path = join(dir, `noise-${seed}-${i}-${height}x${width}.png`);
-    if (!existsSync(path)) writeFileSync(path, await encodePng(image));
+    if (!existsSync(path)) writeFileAtomic(path, await encodePng(image));
     paths.push(path);
   }
   return paths;

@@ -2,7 +2,6 @@ import type { ConversionIdentity } from "../convert/ensure-converted-model";
 import { runtimeVersion } from "../models/onnx-runtime";
 import { sha256File } from "../util/sha256";
 import { seglensVersion } from "../util/version";
-import { writeFileAtomic } from "../util/write-file-atomic";
 import type { PreparedRequest } from "./feature-request";
 import type { Rep } from "./selection";
 
@@ -69,7 +68,7 @@ export async function runMeta(request: PreparedRequest, shape: RunShape): Promis
   };
 }
 
-/** Writes JSON to `path` through a temporary file and a rename, so readers never see half a file. */
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+/** How seglens writes its JSON files: two-space indented, with a final newline. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
 }

@@ -1,4 +1,3 @@
-import { sha256, sha256File } from "../util/sha256";
 import { alignSequence } from "./align-labels";
 import { createClusterFn } from "./cluster";
 import { type ExtractProgress, extractFeatures, imagePixels } from "./extract-features";
@@ -6,9 +5,11 @@ import {
   createFeatureCache,
   type FeatureCache,
   type FeatureSetInfo,
+  featureKeys,
   type PatchMatrix,
   patchMatrix,
 } from "./feature-cache";
+import type { FeatureJournal } from "./feature-journal";
 import { type FeatureRequest, type PreparedRequest, prepareRequest } from "./feature-request";
 import type { KMeansOptions } from "./kmeans-options";
 import { type LabelMaps, type MapScores, mapScores } from "./metrics";
@@ -58,21 +59,18 @@ export interface Segmentation {
   hiddenSize: number;
 }
 
-/** The cache key of a feature set: model file, image contents and preprocessing. */
-async function featureSetKey(request: PreparedRequest): Promise<string> {
-  const images = await Promise.all(request.images.map(sha256File));
-  return sha256(
-    JSON.stringify({ model: request.tapped.sha256, images, preprocess: request.preprocess }),
-  ).slice(0, 32);
-}
-
-/** Patch matrices for every (rep, layer), from the cache or extracted (only what is missing); the explorer shares it. */
+/**
+ * Patch matrices for every (rep, layer), from the cache or extracted (only what is missing); the
+ * explorer shares it. With an on-disk cache, finished images are journaled while extracting, so an
+ * interrupted run resumes; the journal is dropped once the whole matrices are cached.
+ */
 export async function patchFeatures(
   request: PreparedRequest,
   cache: FeatureCache,
   options: SegmentOptions,
 ): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
-  const setKey = await featureSetKey(request);
+  const keys = await featureKeys(request);
+  const { setKey } = keys;
   const matrices = new Map<string, PatchMatrix>();
   const missing = new Set<Rep>();
   const missingLayers = new Set<number>();
@@ -94,13 +92,18 @@ export async function patchFeatures(
     for (const layer of request.layers) missingLayers.add(layer);
   }
   if (missing.size > 0) {
-    const extracted = await extractPatchMatrices(request, [...missing], [...missingLayers], options);
+    const journal = cache.journal?.(keys);
+    const extracted = await extractPatchMatrices(request, [...missing], [...missingLayers], {
+      ...options,
+      ...(journal === undefined ? {} : { journal }),
+    });
     info = extracted.info;
     cache.setInfo(setKey, info);
     for (const [key, matrix] of extracted.matrices) {
       cache.put(setKey, key, matrix);
       if (!matrices.has(key)) matrices.set(key, matrix);
     }
+    journal?.clear();
   }
   return { matrices, info: info as FeatureSetInfo };
 }
@@ -113,7 +116,7 @@ async function extractPatchMatrices(
   request: PreparedRequest,
   reps: Rep[],
   layers: number[],
-  options: SegmentOptions,
+  options: SegmentOptions & { journal?: FeatureJournal },
 ): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
   const matrices = new Map<string, PatchMatrix>();
   const report = await extractFeatures(
@@ -126,6 +129,7 @@ async function extractPatchMatrices(
       ...(options.ep === undefined ? {} : { ep: options.ep }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.journal === undefined ? {} : { journal: options.journal }),
     },
     (batch, layout) => {
       const patches = layout.tokens - layout.prefixTokens;

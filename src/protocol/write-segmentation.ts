@@ -1,7 +1,6 @@
-import { join } from "node:path";
-import { makeOutputDir } from "../util/output-dir";
-import { writeNpy } from "./npy";
-import { type RunMeta, runMeta, writeJsonAtomic } from "./run-meta";
+import { type OutputOptions, type OutputTransaction, withOutput } from "../util/output-transaction";
+import { createNpyWriter } from "./npy";
+import { jsonText, type RunMeta, runMeta } from "./run-meta";
 import type { Segmentation } from "./segment";
 
 /** `DIR/meta.json` of `seglens segment` (design §6 ⚑). */
@@ -20,20 +19,47 @@ export type MetricsFile = Record<
   { pb: number; lc: number; ba: number; miou?: number; miou_many_to_one?: number }
 >;
 
+/** The settings of a segmentation that meta.json records besides K. */
+export interface SegmentSettings {
+  normalize: "l2" | "none";
+  seed: number;
+  restarts: number;
+}
+
 /**
- * Writes `labels_<rep>_L<l>.npy` (int32 `[images, gh, gw]`, aligned), `metrics.json` and, last,
- * `meta.json`, so a folder with a meta.json is complete.
+ * Writes `labels_<rep>_L<l>.npy` (int32 `[images, gh, gw]`, aligned), `metrics.json` and `meta.json`
+ * into `outDir`, all renamed into place at the end, `meta.json` last, so a folder with a meta.json is
+ * complete; on failure nothing is left (see `withOutput`).
  */
 export async function writeSegmentation(
   segmentation: Segmentation,
   outDir: string,
-  settings: { normalize: "l2" | "none"; seed: number; restarts: number },
+  settings: SegmentSettings,
+  options: OutputOptions = {},
 ): Promise<SegmentMeta> {
-  makeOutputDir(outDir);
+  return withOutput(outDir, options, (out) => stageSegmentation(out, "", segmentation, settings));
+}
+
+/**
+ * Writes one segmentation's files into the folder `subdir` (`""`: the top) of an output
+ * transaction, so several land together (the positional probe beside the main run).
+ */
+export async function stageSegmentation(
+  out: OutputTransaction,
+  subdir: string,
+  segmentation: Segmentation,
+  settings: SegmentSettings,
+): Promise<SegmentMeta> {
+  const file = (name: string) => (subdir === "" ? name : `${subdir}/${name}`);
   const [gh, gw] = segmentation.grid;
   const n = segmentation.request.images.length;
   for (const [key, labels] of segmentation.labels) {
-    writeNpy(join(outDir, `labels_${key}.npy`), { dtype: "int32", dims: [n, gh, gw], data: labels });
+    const writer = createNpyWriter(out.path(file(`labels_${key}.npy`)), "int32", [n, gh, gw]);
+    try {
+      writer.write(0, labels);
+    } finally {
+      writer.close();
+    }
   }
   const metrics: MetricsFile = {};
   for (const [key, s] of segmentation.scores) {
@@ -41,7 +67,7 @@ export async function writeSegmentation(
     if (s.miou !== undefined) metrics[key].miou = s.miou;
     if (s.miouManyToOne !== undefined) metrics[key].miou_many_to_one = s.miouManyToOne;
   }
-  writeJsonAtomic(join(outDir, "metrics.json"), metrics);
+  out.writeFile(file("metrics.json"), jsonText(metrics));
   const base = await runMeta(segmentation.request, segmentation);
   const meta: SegmentMeta = {
     ...base,
@@ -49,6 +75,6 @@ export async function writeSegmentation(
     ...settings,
     inertia: Object.fromEntries(segmentation.inertia),
   };
-  writeJsonAtomic(join(outDir, "meta.json"), meta);
+  out.writeFile(file("meta.json"), jsonText(meta));
   return meta;
 }

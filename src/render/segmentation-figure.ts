@@ -33,7 +33,7 @@ function note(scores: LayerScores | undefined): string | undefined {
 
 async function views(segmentation: Segmentation): Promise<RgbImage[]> {
   const { images, preprocess } = segmentation.request;
-  return Promise.all(images.map(async (path) => modelView(await decodeImage(path), preprocess)));
+  return Promise.all(images.map(async (path) => modelView(await decodeImage(path, preprocess), preprocess)));
 }
 
 function labelsOf(segmentation: Segmentation, key: string): Int32Array {

@@ -43,7 +43,21 @@ export function removeBuffers(state: Record<string, unknown>): {
   return { state: out, buffer_paths, buffers };
 }
 
-/** Puts `buffers` into `state` at `paths`, in place; ignores paths that do not fit the state. */
+/** Keys that lead from any object to the prototypes every object of the kernel shares. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Whether `key` may name a property of state that came from a front end. */
+export function isStateKey(key: string): boolean {
+  return !PROTOTYPE_KEYS.has(key);
+}
+
+/**
+ * Puts `buffers` into `state` at `paths`, in place. Paths come from the front end, so a path is
+ * followed only through the state's own plain objects and arrays: one that is not a list of keys
+ * and indices, names `__proto__`, `constructor` or `prototype`, or passes through anything else is
+ * skipped, as are paths without a buffer. (ipywidgets' `put_buffers` follows any path, which would
+ * let `[["__proto__", "x"]]` set `x` on every object of the kernel.)
+ */
 export function putBuffers(
   state: Record<string, unknown>,
   paths: unknown,
@@ -52,13 +66,42 @@ export function putBuffers(
   if (!Array.isArray(paths)) return;
   paths.forEach((path: unknown, index) => {
     const buffer = buffers[index];
-    if (!Array.isArray(path) || path.length === 0 || buffer === undefined) return;
+    if (buffer === undefined || !isBufferPath(path)) return;
     let node: unknown = state;
     for (const key of path.slice(0, -1)) {
-      if (typeof node !== "object" || node === null) return;
-      node = (node as Record<string, unknown>)[String(key)];
+      node = ownChild(node, key);
+      if (node === undefined) return;
     }
-    if (typeof node === "object" && node !== null)
-      (node as Record<string, unknown>)[String(path[path.length - 1])] = buffer;
+    const last = path[path.length - 1] as string | number;
+    if (Array.isArray(node)) {
+      if (typeof last === "number" && last < node.length) node[last] = buffer;
+    } else if (isPlainObject(node)) {
+      node[String(last)] = buffer;
+    }
   });
+}
+
+function isBufferPath(path: unknown): path is BufferPath {
+  return (
+    Array.isArray(path) &&
+    path.length > 0 &&
+    path.every(
+      (key) =>
+        (typeof key === "string" && isStateKey(key)) ||
+        (typeof key === "number" && Number.isSafeInteger(key) && key >= 0),
+    )
+  );
+}
+
+/** `node[key]` when `node` is a plain object or array that owns it, else undefined. */
+function ownChild(node: unknown, key: string | number): unknown {
+  if (Array.isArray(node)) return typeof key === "number" && key < node.length ? node[key] : undefined;
+  if (isPlainObject(node) && Object.hasOwn(node, key)) return node[String(key)];
+  return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

@@ -158,7 +158,9 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
     const key = JSON.stringify([request.images, request.preprocess.outputSize, request.preprocess]);
     if (key === viewsKey) return undefined;
     views = await Promise.all(
-      request.images.map(async (p) => modelView(await decodeImage(p), request.preprocess)),
+      request.images.map(async (p) =>
+        modelView(await decodeImage(p, request.preprocess), request.preprocess),
+      ),
     );
     viewsKey = key;
     const [height, width] = request.preprocess.outputSize;

@@ -2,10 +2,9 @@
  * Exporting the explorer's current view to a file (issue #6): the format from the file name, a
  * suggested name for downloads, and the atomic write.
  */
-import { mkdirSync } from "node:fs";
-import { basename, dirname, extname, resolve } from "node:path";
+import { basename, extname, resolve } from "node:path";
 import { InputError } from "../errors";
-import { writeFileAtomic } from "../util/write-file-atomic";
+import { OutputWriteError, writeOutputFile } from "../util/output-transaction";
 import { EXPORT_FORMATS, isExportFormat } from "./explorer-messages";
 import type { ExplorerFrame, ExportFormat } from "./explorer-state";
 
@@ -30,14 +29,13 @@ export function exportFilename(frame: ExplorerFrame, format: ExportFormat): stri
   return `seglens-${models}-${frame.rep}-K${frame.k}.${format}`.replace(/[^\w.+-]+/g, "_");
 }
 
-/** Writes `bytes` to `path` atomically, making its folder; returns the absolute path. */
+/** Writes `bytes` to `path` atomically, making its folder (nothing is left when that fails); returns the absolute path. */
 export function writeExport(path: string, bytes: Uint8Array): string {
   const target = resolve(path);
   try {
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileAtomic(target, bytes);
+    writeOutputFile(target, bytes);
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    const reason = cause instanceof OutputWriteError ? cause.reason : String(cause);
     throw new InputError(`cannot write the export to "${path}": ${reason}`, { cause });
   }
   return target;

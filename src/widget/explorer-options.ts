@@ -2,8 +2,16 @@
  * The options of `explore()` and the checks every control value passes, whether it comes from
  * the call or from the view (style rule 18: TypeError for kind, RangeError for range).
  */
+import { preview } from "../kernel/wire-message";
 import type { FeatureCache } from "../protocol/feature-cache";
-import type { ExplorerLimits, Normalization, Representation } from "./explorer-state";
+import type {
+  ExplorerIdentity,
+  ExplorerLimits,
+  ExplorerState,
+  Normalization,
+  Representation,
+} from "./explorer-state";
+import type { ViewChecks } from "./widget";
 
 /** Options of `explore()`. */
 export interface ExploreOptions {
@@ -48,7 +56,7 @@ const REPRESENTATIONS: readonly Representation[] = ["tokens", "q", "k", "v"];
 /** Checks `k`; returns it. */
 export function checkK(k: unknown): number {
   if (typeof k !== "number" || !Number.isInteger(k))
-    throw new TypeError(`invalid k ${JSON.stringify(k)}; expected an integer`);
+    throw new TypeError(`invalid k ${preview(k)}; expected an integer`);
   if (k < EXPLORER_LIMITS.minK || k > EXPLORER_LIMITS.maxK)
     throw new RangeError(`invalid k ${k}; expected ${EXPLORER_LIMITS.minK}..${EXPLORER_LIMITS.maxK}`);
   return k;
@@ -57,21 +65,21 @@ export function checkK(k: unknown): number {
 /** Checks a representation; returns it. */
 export function checkRep(rep: unknown): Representation {
   if (!REPRESENTATIONS.includes(rep as Representation))
-    throw new TypeError(`invalid rep ${JSON.stringify(rep)}; expected one of ${REPRESENTATIONS.join(", ")}`);
+    throw new TypeError(`invalid rep ${preview(rep)}; expected one of ${REPRESENTATIONS.join(", ")}`);
   return rep as Representation;
 }
 
 /** Checks a normalization; returns it. */
 export function checkNormalize(normalize: unknown): Normalization {
   if (normalize !== "l2" && normalize !== "none")
-    throw new TypeError(`invalid normalize ${JSON.stringify(normalize)}; expected "l2" or "none"`);
+    throw new TypeError(`invalid normalize ${preview(normalize)}; expected "l2" or "none"`);
   return normalize;
 }
 
 /** Checks an opacity; returns it. */
 export function checkOpacity(opacity: unknown): number {
   if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1))
-    throw new RangeError(`invalid opacity ${JSON.stringify(opacity)}; expected a number in 0..1`);
+    throw new RangeError(`invalid opacity ${preview(opacity)}; expected a number in 0..1`);
   return opacity;
 }
 
@@ -79,10 +87,10 @@ export function checkOpacity(opacity: unknown): number {
 export function checkModels(models: unknown): string[] {
   const list = typeof models === "string" ? [models] : models;
   if (!Array.isArray(list) || !list.every((m) => typeof m === "string" && m.length > 0))
-    throw new TypeError(`invalid models ${JSON.stringify(models)}; expected a model id or a list of them`);
+    throw new TypeError(`invalid models ${preview(models)}; expected a model id or a list of them`);
   if (list.length < 1 || list.length > EXPLORER_LIMITS.maxModels || new Set(list).size !== list.length)
     throw new RangeError(
-      `invalid models ${JSON.stringify(list)}; expected 1 to ${EXPLORER_LIMITS.maxModels} different models`,
+      `invalid models ${preview(list)}; expected 1 to ${EXPLORER_LIMITS.maxModels} different models`,
     );
   return [...(list as string[])];
 }
@@ -90,14 +98,14 @@ export function checkModels(models: unknown): string[] {
 /** The models the selector offers: the shown ones, then the other `choices` (non-empty strings). */
 export function checkChoices(models: readonly string[], choices: unknown = []): string[] {
   if (!Array.isArray(choices) || !choices.every((m) => typeof m === "string" && m.length > 0))
-    throw new TypeError(`invalid choices ${JSON.stringify(choices)}; expected a list of model ids`);
+    throw new TypeError(`invalid choices ${preview(choices)}; expected a list of model ids`);
   return [...new Set([...models, ...(choices as string[])])];
 }
 
 /** Checks a layer range's shape (the engine checks it against the models' depth); returns a copy. */
 export function checkLayerRange(range: unknown): [first: number, last: number] {
   if (!Array.isArray(range) || range.length !== 2 || !range.every((l) => Number.isInteger(l)))
-    throw new TypeError(`invalid layer range ${JSON.stringify(range)}; expected [first, last] block numbers`);
+    throw new TypeError(`invalid layer range ${preview(range)}; expected [first, last] block numbers`);
   const [first, last] = range as [number, number];
   if (first < 0 || first > last)
     throw new RangeError(`invalid layer range [${first}, ${last}]; expected 0 ≤ first ≤ last`);
@@ -108,6 +116,38 @@ export function checkLayerRange(range: unknown): [first: number, last: number] {
 export function checkImage(image: unknown, count: number): number | "all" {
   if (image === "all") return image;
   if (typeof image !== "number" || !Number.isInteger(image) || image < 0 || (count > 0 && image >= count))
-    throw new RangeError(`invalid image ${JSON.stringify(image)}; expected "all" or an index below ${count}`);
+    throw new RangeError(`invalid image ${preview(image)}; expected "all" or an index below ${count}`);
   return image;
 }
+
+/**
+ * The checks of the controls the view writes, which the kernel applies to every update before it
+ * keeps a value (the view checks too, but any front end can send anything): models only from
+ * `model_choices` (a front end must not make the kernel open other files or download other
+ * models), a layer range within `layer_bounds` once a frame has set them, an image index below
+ * the number of images. Every other key is the kernel's.
+ */
+export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof ExplorerIdentity>> = Object.freeze({
+  models: (value: unknown, state: Pick<ExplorerState, "model_choices">) => {
+    const models = checkModels(value);
+    const unknown = models.filter((m) => !state.model_choices.includes(m));
+    if (unknown.length > 0)
+      throw new RangeError(
+        `invalid models ${preview(unknown)}; expected models the selector offers: ${preview(state.model_choices)}`,
+      );
+    return models;
+  },
+  k: checkK,
+  rep: checkRep,
+  layer_range: (value: unknown, state: Pick<ExplorerState, "layer_bounds" | "frame">) => {
+    const [first, last] = checkLayerRange(value);
+    const [min, max] = state.layer_bounds;
+    if (state.frame !== null && (first < min || last > max))
+      throw new RangeError(`invalid layer range [${first}, ${last}]; expected within [${min}, ${max}]`);
+    return [first, last] as [first: number, last: number];
+  },
+  image: (value: unknown, state: Pick<ExplorerState, "image_names">) =>
+    checkImage(value, state.image_names.length),
+  opacity: checkOpacity,
+  normalize: checkNormalize,
+});

@@ -126,6 +126,12 @@ export interface ExplorerState extends ExplorerIdentity {
   images: BinaryArray<"uint8"> | null;
   /** The newest finished frame, `null` before the first. */
   frame: ExplorerFrame | null;
+  /**
+   * Why the kernel refused the view's last change of a control, one line for the user (e.g.
+   * `invalid k 99; expected 2..32; kept k 6`); `null` again once the view makes a change the kernel
+   * accepts. The kernel also sends the kept value back, so the control shows it again.
+   */
+  view_error: string | null;
 }
 
 /** The file formats the current view exports to (the figure renderer's). */

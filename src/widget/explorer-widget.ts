@@ -9,6 +9,7 @@ import { CancelledError } from "../errors";
 import type { RgbImage } from "../images/rgb-image";
 import { MIME_BUNDLE, type MimeBundle } from "../kernel/display";
 import { requireKernel } from "../kernel/kernel-api";
+import { preview } from "../kernel/wire-message";
 import { seglensVersion } from "../util/version";
 import { createExplorerEngine, type ExplorerEngine, type ExplorerRequest } from "./explorer-engine";
 import { exportFilename, exportFormatOf, NoFrameError, writeExport } from "./explorer-export";
@@ -25,6 +26,7 @@ import {
   checkRep,
   EXPLORE_DEFAULTS,
   EXPLORER_LIMITS,
+  EXPLORER_VIEW_CHECKS,
   type ExploreOptions,
 } from "./explorer-options";
 import type {
@@ -35,7 +37,7 @@ import type {
   ExplorerViewMessage,
   ExportFormat,
 } from "./explorer-state";
-import { Widget, type WidgetSpec } from "./widget";
+import { Widget, type WidgetRejection, type WidgetSpec } from "./widget";
 
 /**
  * Quiet time after the last frame or view change before the static PNG is rendered. The PNG only
@@ -81,6 +83,15 @@ function message(error: unknown): string {
   return text.split("\n")[0] as string;
 }
 
+/** The line `view_error` shows for refused values: each reason, and the value kept for a control. */
+function refusal(rejections: readonly WidgetRejection[], state: ExplorerWidgetState): string {
+  return rejections
+    .map(({ key, reason, writable }) =>
+      writable ? `${reason}; kept ${key} ${preview(state[key as keyof ExplorerWidgetState])}` : reason,
+    )
+    .join("; ");
+}
+
 /**
  * The explorer widget. Created by {@link explore}; cell code may read its state, `set` controls
  * (as the view does) and await {@link ExplorerWidget.idle}.
@@ -107,30 +118,37 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     }),
   ) {
     const models = checkModels(options.model);
-    super(explorerSpec(), {
-      model_choices: checkChoices(models, options.choices),
-      layer_bounds: [1, 1],
-      image_names: [],
-      models,
-      k: checkK(options.k ?? EXPLORE_DEFAULTS.k),
-      rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
-      layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
-      image: "all",
-      opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
-      normalize: checkNormalize(options.normalize ?? EXPLORE_DEFAULTS.normalize),
-      status: { kind: "loading", stage: "features", done: 0, total: 1 },
-      images: null,
-      frame: null,
-    });
+    super(
+      explorerSpec(),
+      {
+        model_choices: checkChoices(models, options.choices),
+        layer_bounds: [1, 1],
+        image_names: [],
+        models,
+        k: checkK(options.k ?? EXPLORE_DEFAULTS.k),
+        rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
+        layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
+        image: "all",
+        opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
+        normalize: checkNormalize(options.normalize ?? EXPLORE_DEFAULTS.normalize),
+        status: { kind: "loading", stage: "features", done: 0, total: 1 },
+        images: null,
+        frame: null,
+        view_error: null,
+      },
+      { viewChecks: EXPLORER_VIEW_CHECKS },
+    );
     this.rangeChosen = options.layers !== undefined;
     this.precompute = options.precompute ?? true;
     this.on("change", ({ changes, origin }) => {
       if (origin !== "frontend") return;
+      if (this.get("view_error") !== null) this.set({ view_error: null });
       if (COMPUTE_KEYS.some((key) => key in changes)) {
         if ("layer_range" in changes) this.rangeChosen = true;
         this.recompute();
       } else if ("image" in changes || "opacity" in changes) this.schedulePng();
     });
+    this.on("reject", ({ rejections }) => this.set({ view_error: refusal(rejections, this.state()) }));
     this.on("custom", ({ content }) => this.onViewMessage(content));
     this.on("close", () => {
       this.open = false;

@@ -21,9 +21,12 @@ export { ExplorerWidget, type ExplorerWidgetState, explore, explorerSpec } from 
 export { type IntSliderOptions, type IntSliderState, intSlider } from "./int-slider";
 export {
   liveWidgets,
+  type ViewChecks,
   WIDGET_PROTOCOL_VERSION,
   Widget,
   type WidgetChange,
   type WidgetEvents,
+  type WidgetOptions,
+  type WidgetRejection,
   type WidgetSpec,
 } from "./widget";

@@ -2,7 +2,8 @@
  * A standard ipywidgets IntSlider (`@jupyter-widgets/controls` 2.0.0, as ipywidgets 8.1 makes it)
  * from a TypeScript cell: the front end's own slider, synced through the {@link Widget} base.
  */
-import { Widget, type WidgetSpec } from "./widget";
+import { preview } from "../kernel/wire-message";
+import { type ViewChecks, Widget, type WidgetSpec } from "./widget";
 
 /** Options of {@link intSlider}; the defaults are ipywidgets'. */
 export interface IntSliderOptions {
@@ -70,7 +71,7 @@ export function intSlider(options: IntSliderOptions = {}): Widget<IntSliderState
     description_width: "",
     handle_color: null,
   });
-  return new Widget(controlsSpec("IntSliderModel", "IntSliderView", "@jupyter-widgets/controls"), {
+  const state: IntSliderState = {
     value: Math.min(max, Math.max(min, value)),
     min,
     max,
@@ -89,5 +90,21 @@ export function intSlider(options: IntSliderOptions = {}): Widget<IntSliderState
     tooltip: null,
     _dom_classes: [],
     _view_count: null,
+  };
+  // The view moves the value (and counts its views when asked to); everything else is the kernel's.
+  const viewChecks: ViewChecks<IntSliderState> = {
+    value: (v, { min, max }) => {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+        throw new RangeError(`invalid IntSlider value ${preview(v)}; expected an integer in ${min}..${max}`);
+      return v;
+    },
+    _view_count: (v) => {
+      if (v !== null && !(typeof v === "number" && Number.isInteger(v) && v >= 0))
+        throw new TypeError(`invalid _view_count ${preview(v)}; expected null or a count`);
+      return v;
+    },
+  };
+  return new Widget(controlsSpec("IntSliderModel", "IntSliderView", "@jupyter-widgets/controls"), state, {
+    viewChecks,
   });
 }

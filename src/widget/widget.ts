@@ -8,7 +8,8 @@ import type { Comm, CommMessage } from "../kernel/comm-manager";
 import { MIME_BUNDLE, type MimeBundle } from "../kernel/display";
 import { requireKernel } from "../kernel/kernel-api";
 import { CommError } from "../kernel/kernel-errors";
-import { putBuffers, removeBuffers } from "./buffer-paths";
+import { isJsonObject, type JsonObject, preview } from "../kernel/wire-message";
+import { isStateKey, putBuffers, removeBuffers } from "./buffer-paths";
 
 /** The widget protocol version in `comm_open` metadata. */
 export const WIDGET_PROTOCOL_VERSION = "2.1.0";
@@ -29,11 +30,37 @@ export interface WidgetChange<S> {
   origin: "frontend" | "kernel";
 }
 
+/** A value from the front end that the widget's checks refused. */
+export interface WidgetRejection {
+  key: string;
+  /** What the front end sent. */
+  value: unknown;
+  /** Why, in one line: the check's message. */
+  reason: string;
+  /** Whether the key is the front end's to write (a check refused the value) or only the kernel's. */
+  writable: boolean;
+}
+
 /** Events a widget emits to cell code. */
 export interface WidgetEvents<S> {
   change: WidgetChange<S>;
+  /** Front-end values refused; the front end has been sent the kept values back. */
+  reject: { rejections: WidgetRejection[] };
   custom: { content: unknown; buffers: Uint8Array[] };
   close: Record<string, never>;
+}
+
+/**
+ * How a widget checks what its front end writes: per key, a function that returns the value to
+ * keep or throws (TypeError for kind, RangeError for range) saying what is accepted. It sees the
+ * state before the update. Keys of the state without a check are the kernel's to write.
+ */
+export type ViewChecks<S> = { readonly [K in keyof S]?: (value: unknown, state: Readonly<S>) => S[K] };
+
+/** Options of the {@link Widget} constructor. */
+export interface WidgetOptions<S> {
+  /** What the front end may write; default every key of the initial state, any value. */
+  viewChecks?: ViewChecks<S>;
 }
 
 const openWidgets = new Map<string, Widget<object>>();
@@ -45,10 +72,18 @@ export function liveWidgets(): ReadonlyMap<string, Widget<object>> {
 
 /**
  * A widget model owned by the kernel. State is one typed object `S`; `set` merges, and changes
- * made in one tick go out as one `update` (the newest value of each key wins).
+ * made in one tick go out as one `update` (the newest value of each key wins). Updates from the
+ * front end change only keys `S` has, each through its check when `viewChecks` are given.
  * @example
  * ```ts
- * const w = new Widget(spec, { value: 3 });
+ * const w = new Widget(spec, { value: 3 }, {
+ *   viewChecks: {
+ *     value: (v) => {
+ *       if (v !== 3 && v !== 4) throw new RangeError(`invalid value ${JSON.stringify(v)}; expected 3 or 4`);
+ *       return v;
+ *     },
+ *   },
+ * });
  * w.on("change", ({ changes }) => console.log(changes.value));
  * w.set({ value: 4 });
  * w; // displays it
@@ -60,12 +95,13 @@ export class Widget<S extends object> {
   private readonly comm: Comm;
   private readonly current: S;
   private pending: Partial<S> | undefined;
-  private incoming: Partial<S> | undefined;
+  private incoming: { changes: Partial<S>; rejections: WidgetRejection[] } | undefined;
   private readonly listeners = new Map<keyof WidgetEvents<S>, Set<(event: never) => void>>();
 
   constructor(
     readonly spec: WidgetSpec,
     state: S,
+    private readonly options: WidgetOptions<S> = {},
   ) {
     this.current = { ...state };
     const { state: json, buffer_paths, buffers } = removeBuffers(this.fullState());
@@ -158,35 +194,74 @@ export class Widget<S extends object> {
 
   private receive(message: CommMessage): void {
     const { data } = message;
-    if (data.method === "update" && typeof data.state === "object" && data.state !== null) {
-      const changes = { ...(data.state as Record<string, unknown>) };
-      putBuffers(changes, data.buffer_paths, message.buffers);
-      Object.assign(this.current, changes);
-      this.sendState("echo_update", changes);
-      this.coalesceIncoming(changes as Partial<S>);
+    if (data.method === "update") {
+      this.receiveUpdate(data, message.buffers);
     } else if (data.method === "request_state") {
       this.sendState("update", this.fullState());
     } else if (data.method === "custom") {
       this.emit("custom", { content: data.content, buffers: message.buffers });
     } else {
       throw new CommError(
-        `widget ${this.modelId}: unknown method ${JSON.stringify(data.method)}; expected update, request_state or custom`,
+        `widget ${this.modelId}: unknown method ${preview(data.method)}; expected update, request_state or custom`,
       );
     }
   }
 
   /**
-   * Front-end changes reach listeners once per tick, merged, the newest value of each key winning:
-   * a burst of slider moves queued behind a busy kernel becomes one `change` event.
+   * Applies an `update` from the front end, which is not trusted: keys the state does not have are
+   * ignored (as ipywidgets' `set_state` does), each other value passes its check. Accepted values
+   * are echoed (`echo_update`); refused ones are answered with an `update` of the kept value, so
+   * the front end shows it again, and reported as a `reject` event.
    */
-  private coalesceIncoming(changes: Partial<S>): void {
+  private receiveUpdate(data: JsonObject, buffers: Uint8Array[]): void {
+    if (!isJsonObject(data.state)) {
+      throw new CommError(
+        `widget ${this.modelId}: invalid update state ${preview(data.state)}; expected an object`,
+      );
+    }
+    const incoming: Record<string, unknown> = { ...data.state };
+    putBuffers(incoming, data.buffer_paths, buffers);
+    const current = this.current as Record<string, unknown>;
+    const accepted: Record<string, unknown> = {};
+    const rejections: WidgetRejection[] = [];
+    for (const [key, value] of Object.entries(incoming)) {
+      if (!isStateKey(key) || !Object.hasOwn(current, key)) continue;
+      const check = this.options.viewChecks?.[key as keyof S];
+      const writable = this.options.viewChecks === undefined || check !== undefined;
+      try {
+        if (!writable) throw new TypeError(`${key} is set by the kernel, not by the view`);
+        accepted[key] = check === undefined ? value : check(value, this.current);
+      } catch (error) {
+        const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+        rejections.push({ key, value, reason, writable });
+      }
+    }
+    for (const [key, value] of Object.entries(accepted)) current[key] = value;
+    if (Object.keys(accepted).length > 0) this.sendState("echo_update", accepted);
+    if (rejections.length > 0)
+      this.sendState("update", Object.fromEntries(rejections.map(({ key }) => [key, current[key]])));
+    this.coalesceIncoming(accepted as Partial<S>, rejections);
+  }
+
+  /**
+   * Front-end changes reach listeners once per tick, merged, the newest value of each key winning:
+   * a burst of slider moves queued behind a busy kernel becomes one `change` event. Refused values
+   * follow as one `reject` event.
+   */
+  private coalesceIncoming(changes: Partial<S>, rejections: WidgetRejection[]): void {
     const first = this.incoming === undefined;
-    this.incoming = { ...this.incoming, ...changes };
+    this.incoming = {
+      changes: { ...this.incoming?.changes, ...changes },
+      rejections: [...(this.incoming?.rejections ?? []), ...rejections],
+    };
     if (!first) return;
     setImmediate(() => {
       const merged = this.incoming;
       this.incoming = undefined;
-      if (merged !== undefined) this.emit("change", { changes: merged, origin: "frontend" });
+      if (merged === undefined) return;
+      if (Object.keys(merged.changes).length > 0)
+        this.emit("change", { changes: merged.changes, origin: "frontend" });
+      if (merged.rejections.length > 0) this.emit("reject", { rejections: merged.rejections });
     });
   }
 

@@ -47,6 +47,8 @@ const VIT_LEGACY = {
 describe("preprocessConfigFromHub(json)", () => {
   it("DINOv2's BitImageProcessor config → shortest edge 256, bicubic, crop 224, ImageNet", () => {
     expect(preprocessConfigFromHub(DINOV2)).toEqual({
+      alpha: "drop",
+      orientation: "stored",
       resize: { mode: "shortest-edge", shortestEdge: 256 },
       resample: "bicubic",
       crop: { height: 224, width: 224 },
@@ -157,6 +159,11 @@ describe("preprocessConfigFromHub(json, overrides)", () => {
     const config = preprocessConfigFromHub(VIT_LEGACY, { ...IMAGENET, resample: "bicubic" });
     expect(config.normalize).toEqual(IMAGENET);
     expect(config.resample).toBe("bicubic");
+  });
+
+  it("alpha and orientation overrides survive a size override", () => {
+    const config = preprocessConfigFromHub(DINOV2, { alpha: "white", orientation: "exif", size: 448 });
+    expect(config).toMatchObject({ alpha: "white", orientation: "exif", outputSize: [448, 448] });
   });
 
   it("size 37.5 → InputError quoting it", () => {

@@ -9,8 +9,10 @@ import {
 } from "../../src/images";
 
 describe("createPreprocessConfig(options)", () => {
-  it("with no options → exact 224² bicubic, no crop, 1/255, ImageNet, outputSize [224, 224]", () => {
+  it("with no options → alpha dropped, orientation as stored, exact 224² bicubic, no crop, 1/255, ImageNet, outputSize [224, 224]", () => {
     expect(createPreprocessConfig()).toEqual({
+      alpha: "drop",
+      orientation: "stored",
       resize: { mode: "exact", height: 224, width: 224 },
       resample: "bicubic",
       crop: null,
@@ -34,6 +36,12 @@ describe("createPreprocessConfig(options)", () => {
     ["rescale factor -1", { rescaleFactor: -1 }, /invalid rescale factor: -1/],
     ["mean of 2 numbers", { normalize: { mean: [1, 2], std: [1, 1, 1] } }, /invalid mean: \[1,2\]/],
     ['resample "cubic"', { resample: "cubic" }, /invalid resample filter: "cubic"; expected one of nearest/],
+    ['alpha "black"', { alpha: "black" }, /^invalid alpha: "black"; expected "drop" or "white"$/],
+    [
+      'orientation "auto"',
+      { orientation: "auto" },
+      /^invalid orientation: "auto"; expected "stored" or "exif"$/,
+    ],
   ] as const)("%s → InputError quoting it", (_, options, message) => {
     // @ts-expect-error -- the invalid values are the point of the test
     expect(() => createPreprocessConfig(options)).toThrow(InputError);
@@ -43,6 +51,11 @@ describe("createPreprocessConfig(options)", () => {
 });
 
 describe("withInputSize(config, size)", () => {
+  it("keeps the decoding options", () => {
+    const config = createPreprocessConfig({ alpha: "white", orientation: "exif" });
+    expect(withInputSize(config, 448)).toMatchObject({ alpha: "white", orientation: "exif" });
+  });
+
   it("exact 256² + crop 224, size 448 → exact 512², crop 448", () => {
     const config = createPreprocessConfig({
       resize: { mode: "exact", height: 256, width: 256 },

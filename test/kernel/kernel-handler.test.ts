@@ -152,4 +152,18 @@ describe("createKernelHandler", () => {
       metadata: {},
     });
   });
+
+  it("complete and inspect with cursor_pos beyond the code, negative or 1e300 reply status error naming it", async () => {
+    const { handle } = setup();
+    for (const type of ["complete_request", "inspect_request"]) {
+      for (const cursor_pos of [3, -1, 1e300, 0.5]) {
+        const reply = await handle(request(type, { code: "al", cursor_pos }));
+        expect(reply?.msg_type).toBe(type.replace("_request", "_reply"));
+        expect(reply?.content).toMatchObject({ status: "error", ename: "WireFormatError" });
+        expect(reply?.content.evalue).toBe(
+          `invalid content.cursor_pos: ${JSON.stringify(cursor_pos)}; expected an integer in 0..2`,
+        );
+      }
+    }
+  });
 });

@@ -1,3 +1,5 @@
+import { existsSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFeatureCache, patchMatrix } from "../../src/protocol/feature-cache";
 import { testCacheDir } from "../support/temp";
@@ -29,6 +31,19 @@ describe("createFeatureCache", () => {
     expect(second.get("set1", "q_L3")).toEqual(matrix(6, 0.5));
     expect(second.info("set1")).toEqual({ numImages: 2, grid: [1, 3], prefixTokens: 1, hiddenSize: 4 });
     expect(second.get("set1", "k_L3")).toBeUndefined();
+  });
+
+  it("a damaged entry on disk (truncated, or set.json cut short by an older version) is a miss and is removed", () => {
+    const first = createFeatureCache({ dir: temp.path });
+    first.put("set2", "q_L1", matrix(6, 0.5));
+    first.setInfo("set2", { numImages: 2, grid: [1, 3], prefixTokens: 1, hiddenSize: 4 });
+    const file = join(temp.path, "set2", "q_L1.npy");
+    truncateSync(file, statSync(file).size - 8);
+    writeFileSync(join(temp.path, "set2", "set.json"), '{"numImages": 2, "gr');
+    const second = createFeatureCache({ dir: temp.path });
+    expect(second.get("set2", "q_L1")).toBeUndefined();
+    expect(existsSync(file)).toBe(false);
+    expect(second.info("set2")).toBeUndefined();
   });
 });
 

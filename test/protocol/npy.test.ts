@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,6 +32,21 @@ describe("npy", () => {
     writer.write(0, Float32Array.from([1, 2, 3, 4]));
     writer.close();
     expect([...readNpy(path).data]).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("readNpy rejects a truncated file (killed writer, full disk), naming it and the shape", () => {
+    const path = join(dir, "short.npy");
+    writeNpy(path, { dtype: "float32", dims: [4, 8], data: new Float32Array(32) });
+    truncateSync(path, statSync(path).size - 4);
+    expect(() => readNpy(path)).toThrow(
+      /truncated \.npy file ".*short\.npy": 124 data bytes for shape \(4, 8\) <f4/,
+    );
+  });
+
+  it("writeNpy leaves no temporary file beside the array", () => {
+    const sub = mkdtempSync(join(dir, "atomic-"));
+    writeNpy(join(sub, "a.npy"), { dtype: "uint8", dims: [3], data: Uint8Array.from([1, 2, 3]) });
+    expect(readdirSync(sub)).toEqual(["a.npy"]);
   });
 
   it("readNpy rejects a file that is not .npy, naming it", () => {

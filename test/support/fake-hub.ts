@@ -23,6 +23,17 @@ export interface FakeRequest {
   range?: string;
 }
 
+/**
+ * A hostile Hub, for tests of what seglens refuses: each hook replaces one part of the honest
+ * answers. Headers that node itself refuses to send (newlines, NUL) cannot be tested this way.
+ */
+export interface FakeTamper {
+  /** Rewrites the headers of every `resolve` answer (HEAD or GET, found, missing or redirected). */
+  resolveHeaders?: (headers: http.OutgoingHttpHeaders, file: string) => http.OutgoingHttpHeaders;
+  /** Sent as the JSON of the file list instead of the repo's `siblings`. */
+  listing?: unknown;
+}
+
 /** A Hub look-alike on loopback: the Hub on 127.0.0.1, its file host (CDN) on 127.0.0.2. */
 export interface FakeHub {
   /** `http://127.0.0.1:<port>`, for HF_ENDPOINT. */
@@ -40,6 +51,8 @@ export interface FakeHub {
   cutTransfers(file: string, afterBytes: number, times?: number): void;
   /** The file host ignores `Range` and always sends whole files (as some CDNs with compression do). */
   ignoreRange: boolean;
+  /** Makes the Hub hostile until set back to undefined. */
+  tamper: FakeTamper | undefined;
   close(): Promise<void>;
 }
 
@@ -81,6 +94,7 @@ export async function createFakeHub(repos: Record<string, FakeRepo> = {}): Promi
     repos: new Map(Object.entries(repos)),
     renamed: new Map(),
     ignoreRange: false,
+    tamper: undefined,
     commitOf(repo) {
       return hub.repos.get(repo)?.commit ?? createHash("sha1").update(`commit of ${repo}`).digest("hex");
     },
@@ -127,6 +141,7 @@ function answerHub(
   }
   const [, repoId = "", revisionRaw = "", path = ""] = match;
   const revision = decodeURIComponent(revisionRaw);
+  if (resolve !== null) tamperHeaders(res, hub.tamper, path);
   const renamed = hub.renamed.get(repoId);
   if (renamed !== undefined) {
     end(res, 307, { location: url.pathname.replace(repoId, renamed) });
@@ -148,11 +163,12 @@ function answerHub(
     return;
   }
   if (api !== null) {
-    const body = JSON.stringify({
+    const honest = {
       id: repoId,
       sha: commit,
       siblings: Object.keys(repo.files).map((f) => ({ rfilename: f })),
-    });
+    };
+    const body = JSON.stringify(hub.tamper?.listing ?? honest);
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
     res.end(body);
     return;
@@ -177,6 +193,16 @@ function answerHub(
   const gitSha = createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
   res.writeHead(200, { etag: `"${gitSha}"`, "x-repo-commit": commit, "content-length": bytes.length });
   res.end(req.method === "HEAD" ? undefined : bytes);
+}
+
+/** Makes `res` pass its headers through `tamper.resolveHeaders` when they are written. */
+function tamperHeaders(res: http.ServerResponse, tamper: FakeTamper | undefined, file: string): void {
+  const rewrite = tamper?.resolveHeaders;
+  if (rewrite === undefined) return;
+  const writeHead = res.writeHead.bind(res);
+  const hostile = (status: number, headers?: http.OutgoingHttpHeaders) =>
+    writeHead(status, rewrite({ ...headers }, file));
+  Object.assign(res, { writeHead: hostile });
 }
 
 function answerCdn(

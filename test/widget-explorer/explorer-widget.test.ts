@@ -23,6 +23,11 @@ let published: OutgoingMessage[] = [];
 let displays: { bundle: MimeBundle; options: unknown }[] = [];
 let comms = createCommManager((m) => published.push(m));
 const tick = () => new Promise((r) => setImmediate(r));
+/** Two turns: front-end changes reach listeners in one, what they set goes out in the next. */
+const settle = async () => {
+  await tick();
+  await tick();
+};
 
 beforeEach(() => {
   published = [];
@@ -97,6 +102,15 @@ function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>):
     {},
     [],
   );
+}
+
+/** The `method` and `state` of every comm message `widget` sent since `published` was last emptied. */
+function sentStates(widget: ExplorerWidget): { method: unknown; state: unknown }[] {
+  return published.flatMap((m) => {
+    const data = m.content.data as { method?: unknown; state?: unknown } | undefined;
+    const mine = m.msg_type === "comm_msg" && m.content.comm_id === widget.modelId;
+    return mine && data?.state !== undefined ? [{ method: data.method, state: data.state }] : [];
+  });
 }
 
 function statuses(): ExplorerStatus[] {
@@ -255,7 +269,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
 
   it("an engine error shows as status error with the error's class and message; the next change recovers", async () => {
     const { engine, calls } = manualEngine();
-    const widget = new ExplorerWidget({ model: "nope", images: ["x"] }, engine);
+    const widget = new ExplorerWidget({ model: "nope", choices: ["m1"], images: ["x"] }, engine);
     calls[0]?.finish(new InputError('model "nope" not found'));
     await widget.idle();
     expect(widget.get("status")).toEqual({ kind: "error", message: 'InputError: model "nope" not found' });
@@ -266,16 +280,97 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     expect(widget.get("status")).toEqual({ kind: "ready" });
   });
 
-  it("a k of 99 from the view is an error status naming the range; nothing is computed", async () => {
+  it("a k of 99 from the view is refused: k stays 6 and is sent back, view_error names the range; nothing is computed", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    published = [];
     frontendUpdate(widget, { k: 99 });
-    await tick();
+    await settle();
     expect(calls).toHaveLength(1);
-    expect(widget.get("status")).toEqual({
-      kind: "error",
-      message: "RangeError: invalid k 99; expected 2..32",
-    });
+    expect(widget.get("k")).toBe(6);
+    expect(widget.get("status")).toEqual({ kind: "loading", stage: "features", done: 0, total: 1 });
+    expect(sentStates(widget)).toEqual([
+      { method: "update", state: { k: 6 } },
+      { method: "update", state: { view_error: "invalid k 99; expected 2..32; kept k 6" } },
+    ]);
+  });
+
+  it.each([
+    [{ k: 2.5 }, "invalid k 2.5; expected an integer; kept k 6"],
+    [{ k: "6" }, 'invalid k "6"; expected an integer; kept k 6'],
+    [{ rep: "x" }, 'invalid rep "x"; expected one of tokens, q, k, v; kept rep "tokens"'],
+    [{ opacity: 2 }, "invalid opacity 2; expected a number in 0..1; kept opacity 0.6"],
+    [{ opacity: null }, "invalid opacity null; expected a number in 0..1; kept opacity 0.6"],
+    [{ normalize: "l1" }, 'invalid normalize "l1"; expected "l2" or "none"; kept normalize "l2"'],
+    [{ image: 5 }, 'invalid image 5; expected "all" or an index below 1; kept image "all"'],
+    [{ image: -1 }, 'invalid image -1; expected "all" or an index below 1; kept image "all"'],
+    [{ layer_range: [0, 99] }, "invalid layer range [0, 99]; expected within [1, 2]; kept layer_range [1,2]"],
+    [
+      { layer_range: [2, 1] },
+      "invalid layer range [2, 1]; expected 0 ≤ first ≤ last; kept layer_range [1,2]",
+    ],
+    [
+      { models: ["/etc/passwd"] },
+      'invalid models ["/etc/passwd"]; expected models the selector offers: ["m1","m2"]; kept models ["m1"]',
+    ],
+    [
+      { models: ["m1", "m2", "m1"] },
+      'invalid models ["m1","m2","m1"]; expected 1 to 3 different models; kept models ["m1"]',
+    ],
+    [{ status: { kind: "ready" } }, "status is set by the kernel, not by the view"],
+    [{ model_choices: ["/etc/passwd"] }, "model_choices is set by the kernel, not by the view"],
+  ])(
+    "after a frame, %j from the view is refused with view_error %j, the kept value sent back",
+    async (update, line) => {
+      const { engine, calls } = manualEngine();
+      const widget = new ExplorerWidget({ model: "m1", choices: ["m2"], images: ["x"] }, engine);
+      calls[0]?.finish();
+      await widget.idle();
+      await tick();
+      const before = widget.state();
+      published = [];
+      frontendUpdate(widget, update);
+      await settle();
+      expect(calls).toHaveLength(1);
+      expect(widget.state()).toEqual({ ...before, view_error: line });
+      const [key] = Object.keys(update) as (keyof typeof before)[];
+      expect(sentStates(widget)).toEqual([
+        { method: "update", state: { [key as string]: before[key as keyof typeof before] } },
+        { method: "update", state: { view_error: line } },
+      ]);
+    },
+  );
+
+  it("keys the explorer does not have are ignored, prototype keys included; valid keys beside them apply", async () => {
+    const { engine, calls } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    published = [];
+    frontendUpdate(
+      widget,
+      JSON.parse(
+        '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}, "bogus": 3, "k": 4}',
+      ),
+    );
+    await tick();
+    expect(Object.getPrototypeOf(widget.state())).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect("bogus" in widget.state()).toBe(false);
+    expect(widget.get("k")).toBe(4);
+    expect(widget.get("view_error")).toBeNull();
+    expect(calls.map((c) => c.request.k)).toEqual([6, 4]);
+    expect(sentStates(widget)[0]).toEqual({ method: "echo_update", state: { k: 4 } });
+  });
+
+  it("a refused value's view_error clears with the next change the kernel accepts", async () => {
+    const { engine } = manualEngine();
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"] }, engine);
+    frontendUpdate(widget, { opacity: -1 });
+    await settle();
+    expect(widget.get("view_error")).toMatch(/^invalid opacity -1/);
+    frontendUpdate(widget, { opacity: 0.3 });
+    await settle();
+    expect(widget.get("view_error")).toBeNull();
+    expect(widget.get("opacity")).toBe(0.3);
   });
 
   it("explore() rejects 4 models and k 1 at the call with RangeError", () => {

@@ -236,6 +236,16 @@ describe.skipIf(skipReason !== null)(
       await screenshot("explorer-error");
     });
 
+    it("view_error (a control value the kernel refused) shows in the alert beside the frame; null hides it", async () => {
+      const { page, call } = await open({});
+      const line = "invalid k 99; expected 2..32; kept k 6";
+      await call("update", { k: 6, view_error: line });
+      await expect(page.getByRole("alert").textContent()).resolves.toBe(line);
+      await expect(page.locator(".seglens-panel canvas").first().isVisible()).resolves.toBe(true);
+      await call("update", { view_error: null });
+      await expect(page.getByRole("alert").isVisible()).resolves.toBe(false);
+    });
+
     it("a frame whose labels shape does not match its buffer renders an error, and the panels go", async () => {
       const { page, call, consoleErrors } = await open({});
       await call("updateFrame", { corruptLabels: true });

@@ -190,6 +190,7 @@ export class ExplorerView extends DOMWidgetView {
       const images = state.images?.kind === "ok" ? state.images.value : null;
       if (state.frame?.kind === "invalid") problems.push(`frame not shown: ${state.frame.message}`);
       if (state.images?.kind === "invalid") problems.push(`images not shown: ${state.images.message}`);
+      if (state.view_error !== null) problems.push(state.view_error);
       if (this.exportError !== null) problems.push(`export failed: ${this.exportError}`);
       if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);

@@ -19,6 +19,7 @@ const DEFAULTS: Omit<ViewState, "images" | "frame"> = {
   opacity: 0.6,
   normalize: "l2",
   status: { kind: "idle" },
+  view_error: null,
 };
 
 /** Defaults of every synced field but the identity and the binary ones (the kernel sends them all). */
@@ -65,6 +66,7 @@ const CHECKS: Checks = {
   opacity: (v) => typeof v === "number" && v >= 0 && v <= 1,
   normalize: (v) => v === "l2" || v === "none",
   status: isStatus,
+  view_error: (v) => v === null || typeof v === "string",
 };
 
 /**

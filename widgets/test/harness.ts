@@ -135,6 +135,7 @@ function openState(options: FixtureOptions): Omit<ExplorerState, "frame" | "imag
     opacity: options.opacity ?? 1,
     normalize: "l2",
     status: { kind: "ready" },
+    view_error: null,
   };
 }
 
