@@ -115,16 +115,16 @@ describe("resolveModel(arg, options)", () => {
   });
 
   it("an export-only catalog id: the export command until exported, then the export folder", async () => {
-    await expect(resolveModel("mae-base", options())).rejects.toThrow(
-      /model "mae-base" has no ready ONNX export on the Hub: make one with `python models\/export\/export\.py mae-base`/,
+    await expect(resolveModel("pe-core-b16", options())).rejects.toThrow(
+      /model "pe-core-b16" has no ready ONNX export on the Hub: make one with `python models\/export\/export\.py pe-core-b16`/,
     );
-    const folder = exportFolder("mae-base");
+    const folder = exportFolder("pe-core-b16");
     mkdirSync(folder, { recursive: true });
     cpSync("models/fixtures/vitmae-tf4", folder, { recursive: true });
     try {
-      const model = await resolveModel("mae-base", options());
+      const model = await resolveModel("pe-core-b16", options());
       expect(model.onnxPath).toBe(join(folder, "onnx", "model.onnx"));
-      expect(model.catalog?.family).toBe("MAE");
+      expect(model.catalog?.family).toBe("Perception Encoder");
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
