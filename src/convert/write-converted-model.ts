@@ -70,7 +70,10 @@ export async function writeConvertedModel(
       `${JSON.stringify(options.preprocessor, null, 2)}\n`,
     );
     if (options.marker !== undefined) {
-      writeFileSync(join(partial, options.marker.name), `${JSON.stringify(options.marker.content, null, 2)}\n`);
+      writeFileSync(
+        join(partial, options.marker.name),
+        `${JSON.stringify(options.marker.content, null, 2)}\n`,
+      );
     }
     mkdirSync(dirname(folder), { recursive: true });
     rmSync(folder, { recursive: true, force: true });

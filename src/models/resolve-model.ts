@@ -112,6 +112,7 @@ async function resolveCatalogModel(
       conversion = await ensureConvertedModel(entry.id, entry.convert, folder, {
         client: options.client ?? createHubClient(options.hub ?? hubSettingsFromEnv()),
         checkpointDir: join(seglensCacheDir(), "checkpoints"),
+        paramsM: entry.params_m,
         ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
         ...(options.onNote === undefined ? {} : { onNote: options.onNote }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
