@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { CHROMIUM, LAB_VENV } from "../../src/bench/lab-driver";
 
 export {
-  freePort,
   kernelIdle,
   LAB_VENV,
   labArgs,
