@@ -3,7 +3,8 @@ import { join } from "node:path";
 
 /**
  * The folder holding one test run's state, removed when the run ends (test/support/global-setup.ts):
- * named after the vitest process, which loads the config and runs the global setup.
+ * named after the vitest process, which loads the config and runs the global setup. Only those two
+ * may use it (in a test file it would name the worker's pid); tests read the environment instead.
  */
 export const RUN_STATE_DIR = join(tmpdir(), `seglens-vitest-${process.pid}`);
 
