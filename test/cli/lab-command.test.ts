@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectOneLineFailure, runCli, runCliAsync } from "../support/cli";
+import { LAB_VENV as labVenv } from "../widgets/jupyterlab-server";
 
-// The JupyterLab venv that widgets/build.sh makes (.ci/run builds the widget before the tests), so
-// this test does not create a second one; offline, the notebook uses the bundled tiny model.
-const labVenv = process.env.SEGLENS_LAB_VENV ?? join(homedir(), ".cache", "seglens", "lab-venv");
+// The checkout's JupyterLab venv (.venv, which widgets/build.sh also uses; made here on first use);
+// offline, the notebook uses the bundled tiny model.
 
 describe("seglens lab --check", () => {
   it("refuses JupyterLab arguments with --check in one line, exit 2, before any setup", () => {
