@@ -1,11 +1,19 @@
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import type { Rgb } from "../images/preprocess-config";
 import type { ExecutionProvider } from "../models/onnx-runtime";
-import { type FeatureRequest, type PrepareOptions, prepareRequest } from "../protocol/feature-request";
+import {
+  type FeatureRequest,
+  type PreparedRequest,
+  type PrepareOptions,
+  prepareRequest,
+} from "../protocol/feature-request";
+import { missingFeatures, skippedNote } from "../protocol/selection";
 import { writeFeatures } from "../protocol/write-features";
+import { abortOnSignals } from "./interrupt";
+import { choiceOption, integerIn, layerSpec, repsSpec, rgb } from "./option-parsers";
 import { createProgressBar, type ProgressBar } from "./progress-bar";
 
-/** Options shared by every command that runs a model (design §6). */
+/** Options shared by every command that runs a model. */
 export interface ModelFlags {
   model: string;
   file?: string;
@@ -21,24 +29,10 @@ export interface ModelFlags {
   prefixTokens?: number;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function rgb(value: string): Rgb {
-  const parts = value.split(",").map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) {
-    throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got "${value}"`);
-  }
-  return [parts[0] as number, parts[1] as number, parts[2] as number];
-}
-
 const MODEL_HELP = "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]";
+const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 
-/** Adds the model and image flags of design §6 to `command`; `--model` may be optional (`figure`). */
+/** Adds the model and image flags to `command`; `--model` may be optional (`figure`). */
 export function addModelFlags(command: Command, options: { modelOptional?: boolean } = {}): Command {
   const model = options.modelOptional
     ? command.option("--model <M>", MODEL_HELP)
@@ -50,26 +44,45 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
       "--images <X...>",
       "image files or folders (folder: its images sorted by name); repeatable",
     )
-    .option("--size <S>", "input resolution in pixels, rounded to the patch size", positiveInteger)
-    .option("--layers <L>", "all, or block numbers and ranges like 1,3-5 (0 = embeddings)", "all")
-    .option("--reps <R>", "comma-separated subset of tokens,q,k,v", "tokens,q,k,v")
-    .addOption(new Option("--ep <EP>", "execution provider").choices(["cpu", "cuda"]).default("cpu"))
-    .option("--threads <N>", "onnxruntime intra-op threads (default: all cores)", positiveInteger)
-    .option("--mean <R,G,B>", "normalization mean (for an .onnx without preprocessor_config.json)", rgb)
-    .option("--std <R,G,B>", "normalization std (likewise)", rgb)
+    .option(
+      "--size <S>",
+      `input resolution in pixels, ${SIZE_RANGE.join("..")}, rounded to the patch size (default: the model's)`,
+      integerIn("--size", ...SIZE_RANGE),
+    )
+    .option(
+      "--layers <L>",
+      "all, last, or 1-based block numbers and ranges like 1,3-5; 0 = the embeddings (tokens only)",
+      layerSpec,
+      "all",
+    )
+    .option(
+      "--reps <R>",
+      "comma-separated subset of tokens,q,k,v (q, k, v: attention projections)",
+      repsSpec,
+      "tokens,q,k,v",
+    )
+    .addOption(choiceOption("--ep <EP>", "execution provider", EXECUTION_PROVIDERS, "cpu"))
+    .option(
+      "--threads <N>",
+      `onnxruntime intra-op threads, ${THREADS_RANGE.join("..")} (default: all cores)`,
+      integerIn("--threads", ...THREADS_RANGE),
+    )
+    .option(
+      "--mean <R,G,B>",
+      "normalization mean (for an .onnx without preprocessor_config.json)",
+      rgb("--mean"),
+    )
+    .option("--std <R,G,B>", "normalization std, each above 0 (likewise)", rgb("--std", { positive: true }))
     .option(
       "--prefix-tokens <N>",
-      "expected number of prefix tokens (CLS + registers), checked",
-      nonNegativeInteger,
+      "expected number of prefix tokens (CLS + registers), 0..64, checked against the model",
+      integerIn("--prefix-tokens", 0, 64),
     );
 }
 
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
-  return n;
-}
+// Far above any ViT's training size, below sizes whose attention could not fit in memory anyway.
+const SIZE_RANGE = [1, 4096] as const;
+const THREADS_RANGE = [1, 256] as const;
 
 /** The request the model flags describe. */
 export function requestFromFlags(flags: ModelFlags): FeatureRequest {
@@ -98,11 +111,11 @@ export function addFeaturesCommand(program: Command): void {
       const request = requestFromFlags(flags);
       const bar = createProgressBar();
       const controller = new AbortController();
-      const onInterrupt = () => controller.abort();
-      process.once("SIGINT", onInterrupt);
+      const stopHandlingSignals = abortOnSignals(controller);
       try {
         const prepared = await prepareRequest(request, downloadOptions(bar, controller.signal));
         bar.finish();
+        noteSkipped(prepared);
         const { meta, report } = await writeFeatures(prepared, flags.out, {
           ...(request.threads === undefined ? {} : { threads: request.threads }),
           ...(request.ep === undefined ? {} : { ep: request.ep }),
@@ -120,7 +133,7 @@ export function addFeaturesCommand(program: Command): void {
         );
       } finally {
         bar.finish();
-        process.off("SIGINT", onInterrupt);
+        stopHandlingSignals();
       }
     });
 }
@@ -140,6 +153,19 @@ export function downloadOptions(bar: ProgressBar, signal: AbortSignal): PrepareO
       const total = p.totalBytes ?? p.doneBytes;
       bar.update(mb(p.doneBytes), mb(total), `MB ${p.file}`);
     },
-    onWarning: (message) => process.stderr.write(`seglens: warning: ${message}\n`),
+    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
   };
+}
+
+const notesWritten = new Set<string>();
+
+/**
+ * Says on stderr, once per run, which requested features do not exist and were skipped (q, k, v
+ * at layer 0). Notes and warnings start with `note:` / `warning:`: only failures start `seglens:`.
+ */
+export function noteSkipped(request: Pick<PreparedRequest, "layers" | "reps">): void {
+  const note = skippedNote(missingFeatures(request.layers, request.reps));
+  if (note === undefined || notesWritten.has(note)) return;
+  notesWritten.add(note);
+  process.stderr.write(`note: ${note}\n`);
 }

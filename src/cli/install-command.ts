@@ -39,7 +39,7 @@ function addScopeOptions(command: Command): Command {
 }
 
 /**
- * `seglens install` / `seglens uninstall` (design §6): the "TypeScript (seglens)" kernelspec and
+ * `seglens install` / `seglens uninstall`: the "TypeScript (seglens)" kernelspec and
  * the explorer's prebuilt labextension.
  */
 export function addInstallCommand(program: Command): void {
@@ -53,7 +53,7 @@ export function addInstallCommand(program: Command): void {
     if (lab !== undefined) process.stdout.write(`installed labextension "seglens" in ${lab}\n`);
     else {
       process.stderr.write(
-        `seglens: warning: the labextension is not built (${LABEXTENSION_SOURCE}); run widgets/build.sh, or the explorer widget will not render\n`,
+        `warning: the labextension is not built (${LABEXTENSION_SOURCE}); run widgets/build.sh, or the explorer widget will not render\n`,
       );
     }
   });

@@ -158,7 +158,10 @@ export async function segment(options: SegmentOptions): Promise<Segmentation> {
 }
 
 async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise<Segmentation> {
-  const request = await prepareRequest(options);
+  const request = await prepareRequest(
+    options,
+    options.signal === undefined ? {} : { signal: options.signal },
+  );
   const cache = options.cache ?? createFeatureCache();
   const { matrices, info } = await patchFeatures(request, cache, options);
   const k = options.k ?? 6;
