@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { dirname, extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../errors";
@@ -7,6 +7,7 @@ import type { Segmentation } from "../protocol/segment";
 import { parseLayerSpec, parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
+import { makeDirs } from "../util/make-dirs";
 import { addModelFlags, type ModelFlags } from "./features-command";
 import { choiceOption, nameList } from "./option-parsers";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
@@ -71,7 +72,7 @@ async function segmentations(flags: FigureFlags & { model: string }): Promise<Se
 /** Writes the figure, making its folder; a failure names the file and the reason. */
 function writeOutput(path: string, content: Buffer | string): void {
   try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
+    makeDirs(dirname(resolve(path)));
     writeFileSync(path, content);
   } catch (cause) {
     throw new InputError(`cannot write --out "${path}": ${(cause as NodeJS.ErrnoException).code ?? cause}`, {

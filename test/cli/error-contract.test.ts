@@ -91,6 +91,27 @@ describe("the CLI's error contract: exit 2 and exactly one line 'seglens: …' s
     ],
     [segment("--masks", "no/such"), /--masks "no\/such" does not exist; expected a folder/],
     [segment("--masks", "README.md"), /--masks "README\.md" is not a folder/],
+    // Folders that cannot be made: Node's recursive mkdir would spin forever under /proc
+    [
+      ["features", "--model", MODEL, "--images", "models/samples/coffee.png", "--out", "/proc/seglens-no/x"],
+      /^seglens: cannot use --out "\/proc\/seglens-no\/x" as an output folder: ENOENT$/,
+    ],
+    [
+      [
+        "figure",
+        "--model",
+        MODEL,
+        "--images",
+        "models/samples/coffee.png",
+        "--out",
+        "/proc/seglens-no/f.png",
+      ],
+      /^seglens: cannot write --out "\/proc\/seglens-no\/f\.png": ENOENT$/,
+    ],
+    [
+      ["install", "--prefix", "/proc/seglens-no"],
+      /^seglens: cannot write the kernel into --prefix "\/proc\/seglens-no": ENOENT/,
+    ],
     [
       ["features", "--model", "no/such/model", "--images", "models/samples", "--out", out],
       /model "no\/such\/model" not found/,

@@ -12,9 +12,17 @@ export interface CliRun {
 
 const ENTRY = "dist/cli/main.js"; // built by `npm test` before vitest runs
 
+// A run that hangs is killed (status null) rather than blocking the test worker for good.
+const HANG_MS = 300_000;
+
 /** Runs `seglens <args>` (the build in dist/) and waits for it. */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliRun {
-  const run = spawnSync(process.execPath, [ENTRY, ...args], { encoding: "utf8", env });
+  const run = spawnSync(process.execPath, [ENTRY, ...args], {
+    encoding: "utf8",
+    env,
+    timeout: HANG_MS,
+    killSignal: "SIGKILL",
+  });
   return { status: run.status, signal: run.signal, stdout: run.stdout, stderr: run.stderr };
 }
 
