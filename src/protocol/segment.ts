@@ -1,3 +1,4 @@
+import { InputError } from "../errors";
 import { sha256, sha256File } from "../util/sha256";
 import { alignSequence } from "./align-labels";
 import { createClusterFn } from "./cluster";
@@ -164,6 +165,12 @@ async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise
   );
   const cache = options.cache ?? createFeatureCache();
   const { matrices, info } = await patchFeatures(request, cache, options);
+  // Checked here, not during extraction: features from the cache were never extracted this time.
+  if (request.prefixTokens !== undefined && request.prefixTokens !== info.prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
+    );
+  }
   const k = options.k ?? 6;
   const n = request.images.length;
   const [gh, gw] = info.grid;

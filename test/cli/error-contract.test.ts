@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -264,6 +265,23 @@ describe("errors from worker threads keep their class", () => {
     const opening = createInferenceWorker(join(MODEL, "onnx", "model.onnx"), { ep: "cuda" });
     await expect(opening).rejects.toThrow(InputError);
     await expect(opening).rejects.toThrow(/the CUDA execution provider is not available/);
+  });
+
+  it("a FIFO named .onnx (reading it would wait forever): exit 2, one line", () => {
+    const fifo = join(temp.path, "fifo.onnx");
+    execFileSync("mkfifo", [fifo]);
+    const run = runCli(
+      ["features", "--model", fifo, "--images", "models/samples/coffee.png", "--out", out],
+      env,
+    );
+    expectOneLineFailure(run, /fifo\.onnx" is not a regular file$/);
+  });
+
+  it("segment --prefix-tokens that disagrees with the model: one line, also with cached features", () => {
+    const args = ["segment", "--model", MODEL, "--images", "models/samples/coffee.png", "--out", out];
+    expect(runCli([...args, "--reps", "tokens"], env).status).toBe(0);
+    const run = runCli([...args, "--reps", "tokens", "--prefix-tokens", "0"], env);
+    expectOneLineFailure(run, /^seglens: --prefix-tokens 0 does not match the model: it has 1 prefix tokens/);
   });
 
   it("a file named .onnx that is not a model: exit 2, one line, no stack trace", () => {
