@@ -9,6 +9,7 @@ import {
 } from "../protocol/feature-request";
 import { missingFeatures, skippedNote } from "../protocol/selection";
 import { writeFeatures } from "../protocol/write-features";
+import { ensureCacheDir } from "./cache-check";
 import { abortOnSignals } from "./interrupt";
 import { choiceOption, integerIn, layerSpec, repsSpec, rgb } from "./option-parsers";
 import { createProgressBar, type ProgressBar } from "./progress-bar";
@@ -108,6 +109,7 @@ export function addFeaturesCommand(program: Command): void {
   addModelFlags(command)
     .requiredOption("--out <DIR>", "output folder")
     .action(async (flags: ModelFlags & { out: string }) => {
+      ensureCacheDir();
       const request = requestFromFlags(flags);
       const bar = createProgressBar();
       const controller = new AbortController();

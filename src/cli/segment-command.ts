@@ -6,6 +6,7 @@ import { writeProbeImages } from "../protocol/positional-probe";
 import { type Segmentation, segment } from "../protocol/segment";
 import { writeSegmentation } from "../protocol/write-segmentation";
 import { seglensCacheDir } from "../util/cache-dir";
+import { ensureCacheDir } from "./cache-check";
 import { addModelFlags, type ModelFlags, noteSkipped, requestFromFlags } from "./features-command";
 import { abortOnSignals } from "./interrupt";
 import { choiceOption, existingFolder, integerIn } from "./option-parsers";
@@ -60,6 +61,7 @@ export async function segmentFromFlags(
   flags: ModelFlags & ClusterFlags,
   cache?: FeatureCache,
 ): Promise<Segmentation> {
+  ensureCacheDir();
   const bar = createProgressBar();
   const controller = new AbortController();
   const stopHandlingSignals = abortOnSignals(controller);

@@ -267,6 +267,25 @@ describe("errors from worker threads keep their class", () => {
     await expect(opening).rejects.toThrow(/the CUDA execution provider is not available/);
   });
 
+  it("SEGLENS_CACHE where no folder can be made: one line naming it, for every model command", () => {
+    for (const command of ["features", "segment", "figure"]) {
+      const args = [
+        command,
+        "--model",
+        MODEL,
+        "--images",
+        "models/samples/coffee.png",
+        "--out",
+        join(out, "c.png"),
+      ];
+      const run = runCli(args, { ...env, SEGLENS_CACHE: "/proc/seglens-no/cache" });
+      expectOneLineFailure(
+        run,
+        /^seglens: cannot use "\/proc\/seglens-no\/cache" \(SEGLENS_CACHE\) as seglens' cache folder: ENOENT$/,
+      );
+    }
+  });
+
   it("a FIFO named .onnx (reading it would wait forever): exit 2, one line", () => {
     const fifo = join(temp.path, "fifo.onnx");
     execFileSync("mkfifo", [fifo]);
