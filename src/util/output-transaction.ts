@@ -95,6 +95,10 @@ export function beginOutput(root: string, options: OutputOptions = {}): OutputTr
       try {
         makeDirs(parent);
       } catch (cause) {
+        // A staged folder that cannot be made means the output folder itself cannot be.
+        if (parent !== dirname(final)) {
+          throw folderError(root, label, (cause as NodeJS.ErrnoException).code ?? String(cause), cause);
+        }
         throw writeError(dirname(final), cause);
       }
       return temporary;
