@@ -1,15 +1,18 @@
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { defineConfig } from "vitest/config";
+import { runStateEnv } from "./test/support/run-state";
 
-// Inference tests spawn worker threads and load ONNX sessions: give them room on 2 cores.
-// Edited graphs go to a throwaway cache, not the user's ~/.cache/seglens.
+// Inference tests spawn worker threads and load ONNX sessions, and the integration tests start
+// kernels, JupyterLab and Chromium: all of it must pass on 2 cores that other work keeps busy, so
+// timeouts (expect.poll's too) are generous and tests wait for events, not for fixed times.
+// Caches and Jupyter folders are the run's own (test/support/run-state.ts).
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    expect: { poll: { timeout: 60_000 } },
     pool: "forks",
-    env: { SEGLENS_CACHE: join(tmpdir(), `seglens-vitest-${process.pid}`) },
+    globalSetup: ["test/support/global-setup.ts"],
+    env: runStateEnv(),
   },
 });

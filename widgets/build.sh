@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds the prebuilt JupyterLab 4 extension `seglens` into widgets/labextension/ (not committed:
 # CI and `npm run build` in widgets/ make it). Needs `npm ci` in widgets/ and a Python venv with
-# JupyterLab, whose core package.json the builder reads (created here on first use; pip sees a local
-# mirror). Set SEGLENS_LAB_VENV to use another venv.
+# JupyterLab, whose core package.json the builder reads: the checkout's .venv, the one `seglens lab`
+# (npm start) and the browser tests use, created here on first use (pip sees a local mirror). Set
+# SEGLENS_LAB_VENV to use another venv.
 # Takes ~60 s on 2 cores (webpack ~54 s, mostly minifying plotly) with the venv present, plus ~15 s
 # to create it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-venv="${SEGLENS_LAB_VENV:-$HOME/.cache/seglens/lab-venv}"
+venv="${SEGLENS_LAB_VENV:-$(cd .. && pwd)/.venv}"
 if [ ! -x "$venv/bin/jupyter" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --retries 0 --timeout 10 "jupyterlab==4.6.*" "ipywidgets==8.1.*"

@@ -13,7 +13,6 @@ import type { BenchResult } from "./bench-result";
 import { ensureBenchVit } from "./bench-vit";
 import {
   CHROMIUM,
-  freePort,
   kernelIdle,
   LAB_VENV,
   labArgs,
@@ -110,14 +109,10 @@ const w = explore({ model: ${JSON.stringify(model)}, images: ${JSON.stringify(ph
       }),
     );
   }
-  const port = await freePort();
   const lab = await startServer(
     join(LAB_VENV, "bin", "jupyter"),
-    ["lab", ...labArgs(port), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
-    {
-      port,
-      env: labEnv(dir, prefix),
-    },
+    ["lab", ...labArgs(), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
+    { env: labEnv(dir, prefix) },
   );
   const browser = await launchChromium();
   try {

@@ -5,15 +5,18 @@
  * is a dev dependency).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 /** Debian's Chromium (`apt-get install chromium`). */
 export const CHROMIUM = "/usr/bin/chromium";
-/** The venv with JupyterLab that widgets/build.sh makes (`SEGLENS_LAB_VENV` overrides it). */
-export const LAB_VENV = process.env.SEGLENS_LAB_VENV ?? join(homedir(), ".cache", "seglens", "lab-venv");
+/**
+ * The checkout's venv with JupyterLab: the `.venv` that `seglens lab` (npm start) and widgets/build.sh
+ * make and use (`SEGLENS_LAB_VENV` overrides it). Each checkout has its own, so the kernelspec and
+ * labextension `seglens lab` installs into it always run that checkout's build.
+ */
+export const LAB_VENV = process.env.SEGLENS_LAB_VENV ?? resolve(__dirname, "..", "..", ".venv");
 export const TOKEN = "seglens-test-token";
 
 /** Launches Debian's Chromium headless and kept off the network (notes/facts.md). */
@@ -30,19 +33,6 @@ export function launchChromium(): Promise<Browser> {
       "--no-first-run",
       "--disable-quic",
     ],
-  });
-}
-
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
   });
 }
 
@@ -63,19 +53,62 @@ export async function waitForServer(url: string, server: ChildProcess, timeoutMs
 
 /** A running server process with its combined output. */
 export interface RunningServer {
+  /** The process started (JupyterLab itself, or a command that runs it, such as `seglens lab`). */
   process: ChildProcess;
+  /** The Jupyter server's own process id, from its server info file. */
+  serverPid: number;
   /** `http://127.0.0.1:<port>` */
   base: string;
   log(): string;
   stop(): Promise<void>;
 }
 
-/** Starts `command args` (a JupyterLab on `port`) and waits until its API answers. */
+/**
+ * Waits until the Jupyter server writes its info file (`jpserver-<pid>.json`, once it listens) into
+ * `runtimeDir`, which must be this server's alone; returns its port and pid.
+ */
+async function serverInfo(
+  runtimeDir: string,
+  server: ChildProcess,
+  deadline: number,
+): Promise<{ port: number; pid: number }> {
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
+    const files = (() => {
+      try {
+        return readdirSync(runtimeDir).filter((f) => /^jpserver-\d+\.json$/.test(f));
+      } catch {
+        return []; // not created yet
+      }
+    })();
+    for (const file of files) {
+      try {
+        const { port, pid } = JSON.parse(readFileSync(join(runtimeDir, file), "utf8")) as {
+          port: number;
+          pid: number;
+        };
+        if (port > 0) return { port, pid };
+      } catch {
+        // being written
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no server info file in ${runtimeDir}`);
+}
+
+/**
+ * Starts `command args` (a JupyterLab with {@link labArgs}, which picks its own free port) and
+ * waits until its API answers. `env.JUPYTER_RUNTIME_DIR` must be a folder of this server's own
+ * ({@link labEnv}): the port is read from the info file the server writes there.
+ */
 export async function startServer(
   command: string,
   args: string[],
-  options: { port: number; env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
 ): Promise<RunningServer> {
+  const runtimeDir = options.env.JUPYTER_RUNTIME_DIR;
+  if (runtimeDir === undefined) throw new TypeError("startServer needs env.JUPYTER_RUNTIME_DIR (see labEnv)");
   const child = spawn(command, args, {
     env: options.env,
     cwd: options.cwd,
@@ -84,30 +117,38 @@ export async function startServer(
   let log = "";
   child.stdout?.on("data", (d: Buffer) => (log += d));
   child.stderr?.on("data", (d: Buffer) => (log += d));
-  const base = `http://127.0.0.1:${options.port}`;
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM"); // the server shuts its kernels down on SIGTERM
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    child.kill("SIGTERM"); // the server shuts its kernels down on SIGTERM (slowly on a busy machine)
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
+  // A loaded machine (2 cores shared with other work) can take a minute to start JupyterLab.
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   try {
-    await waitForServer(`${base}/api/status?token=${TOKEN}`, child, options.timeoutMs ?? 60_000);
+    const { port, pid } = await serverInfo(runtimeDir, child, deadline);
+    const base = `http://127.0.0.1:${port}`;
+    await waitForServer(`${base}/api/status?token=${TOKEN}`, child, deadline - Date.now());
+    return { process: child, serverPid: pid, base, log: () => log, stop };
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}\n${log}`);
   }
-  return { process: child, base, log: () => log, stop };
 }
 
-/** The arguments that make JupyterLab testable: loopback, fixed token, app exposed, no browser. */
-export function labArgs(port: number): string[] {
+/**
+ * The arguments that make JupyterLab testable: loopback, a port the system picks when the server
+ * binds (no port chosen beforehand that another process could take meanwhile; no retrying on
+ * another one), fixed token, app exposed, no browser.
+ */
+export function labArgs(): string[] {
   return [
     "--allow-root",
     "--no-browser",
     "--ip=127.0.0.1",
-    `--port=${port}`,
+    "--port=0",
+    "--ServerApp.port_retries=0",
     `--IdentityProvider.token=${TOKEN}`,
     "--LabApp.expose_app_in_browser=True",
   ];
@@ -137,13 +178,15 @@ export function labEnv(dir: string, prefix?: string): NodeJS.ProcessEnv {
 
 /** Opens JupyterLab at `path` (e.g. `lab/tree/x.ipynb`) and waits until it has restored. */
 export async function openLab(page: Page, server: RunningServer, path: string): Promise<void> {
-  await page.goto(`${server.base}/${path}?token=${TOKEN}`);
+  // The page loads all of JupyterLab's front end: on a busy machine that can take longer than
+  // playwright's default 30 s.
+  await page.goto(`${server.base}/${path}?token=${TOKEN}`, { timeout: 120_000 });
   await labRestored(page);
 }
 
 /** Waits until JupyterLab in `page` has started and restored its layout (all commands exist). */
 export async function labRestored(page: Page): Promise<void> {
-  await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 120_000 });
   await page.evaluate(
     () => (globalThis as unknown as { jupyterapp: { restored: Promise<void> } }).jupyterapp.restored,
   );
@@ -160,20 +203,29 @@ export async function labCommand(page: Page, id: string, args?: unknown): Promis
   );
 }
 
-/** Accepts the kernel dialog if JupyterLab asks, then waits until the notebook's `kernel` is idle. */
-export async function kernelIdle(page: Page, kernel: string): Promise<void> {
-  // JupyterLab 4.6 asks which kernel to start unless "Always start the preferred kernel" is set.
-  await page
-    .locator(".jp-Dialog .jp-mod-accept")
-    .click({ timeout: 20_000 })
-    .catch(() => undefined);
-  await page.waitForFunction(
-    (name) => {
-      const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
-      const current = lab.shell.currentWidget?.sessionContext?.session?.kernel;
-      return current?.status === "idle" && current.name === name;
-    },
-    kernel,
-    { timeout: 60_000 },
-  );
+/**
+ * Waits until the notebook's `kernel` is idle, accepting JupyterLab's kernel dialog whenever it
+ * shows (JupyterLab 4.6 asks which kernel to start unless "Always start the preferred kernel" is
+ * set; on a busy machine the dialog can come late, so it is watched for, not waited for once).
+ */
+export async function kernelIdle(page: Page, kernel: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await page.waitForFunction(
+      (name) => {
+        const lab = (globalThis as unknown as { jupyterapp: Lab }).jupyterapp;
+        const current = lab.shell.currentWidget?.sessionContext?.session?.kernel;
+        if (current?.status === "idle" && current.name === name) return "idle";
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document;
+        return doc.querySelector(".jp-Dialog .jp-mod-accept") === null ? false : "dialog";
+      },
+      kernel,
+      { timeout: Math.max(1, deadline - Date.now()) },
+    );
+    if ((await state.jsonValue()) === "idle") return;
+    await page
+      .locator(".jp-Dialog .jp-mod-accept")
+      .click({ timeout: Math.max(1, deadline - Date.now()) })
+      .catch(() => undefined); // closed meanwhile
+  }
 }

@@ -1,17 +1,25 @@
 import { join } from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import { ALPHA_MODES, type AlphaMode, ORIENTATIONS, type Orientation } from "../images/decode-options";
 import type { Rgb } from "../images/preprocess-config";
 import type { ExecutionProvider } from "../models/onnx-runtime";
 import type { ExtractReport } from "../protocol/extract-features";
 import { createFeatureCache } from "../protocol/feature-cache";
-import { type FeatureRequest, type PrepareOptions, prepareRequest } from "../protocol/feature-request";
+import {
+  type FeatureRequest,
+  type PreparedRequest,
+  type PrepareOptions,
+  prepareRequest,
+} from "../protocol/feature-request";
+import { missingFeatures, skippedNote } from "../protocol/selection";
 import { type FeaturesMeta, writeFeatures } from "../protocol/write-features";
-import { abortOnSignals } from "../util/abort-on-signals";
 import { seglensCacheDir } from "../util/cache-dir";
+import { ensureCacheDir } from "./cache-check";
+import { abortOnSignals } from "./interrupt";
+import { choiceOption, integerIn, layerSpec, repsSpec, rgb } from "./option-parsers";
 import { createProgressBar, type ProgressBar } from "./progress-bar";
 
-/** Options shared by every command that runs a model (design §6). */
+/** Options shared by every command that runs a model. */
 export interface ModelFlags {
   model: string;
   file?: string;
@@ -29,24 +37,10 @@ export interface ModelFlags {
   orientation?: Orientation;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function rgb(value: string): Rgb {
-  const parts = value.split(",").map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) {
-    throw new InvalidArgumentError(`expected three comma-separated numbers (R,G,B), got "${value}"`);
-  }
-  return [parts[0] as number, parts[1] as number, parts[2] as number];
-}
-
 const MODEL_HELP = "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]";
+const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 
-/** Adds the model and image flags of design §6 to `command`; `--model` may be optional (`figure`). */
+/** Adds the model and image flags to `command`; `--model` may be optional (`figure`). */
 export function addModelFlags(command: Command, options: { modelOptional?: boolean } = {}): Command {
   const model = options.modelOptional
     ? command.option("--model <M>", MODEL_HELP)
@@ -58,36 +52,61 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
       "--images <X...>",
       "image files or folders (folder: its images sorted by name); repeatable",
     )
-    .option("--size <S>", "input resolution in pixels, rounded to the patch size", positiveInteger)
-    .option("--layers <L>", "all, or block numbers and ranges like 1,3-5 (0 = embeddings)", "all")
-    .option("--reps <R>", "comma-separated subset of tokens,q,k,v", "tokens,q,k,v")
-    .addOption(new Option("--ep <EP>", "execution provider").choices(["cpu", "cuda"]).default("cpu"))
-    .option("--threads <N>", "onnxruntime intra-op threads (default: all cores)", positiveInteger)
-    .option("--mean <R,G,B>", "normalization mean (for an .onnx without preprocessor_config.json)", rgb)
-    .option("--std <R,G,B>", "normalization std (likewise)", rgb)
+    .option(
+      "--size <S>",
+      `input resolution in pixels, ${SIZE_RANGE.join("..")}, rounded to the patch size (default: the model's)`,
+      integerIn("--size", ...SIZE_RANGE),
+    )
+    .option(
+      "--layers <L>",
+      "all, last, or 1-based block numbers and ranges like 1,3-5; 0 = the embeddings (tokens only)",
+      layerSpec,
+      "all",
+    )
+    .option(
+      "--reps <R>",
+      "comma-separated subset of tokens,q,k,v (q, k, v: attention projections)",
+      repsSpec,
+      "tokens,q,k,v",
+    )
+    .addOption(choiceOption("--ep <EP>", "execution provider", EXECUTION_PROVIDERS, "cpu"))
+    .option(
+      "--threads <N>",
+      `onnxruntime intra-op threads, ${THREADS_RANGE.join("..")} (default: all cores)`,
+      integerIn("--threads", ...THREADS_RANGE),
+    )
+    .option(
+      "--mean <R,G,B>",
+      "normalization mean (for an .onnx without preprocessor_config.json)",
+      rgb("--mean"),
+    )
+    .option("--std <R,G,B>", "normalization std, each above 0 (likewise)", rgb("--std", { positive: true }))
     .addOption(
-      new Option("--alpha <A>", "transparency: drop it as transformers does, or composite on white")
-        .choices(ALPHA_MODES)
-        .default("drop"),
+      choiceOption(
+        "--alpha <A>",
+        "transparency: drop it as transformers does, or composite on white",
+        ALPHA_MODES,
+        "drop",
+      ),
     )
     .addOption(
-      new Option("--orientation <O>", "pixels as stored (as transformers' processors) or turned by EXIF")
-        .choices(ORIENTATIONS)
-        .default("stored"),
+      choiceOption(
+        "--orientation <O>",
+        "pixels as stored (as transformers' processors) or turned by EXIF",
+        ORIENTATIONS,
+        "stored",
+      ),
     )
     .option(
       "--prefix-tokens <N>",
-      "expected number of prefix tokens (CLS + registers), checked",
-      nonNegativeInteger,
+      "expected number of prefix tokens (CLS + registers), 0..64, checked against the model",
+      integerIn("--prefix-tokens", 0, 64),
     );
 }
 
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${value}"`);
-  return n;
-}
+// Far above any ViT's training size, below sizes whose attention could not fit in memory anyway.
+const SIZE_RANGE = [1, 4096] as const;
+const THREADS_RANGE = [1, 256] as const;
 
 /** The request the model flags describe. */
 export function requestFromFlags(flags: ModelFlags): FeatureRequest {
@@ -116,6 +135,7 @@ export function addFeaturesCommand(program: Command): void {
     .requiredOption("--out <DIR>", "output folder")
     .option("--no-cache", "do not keep finished images in the feature cache (an interrupted run starts over)")
     .action(async (flags: ModelFlags & { out: string; cache: boolean }) => {
+      ensureCacheDir();
       const request = requestFromFlags(flags);
       const bar = createProgressBar();
       // Ctrl-C or SIGTERM stops the run; writeFeatures then removes what it had written.
@@ -123,6 +143,7 @@ export function addFeaturesCommand(program: Command): void {
       try {
         const prepared = await prepareRequest(request, downloadOptions(bar, interrupt.signal));
         bar.finish();
+        noteSkipped(prepared);
         const { meta, report } = await writeFeatures(prepared, flags.out, {
           ...(request.threads === undefined ? {} : { threads: request.threads }),
           ...(request.ep === undefined ? {} : { ep: request.ep }),
@@ -171,7 +192,20 @@ export function downloadOptions(bar: ProgressBar, signal: AbortSignal): PrepareO
       const total = p.totalBytes ?? p.doneBytes;
       bar.update(mb(p.doneBytes), mb(total), `MB ${p.file}`);
     },
-    onWarning: (message) => process.stderr.write(`seglens: warning: ${message}\n`),
+    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
     onNote: (message) => process.stderr.write(`note: ${message}\n`),
   };
+}
+
+const notesWritten = new Set<string>();
+
+/**
+ * Says on stderr, once per run, which requested features do not exist and were skipped (q, k, v
+ * at layer 0). Notes and warnings start with `note:` / `warning:`: only failures start `seglens:`.
+ */
+export function noteSkipped(request: Pick<PreparedRequest, "layers" | "reps">): void {
+  const note = skippedNote(missingFeatures(request.layers, request.reps));
+  if (note === undefined || notesWritten.has(note)) return;
+  notesWritten.add(note);
+  process.stderr.write(`note: ${note}\n`);
 }

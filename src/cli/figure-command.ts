@@ -1,14 +1,15 @@
 import { extname, resolve } from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import { InputError } from "../errors";
 import { defaultModel } from "../models/default-model";
 import type { Segmentation } from "../protocol/segment";
-import { parseReps } from "../protocol/selection";
+import { parseLayerSpec, parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
-import { abortOnSignals } from "../util/abort-on-signals";
 import { beginOutputFile } from "../util/output-transaction";
 import { addModelFlags, type ModelFlags } from "./features-command";
+import { abortOnSignals } from "./interrupt";
+import { choiceOption, nameList } from "./option-parsers";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
 
 interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
@@ -17,15 +18,6 @@ interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   rows: "layers" | "models";
   cols: "images" | "reps";
   models?: string[];
-}
-
-function modelList(value: string): string[] {
-  const models = value
-    .split(",")
-    .map((m) => m.trim())
-    .filter((m) => m.length > 0);
-  if (models.length === 0) throw new InvalidArgumentError(`expected comma-separated models, got "${value}"`);
-  return models;
 }
 
 // The bundled fixtures have random weights: a figure of them must say so.
@@ -38,16 +30,42 @@ function footnoteFor(models: readonly string[]): string | undefined {
     : undefined;
 }
 
+/**
+ * The layers of a `--cols reps` figure: its rows need q, k and v, which layer 0 (the embeddings)
+ * does not have, so layer 0 is left out, with a note; `--layers 0` alone is refused.
+ */
+function layersForRepColumns(layers: string): string {
+  const spec = parseLayerSpec(layers);
+  if (typeof spec === "string" || !spec.some(([from]) => from === 0)) return layers;
+  const kept = spec.filter(([, to]) => to > 0).map(([from, to]) => (from === 0 ? [1, to] : [from, to]));
+  if (kept.length === 0) {
+    throw new InputError(
+      `--cols reps has no row for --layers "${layers}": layer 0 is the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images`,
+    );
+  }
+  process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: --cols reps leaves its row out\n");
+  return kept.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`)).join(",");
+}
+
 async function segmentations(
   flags: FigureFlags & { model: string },
   signal: AbortSignal,
 ): Promise<Segmentation[]> {
   // Columns of images show one representation (the first of --reps): cluster only that one.
   const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
-  if (flags.rows === "layers")
+  if (flags.rows === "layers") {
+    const layers = flags.cols === "reps" ? layersForRepColumns(flags.layers ?? "all") : flags.layers;
     return [
-      await segmentFromFlags({ ...flags, ...(shown === undefined ? {} : { reps: shown }) }, { signal }),
+      await segmentFromFlags(
+        {
+          ...flags,
+          ...(shown === undefined ? {} : { reps: shown }),
+          ...(layers === undefined ? {} : { layers }),
+        },
+        { signal },
+      ),
     ];
+  }
   const models = flags.models ?? [flags.model];
   const out: Segmentation[] = [];
   // One representation and one layer per model: each model's last block unless --layers names one.
@@ -64,17 +82,20 @@ export function addFigureCommand(program: Command): void {
     .description("a paper-style grid of label maps with metric values");
   addClusterFlags(addModelFlags(command, { modelOptional: true }))
     .requiredOption("--out <FILE>", "FILE.png or FILE.svg")
+    .addOption(choiceOption("--rows <R>", "one row per layer, or per model", ["layers", "models"], "layers"))
     .addOption(
-      new Option("--rows <R>", "one row per layer, or per model")
-        .choices(["layers", "models"])
-        .default("layers"),
+      choiceOption(
+        "--cols <C>",
+        "one column per image (first of --reps), or per representation (first image)",
+        ["images", "reps"],
+        "images",
+      ),
     )
-    .addOption(
-      new Option("--cols <C>", "one column per image, or per representation (first image)")
-        .choices(["images", "reps"])
-        .default("images"),
+    .option(
+      "--models <M1,M2,...>",
+      "models side by side (with --rows models), each at its last layer or the one --layers names",
+      nameList("--models"),
     )
-    .option("--models <M1,M2,...>", "models side by side (with --rows models)", modelList)
     .action(async (flags: FigureFlags) => {
       const format = extname(flags.out).toLowerCase();
       if (format !== ".png" && format !== ".svg") {

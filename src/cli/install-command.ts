@@ -31,6 +31,23 @@ export function scopeFromFlags(flags: ScopeFlags): InstallScope {
   return flags.sysPrefix ? { kind: "sys-prefix" } : { kind: "user" };
 }
 
+/** Runs a file operation of (un)install; a file system refusal (EACCES, ENOENT, …) is bad input, named. */
+function asInputError<T>(scope: InstallScope, operation: () => T): T {
+  try {
+    return operation();
+  } catch (cause) {
+    const { code, path } = cause as NodeJS.ErrnoException;
+    if (code === undefined) throw cause;
+    const where = scope.kind === "prefix" ? `--prefix "${scope.prefix}"` : `the ${scope.kind} data dir`;
+    throw new InputError(
+      `cannot write the kernel into ${where}: ${code}${path === undefined ? "" : ` at "${path}"`}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
 function addScopeOptions(command: Command): Command {
   return command
     .option("--user", "the per-user Jupyter data dir (default)")
@@ -39,7 +56,7 @@ function addScopeOptions(command: Command): Command {
 }
 
 /**
- * `seglens install` / `seglens uninstall` (design §6): the "TypeScript (seglens)" kernelspec and
+ * `seglens install` / `seglens uninstall`: the "TypeScript (seglens)" kernelspec and
  * the explorer's prebuilt labextension.
  */
 export function addInstallCommand(program: Command): void {
@@ -47,13 +64,13 @@ export function addInstallCommand(program: Command): void {
     program.command("install").description(`install the ${KERNEL_DISPLAY_NAME} Jupyter kernel`),
   ).action((flags: ScopeFlags) => {
     const scope = scopeFromFlags(flags);
-    const dir = installKernelspec({ scope });
+    const dir = asInputError(scope, () => installKernelspec({ scope }));
     process.stdout.write(`installed kernelspec "seglens" (${KERNEL_DISPLAY_NAME}) in ${dir}\n`);
-    const lab = installLabextension({ scope });
+    const lab = asInputError(scope, () => installLabextension({ scope }));
     if (lab !== undefined) process.stdout.write(`installed labextension "seglens" in ${lab}\n`);
     else {
       process.stderr.write(
-        `seglens: warning: the labextension is not built (${LABEXTENSION_SOURCE}); run widgets/build.sh, or the explorer widget will not render\n`,
+        `warning: the labextension is not built (${LABEXTENSION_SOURCE}); run widgets/build.sh, or the explorer widget will not render\n`,
       );
     }
   });
@@ -61,8 +78,8 @@ export function addInstallCommand(program: Command): void {
     program.command("uninstall").description(`remove the ${KERNEL_DISPLAY_NAME} Jupyter kernel`),
   ).action((flags: ScopeFlags) => {
     const scope = scopeFromFlags(flags);
-    const dir = uninstallKernelspec({ scope });
+    const dir = asInputError(scope, () => uninstallKernelspec({ scope }));
     process.stdout.write(`removed ${dir}\n`);
-    process.stdout.write(`removed ${uninstallLabextension({ scope })}\n`);
+    process.stdout.write(`removed ${asInputError(scope, () => uninstallLabextension({ scope }))}\n`);
   });
 }

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isatty } from "node:tty";
 import type { Command } from "commander";
@@ -75,6 +76,46 @@ function runLab(jupyter: string, args: string[]): Promise<void> {
 }
 
 /**
+ * Runs the quickstart headlessly (any cell error fails) and says which model it used: the
+ * executed copy goes to a temporary folder, whose first code cell printed the model, or why the
+ * bundled tiny model stood in.
+ */
+function checkQuickstart(jupyter: string, log: (line: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "seglens-quickstart-"));
+  try {
+    const executed = join(dir, "quickstart.ipynb");
+    run(
+      jupyter,
+      ["execute", "--kernel_name=seglens", "--timeout=600", `--output=${executed}`, QUICKSTART],
+      "the quickstart notebook",
+    );
+    log("quickstart notebook ran without errors");
+    log(quickstartModel(readFileSync(executed, "utf8")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the executed quickstart's first code cell printed about its model, as a sentence. */
+export function quickstartModel(notebookJson: string): string {
+  const notebook = JSON.parse(notebookJson) as { cells?: { cell_type?: string; outputs?: unknown[] }[] };
+  const first = notebook.cells?.find((cell) => cell.cell_type === "code");
+  const text = (first?.outputs ?? [])
+    .map((output) => {
+      const o = output as { output_type?: string; text?: string | string[] };
+      return o.output_type === "stream" ? [o.text ?? ""].flat().join("") : "";
+    })
+    .join("")
+    .trim();
+  const chosen = /^model: (.+)$/m.exec(text);
+  if (chosen !== null) return `the quickstart used ${chosen[1]}`;
+  if (/using the bundled tiny random-weight model/.test(text)) {
+    return `the quickstart used the bundled tiny random-weight model (offline fallback): ${text.split("\n")[0]}`;
+  }
+  return `the quickstart did not say which model it used (its first cell printed "${text.split("\n")[0] ?? ""}")`;
+}
+
+/**
  * `seglens lab [--check] [jupyterArgs...]`: everything a notebook needs — a venv with JupyterLab,
  * the seglens kernelspec and labextension installed into it — then JupyterLab on the quickstart
  * notebook, with any further arguments passed to `jupyter lab`; with `--check`, the quickstart runs
@@ -109,12 +150,7 @@ export function addLabCommand(program: Command): void {
       log(`labextension in ${installLabextension({ scope })}`);
       const jupyter = join(venv, "bin", "jupyter");
       if (flags.check) {
-        run(
-          jupyter,
-          ["execute", "--kernel_name=seglens", "--timeout=600", QUICKSTART],
-          "the quickstart notebook",
-        );
-        log("quickstart notebook ran without errors");
+        checkQuickstart(jupyter, log);
         return;
       }
       // As root (containers), JupyterLab refuses to start without --allow-root. The server opens the

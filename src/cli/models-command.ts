@@ -1,15 +1,23 @@
+import { relative, sep } from "node:path";
 import type { Command } from "commander";
-import { listModels, type ModelListing } from "../models/list-models";
+import { type BundledModel, listBundledModels, listModels, type ModelListing } from "../models/list-models";
 
-/** `seglens models [--json]`: the catalog, and which models are on this machine. */
+/** `seglens models [--json]`: the catalog, which models are on this machine, and the bundled ones. */
 export function addModelsCommand(program: Command): void {
   program
     .command("models")
-    .description("list the model catalog (catalog ids for --model) and which models are cached")
+    .description(
+      "list the model catalog (catalog ids for --model), which models are cached, and the bundled models",
+    )
     .option("--json", "one JSON object per model instead of a table")
     .action((flags: { json?: boolean }) => {
       const listing = listModels();
-      process.stdout.write(flags.json ? formatModelsJson(listing) : formatModelsTable(listing));
+      const bundled = listBundledModels();
+      process.stdout.write(
+        flags.json
+          ? formatModelsJson(listing) + formatBundledJson(bundled)
+          : formatModelsTable(listing) + formatBundledTable(bundled),
+      );
     });
 }
 
@@ -33,14 +41,7 @@ export function formatModelsTable(listing: readonly ModelListing[]): string {
     onnx,
     cached ? "yes" : "no",
   ]);
-  const table = [[...COLUMNS], ...rows];
-  const widths = COLUMNS.map((_, c) => Math.max(...table.map((row) => (row[c] as string).length)));
-  const lines = table.map((row) =>
-    row
-      .map((cell, c) => cell.padEnd(widths[c] as number))
-      .join("  ")
-      .trimEnd(),
-  );
+  const lines = alignedRows([[...COLUMNS], ...rows]);
   const cachedCount = listing.filter((m) => m.cached).length;
   lines.push(
     "",
@@ -54,5 +55,66 @@ export function formatModelsTable(listing: readonly ModelListing[]): string {
 export function formatModelsJson(listing: readonly ModelListing[]): string {
   return listing
     .map(({ entry, onnx, cached, path }) => `${JSON.stringify({ ...entry, onnx, cached, path })}\n`)
+    .join("");
+}
+
+/** Rows of cells as lines, each column padded to its widest cell. */
+function alignedRows(table: readonly (readonly string[])[]): string[] {
+  const columns = table[0]?.length ?? 0;
+  const widths = Array.from({ length: columns }, (_, c) =>
+    Math.max(...table.map((row) => (row[c] as string).length)),
+  );
+  return table.map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c] as number))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** A path as the user can type it here: relative to the working folder when inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === "" || rel.startsWith("..") || rel.startsWith(sep) ? path : rel;
+}
+
+/**
+ * The bundled models as a second table after the catalog, e.g.
+ * ```
+ * bundled: ship with seglens, tiny, random weights (for tests and offline demos; pass the path to --model)
+ * path                        type    layers  patch  input
+ * models/fixtures/dinov2-tf4  dinov2  2       8      32
+ * ```
+ */
+export function formatBundledTable(bundled: readonly BundledModel[]): string {
+  if (bundled.length === 0) return "";
+  const rows = bundled.map((m) => [
+    shownPath(m.path),
+    m.modelType,
+    String(m.layers),
+    String(m.patchSize),
+    String(m.inputSize),
+  ]);
+  const lines = alignedRows([["path", "type", "layers", "patch", "input"], ...rows]);
+  return `\nbundled: ship with seglens, tiny, random weights (for tests and offline demos; pass the path to --model)\n${lines.join("\n")}\n`;
+}
+
+/** The bundled models as JSON lines: `{"id", "bundled": true, "path", "model_type", "layers", …}`. */
+export function formatBundledJson(bundled: readonly BundledModel[]): string {
+  return bundled
+    .map((m) =>
+      JSON.stringify({
+        id: m.id,
+        bundled: true,
+        path: m.path,
+        model_type: m.modelType,
+        layers: m.layers,
+        patch_size: m.patchSize,
+        input_size: m.inputSize,
+        hidden_size: m.hiddenSize,
+        cached: true,
+      }),
+    )
+    .map((line) => `${line}\n`)
     .join("");
 }

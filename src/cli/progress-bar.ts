@@ -1,4 +1,4 @@
-/** A one-line progress bar on a terminal; silent when the stream is not a TTY (design §6). */
+/** A one-line progress bar on a terminal; silent when the stream is not a TTY (a log or a pipe). */
 export interface ProgressBar {
   update(done: number, total: number, label?: string): void;
   finish(): void;

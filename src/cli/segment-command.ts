@@ -1,16 +1,19 @@
 import { join } from "node:path";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import { createFeatureCache, type FeatureCache } from "../protocol/feature-cache";
+import { K_RANGE } from "../protocol/kmeans-options";
 import { writeProbeImages } from "../protocol/positional-probe";
 import { type Segmentation, segment } from "../protocol/segment";
 import { type SegmentMeta, type SegmentSettings, stageSegmentation } from "../protocol/write-segmentation";
-import { abortOnSignals, type InterruptSignal } from "../util/abort-on-signals";
 import { seglensCacheDir } from "../util/cache-dir";
 import { withOutput } from "../util/output-transaction";
-import { addModelFlags, type ModelFlags, requestFromFlags } from "./features-command";
+import { ensureCacheDir } from "./cache-check";
+import { addModelFlags, type ModelFlags, noteSkipped, requestFromFlags } from "./features-command";
+import { abortOnSignals, type InterruptSignal } from "./interrupt";
+import { choiceOption, existingFolder, integerIn } from "./option-parsers";
 import { createProgressBar } from "./progress-bar";
 
-/** Clustering flags of `segment` and `figure` (design §6). */
+/** Clustering flags of `segment` and `figure`. */
 export interface ClusterFlags {
   k: number;
   seed: number;
@@ -22,27 +25,34 @@ export interface ClusterFlags {
   probe?: boolean;
 }
 
-function integerIn(min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer in ${min}..${max}, got "${value}"`);
-    }
-    return n;
-  };
-}
+// The ranges the k-means itself accepts (its options are checked again there, for API callers).
+const SEED_RANGE = [0, 2 ** 32 - 1] as const;
+const RESTARTS_RANGE = [1, 64] as const;
+const MAX_ITER_RANGE = [1, 10000] as const;
 
 /** Adds the clustering flags to `command`. */
 export function addClusterFlags(command: Command): Command {
   return command
-    .option("--k <K>", "clusters", integerIn(2, 32), 6)
-    .option("--seed <S>", "k-means seed", integerIn(0, 2 ** 32 - 1), 0)
-    .addOption(
-      new Option("--normalize <N>", "L2-normalize vectors first").choices(["l2", "none"]).default("l2"),
+    .option("--k <K>", `clusters, ${K_RANGE.join("..")}`, integerIn("--k", ...K_RANGE), 6)
+    .option("--seed <S>", `k-means seed, ${SEED_RANGE.join("..")}`, integerIn("--seed", ...SEED_RANGE), 0)
+    .addOption(choiceOption("--normalize <N>", "L2-normalize vectors first, or not", ["l2", "none"], "l2"))
+    .option(
+      "--restarts <R>",
+      `k-means++ restarts, ${RESTARTS_RANGE.join("..")}; the lowest inertia wins`,
+      integerIn("--restarts", ...RESTARTS_RANGE),
+      5,
     )
-    .option("--restarts <R>", "k-means++ restarts, lowest inertia wins", integerIn(1, 64), 5)
-    .option("--max-iter <I>", "Lloyd iterations per restart at most", integerIn(1, 10000), 100)
-    .option("--masks <DIR>", "ground-truth masks (PNG per image, same base name, 255 = ignore) for mIoU")
+    .option(
+      "--max-iter <I>",
+      `Lloyd iterations per restart at most, ${MAX_ITER_RANGE.join("..")}`,
+      integerIn("--max-iter", ...MAX_ITER_RANGE),
+      100,
+    )
+    .option(
+      "--masks <DIR>",
+      "folder of ground-truth masks (PNG per image, same base name, 255 = ignore) for mIoU",
+      existingFolder("--masks"),
+    )
     .option("--no-cache", "do not read or write the on-disk feature cache")
     .option("--probe", "also segment content-free images (flat colours, seeded noise): position alone");
 }
@@ -55,10 +65,11 @@ export async function segmentFromFlags(
   flags: ModelFlags & ClusterFlags,
   options: { cache?: FeatureCache; signal?: AbortSignal } = {},
 ): Promise<Segmentation> {
+  ensureCacheDir();
   const bar = createProgressBar();
   const interrupt = options.signal === undefined ? abortOnSignals() : undefined;
   try {
-    return await segment({
+    const segmentation = await segment({
       ...requestFromFlags(flags),
       k: flags.k,
       seed: flags.seed,
@@ -71,6 +82,9 @@ export async function segmentFromFlags(
       signal: options.signal ?? (interrupt as InterruptSignal).signal,
       onProgress: (p) => bar.update(p.done, p.total, p.stage === "cluster" ? "k-means fits" : "images"),
     });
+    bar.finish();
+    noteSkipped(segmentation.request);
+    return segmentation;
   } finally {
     bar.finish();
     interrupt?.dispose();

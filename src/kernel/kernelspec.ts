@@ -5,10 +5,11 @@
  * Python's `sys.prefix/share/jupyter`, `--user` → `$JUPYTER_DATA_DIR` or the XDG data dir.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors";
+import { makeDirs } from "../util/make-dirs";
 
 /** Where to install: one of Jupyter's three scopes. */
 export type InstallScope =
@@ -76,7 +77,7 @@ export interface InstallOptions {
 export function installKernelspec(options: InstallOptions): string {
   const dir = join(jupyterDataDir(options.scope, options.env), "kernels", KERNEL_NAME);
   const entry = options.kernelEntry ?? resolve(__dirname, "..", "..", "dist", "kernel", "kernel-main.js");
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileSync(join(dir, "kernel.json"), `${JSON.stringify(kernelJson(entry), null, 2)}\n`);
   return dir;
 }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { NetworkError } from "../errors";
+import { InputError, NetworkError } from "../errors";
+import { hubSettingsFromEnv } from "./hub-settings";
 import { resolveModel } from "./resolve-model";
 
 /** The model shown when none is named: DINO ViT-S/16, the paper's classic. */
@@ -15,8 +16,9 @@ export interface ModelChoice {
 }
 
 /**
- * The default model from the Hub (or the Hub cache); offline with nothing cached, the bundled
- * tiny model, with a sentence saying so. Other failures (a model too large, a bad cache) throw.
+ * The default model from the Hub (or the Hub cache); offline with nothing cached — the Hub out of
+ * reach, or `HF_HUB_OFFLINE` set — the bundled tiny model, with a sentence saying so. Other
+ * failures (a model too large, a bad cache) throw.
  *
  * @example
  * const { model, fallback } = await defaultModel();
@@ -27,7 +29,9 @@ export async function defaultModel(): Promise<ModelChoice> {
     await resolveModel(DEFAULT_MODEL);
     return { model: DEFAULT_MODEL };
   } catch (error) {
-    if (!(error instanceof NetworkError)) throw error;
+    // With HF_HUB_OFFLINE, a model missing from the cache is an InputError (no request was made).
+    const offlineMiss = error instanceof InputError && hubSettingsFromEnv().offline;
+    if (!(error instanceof NetworkError) && !offlineMiss) throw error;
     const reason = error.message.split("\n")[0];
     return {
       model: BUNDLED_MODEL,

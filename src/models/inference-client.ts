@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { CancelledError, UnsupportedModelError } from "../errors";
+import { CancelledError, isSeglensError, reviveError, UnsupportedModelError } from "../errors";
 import { workerScript } from "../util/worker-script";
 import type { WorkerReply, WorkerRequest } from "./inference-messages";
 import type { RawTensor, RuntimeSessionOptions } from "./onnx-runtime";
@@ -50,8 +50,12 @@ export async function createInferenceWorker(
   });
   if (first.type !== "opened") {
     await worker.terminate();
-    const message = first.type === "error" ? first.message : `unexpected reply "${first.type}"`;
-    throw new UnsupportedModelError(message);
+    if (first.type !== "error") throw new UnsupportedModelError(`unexpected reply "${first.type}"`);
+    // Opening fails on the model (or the execution provider): seglens' own errors keep their class,
+    // anything else onnxruntime throws means it cannot load this file.
+    const error = reviveError(first);
+    if (isSeglensError(error)) throw error;
+    throw new UnsupportedModelError(first.message, { cause: error });
   }
 
   return {
@@ -69,9 +73,8 @@ export async function createInferenceWorker(
         );
       });
       if (reply.type === "result") return { tensors: reply.tensors, ms: reply.ms };
-      const error = new Error(reply.type === "error" ? reply.message : `unexpected reply "${reply.type}"`);
-      if (reply.type === "error") error.name = reply.name;
-      throw error;
+      if (reply.type === "error") throw reviveError(reply);
+      throw new Error(`unexpected reply "${reply.type}"`);
     },
     async dispose() {
       if (failure === undefined) {

@@ -1,3 +1,4 @@
+import type { SerializedError } from "../errors";
 import type { RawTensor, RuntimeSessionOptions } from "./onnx-runtime";
 
 /** Messages from the main thread to the inference worker. */
@@ -10,5 +11,5 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: "opened"; inputNames: string[]; outputNames: string[] }
   | { type: "result"; id: number; tensors: Record<string, RawTensor>; ms: number }
-  | { type: "error"; id?: number; name: string; message: string }
+  | ({ type: "error"; id?: number } & SerializedError)
   | { type: "closed" };

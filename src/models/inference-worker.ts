@@ -3,6 +3,7 @@
  * thread that serves Jupyter messages, timers and progress (design §2).
  */
 import { parentPort } from "node:worker_threads";
+import { serializeError } from "../errors";
 import type { WorkerReply, WorkerRequest } from "./inference-messages";
 import { createRuntimeSession, type RawTensor, type RuntimeSession } from "./onnx-runtime";
 
@@ -11,10 +12,9 @@ function send(reply: WorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 function errorReply(error: unknown, id?: number): WorkerReply {
-  const e = error instanceof Error ? error : new Error(String(error));
   return id === undefined
-    ? { type: "error", name: e.name, message: e.message }
-    : { type: "error", id, name: e.name, message: e.message };
+    ? { type: "error", ...serializeError(error) }
+    : { type: "error", id, ...serializeError(error) };
 }
 
 /** Buffers to hand over instead of copying; shared or view-of-larger buffers are copied by postMessage. */

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { type Catalog, type CatalogEntry, loadCatalog } from "./catalog";
 import { createHubRepoCache } from "./hub-cache";
 import { type HubSettings, hubSettingsFromEnv } from "./hub-settings";
@@ -50,4 +50,50 @@ export function listModels(options: ListModelsOptions = {}): ModelListing[] {
       path,
     };
   });
+}
+
+/** A model that ships with seglens: tiny, random weights, for tests and offline demos. */
+export interface BundledModel {
+  /** Its folder name, e.g. `dinov2-tf4`. */
+  id: string;
+  /** Absolute path of its Hub-layout folder: what `--model` takes. */
+  path: string;
+  /** transformers' `model_type` from its config.json, e.g. `dinov2`. */
+  modelType: string;
+  layers: number;
+  patchSize: number;
+  /** Input resolution in pixels (square). */
+  inputSize: number;
+  hiddenSize: number;
+}
+
+// The package root, from src/models or dist/models.
+const PACKAGE_ROOT = resolve(__dirname, "..", "..");
+
+/**
+ * The bundled models: the folders under `models/fixtures/` that the package ships (its
+ * package.json `files`), read from their config.json; no network, nothing downloaded.
+ *
+ * @example
+ * listBundledModels().map((m) => m.id); // ["dinov2-tf4"]
+ */
+export function listBundledModels(root = PACKAGE_ROOT): BundledModel[] {
+  const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files?: unknown };
+  const files = Array.isArray(manifest.files) ? manifest.files.filter((f) => typeof f === "string") : [];
+  return files
+    .filter((f) => /^models\/fixtures\/[^/]+\/?$/.test(f) && existsSync(join(root, f, "config.json")))
+    .map((folder) => {
+      const path = join(root, folder);
+      const config = JSON.parse(readFileSync(join(path, "config.json"), "utf8")) as Record<string, unknown>;
+      const number = (key: string) => (typeof config[key] === "number" ? (config[key] as number) : 0);
+      return {
+        id: basename(path),
+        path,
+        modelType: typeof config.model_type === "string" ? config.model_type : "unknown",
+        layers: number("num_hidden_layers"),
+        patchSize: number("patch_size"),
+        inputSize: number("image_size"),
+        hiddenSize: number("hidden_size"),
+      };
+    });
 }

@@ -45,6 +45,7 @@ export function resolveLocalModel(arg: string, choice: FileChoice = {}): LocalMo
   if (!existsSync(path)) return undefined;
   if (statSync(path).isDirectory()) {
     const onnxPath = chooseFile(path, choice, arg);
+    checkRegularFile(onnxPath, arg);
     return { id: arg, onnxPath, folder: path, ...readConfigs(path) };
   }
   if (!path.endsWith(".onnx")) {
@@ -55,6 +56,7 @@ export function resolveLocalModel(arg: string, choice: FileChoice = {}): LocalMo
       `--file and --variant choose a file inside a model folder; "${arg}" is already a file`,
     );
   }
+  checkRegularFile(path, arg);
   const parent = dirname(path);
   const folder = basename(parent) === "onnx" ? dirname(parent) : parent;
   const configs = readConfigs(folder);
@@ -99,8 +101,17 @@ function readConfigs(folder: string): { config?: unknown; preprocessor?: unknown
   return out;
 }
 
+/**
+ * Refuses a model path that is not a regular file (a folder named .onnx, a FIFO, a device): reading
+ * a FIFO would wait forever.
+ */
+function checkRegularFile(path: string, arg: string): void {
+  if (!statSync(path).isFile()) throw new InputError(`model "${arg}": "${path}" is not a regular file`);
+}
+
 function readJson(path: string): unknown {
   if (!existsSync(path)) return undefined;
+  if (!statSync(path).isFile()) throw new InputError(`"${path}" is not a regular file`);
   try {
     return JSON.parse(readFileSync(path, "utf8"));
   } catch (cause) {

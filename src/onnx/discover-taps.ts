@@ -119,7 +119,7 @@ function rejectRandomOps(graph: OnnxGraph, label: string): void {
   const random = graph.nodes.find((n) => RANDOM_OPS.has(n.opType));
   if (random === undefined) return;
   throw new UnsupportedModelError(
-    `"${label}" draws random numbers inside the graph (${random.opType} node "${random.name}"): this is in-graph random masking (as in ViTMAE exports), which shuffles and drops tokens differently on every run; export the model with masking disabled (mask_ratio 0 and no shuffle, see models/README.md)`,
+    `"${label}" draws random numbers inside the graph (${random.opType} node "${random.name}"): this is in-graph random masking (as in ViTMAE exports), which shuffles and drops tokens differently on every run; export the model with masking disabled (mask_ratio 0 and no shuffle, as "python models/export/export.py mae-base" does; see models/export/README.md)`,
   );
 }
 

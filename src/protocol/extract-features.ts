@@ -1,4 +1,4 @@
-import { CancelledError, InputError, UnsupportedModelError } from "../errors";
+import { CancelledError, InputError, isSeglensError, UnsupportedModelError } from "../errors";
 import { decodeImage } from "../images/decode-image";
 import { type PreprocessConfig, preprocessImage } from "../images/preprocess";
 import { createInferenceWorker, type InferenceWorker } from "../models/inference-client";
@@ -7,7 +7,7 @@ import type { TapRef, VitTaps } from "../onnx/discover-taps";
 import type { TappedModel } from "../onnx/tapped-model";
 import { float16ToFloat32 } from "../util/float16";
 import type { FeatureJournal } from "./feature-journal";
-import { featureKey, REPS, type Rep } from "./selection";
+import { checkSelection, featureKey, REPS, type Rep } from "./selection";
 
 /** Default memory budget for one batch's fetched outputs: past 4–8 images a batch is no faster on CPU (bench). */
 export const DEFAULT_BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -157,6 +157,7 @@ export async function extractFeatures(
   const layers = [...(options.layers ?? Array.from({ length: numLayers }, (_, i) => i + 1))];
   const reps = [...(options.reps ?? REPS)];
   if (options.inputs.count === 0) throw new InputError("no images given");
+  checkSelection(layers, reps, numLayers);
   const fetches = planFetches(taps, layers, reps);
   const tensorNames = [...new Set(fetches.map((f) => f.tap.tensor))];
   const patchSize = taps.patchSize;
@@ -359,11 +360,14 @@ async function runBatch(
   try {
     return await worker.run({ [model.inputName]: pixels }, fetches);
   } catch (cause) {
-    if (cause instanceof CancelledError) throw cause;
+    if (isSeglensError(cause)) throw cause;
     const [, , height, width] = pixels.dims;
     const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    const likely = /failed to allocate memory/i.test(reason ?? "")
+      ? "not enough memory at this size: try a smaller --size"
+      : "a model with fixed position embeddings runs only at its training size";
     throw new UnsupportedModelError(
-      `onnxruntime failed to run "${model.sourcePath}" on ${height}×${width} inputs (a model with fixed position embeddings runs only at its training size): ${reason}`,
+      `onnxruntime failed to run "${model.sourcePath}" on ${height}×${width} inputs (${likely}): ${reason}`,
       { cause },
     );
   }

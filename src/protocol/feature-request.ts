@@ -7,7 +7,7 @@ import type { FileChoice } from "../models/local-model";
 import type { ExecutionProvider } from "../models/onnx-runtime";
 import { type ResolvedModel, type ResolveOptions, resolveModel } from "../models/resolve-model";
 import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
-import { parseLayers, parseReps, REPS, type Rep } from "./selection";
+import { checkSelection, parseLayers, parseReps, REPS, type Rep } from "./selection";
 
 /** What to extract: the options of `features()` and of `seglens features` (design §6). */
 export interface FeatureRequest extends FileChoice {
@@ -34,7 +34,10 @@ export interface FeatureRequest extends FileChoice {
   ep?: ExecutionProvider;
 }
 
-/** A request with everything resolved and validated, before any inference. */
+/**
+ * A request with everything resolved and validated, before any inference. `layers` × `reps` names
+ * at least one feature; q, k, v at layer 0 are named but skipped (`missingFeatures` lists them).
+ */
 export interface PreparedRequest {
   model: ResolvedModel;
   tapped: TappedModel;
@@ -80,6 +83,7 @@ export async function prepareRequest(
       : typeof request.reps === "string"
         ? parseReps(request.reps)
         : parseReps(request.reps.join(","));
+  checkSelection(layers, reps, numLayers);
   const patchSize = tapped.taps.patchSize ?? 1;
   const size = request.size === undefined ? undefined : roundToPatch(request.size, patchSize);
   const preprocess = resolvePreprocess(model, request, size);

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { OptionRangeError } from "../errors";
 import type { KMeansResult } from "./kmeans";
 import { checkKMeansData, type KMeansOptions, resolveKMeansOptions } from "./kmeans-options";
 import { type KMeansThread, startKMeansThread } from "./kmeans-thread";
@@ -24,7 +25,7 @@ export interface KMeansWorker {
   /**
    * Fits `data`, float32 `[n, d]`, exactly as `kmeans()` does in-thread (same labels, centroids
    * and inertia for the same input and seed, whichever thread runs it). Options are checked here,
-   * before anything is sent (a bad one rejects with TypeError, RangeError or InputError). Fits run
+   * before anything is sent (a bad one rejects with an InputError: OptionTypeError, OptionRangeError). Fits run
    * on the least busy thread, several at once when called without awaiting.
    */
   fit(
@@ -60,10 +61,10 @@ export function createKMeansWorker(options: KMeansWorkerOptions = {}): KMeansWor
   const cores = availableParallelism();
   const count = options.workers ?? Math.min(2, cores);
   if (!Number.isInteger(count) || count < 1 || count > 64)
-    throw new RangeError(`invalid k-means workers: ${count}; expected an integer in 1..64`);
+    throw new OptionRangeError(`invalid k-means workers: ${count}; expected an integer in 1..64`);
   const threads = options.threads ?? Math.max(1, Math.floor(cores / count));
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
-    throw new RangeError(`invalid k-means threads: ${threads}; expected an integer in 1..1024`);
+    throw new OptionRangeError(`invalid k-means threads: ${threads}; expected an integer in 1..1024`);
   const pool: KMeansThread[] = Array.from({ length: count }, () => startKMeansThread(threads));
   return {
     workers: count,

@@ -1,3 +1,4 @@
+import type { SerializedError } from "../errors";
 import type { KMeansResult } from "./kmeans";
 import type { KMeansOptions } from "./kmeans-options";
 
@@ -18,5 +19,5 @@ export type KMeansWorkerRequest =
 /** Messages from the k-means worker back to the main thread. */
 export type KMeansWorkerReply =
   | { type: "result"; id: number; result: KMeansResult; ms: number }
-  | { type: "error"; id: number; name: string; message: string }
+  | ({ type: "error"; id: number } & SerializedError)
   | { type: "closed" };

@@ -1,4 +1,4 @@
-import { InputError } from "../errors";
+import { InputError, OptionRangeError, OptionTypeError } from "../errors";
 
 /** How vectors are prepared before clustering: `"l2"` scales each to unit length, `"none"` keeps them. */
 export type KMeansNormalize = "l2" | "none";
@@ -53,25 +53,29 @@ export const K_RANGE = Object.freeze([2, 32] as const);
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || Number.isNaN(value))
-    throw new TypeError(`invalid k-means option ${name}: ${JSON.stringify(value)}; expected an integer`);
+    throw new OptionTypeError(
+      `invalid k-means option ${name}: ${JSON.stringify(value)}; expected an integer`,
+    );
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new RangeError(`invalid k-means option ${name}: ${value}; expected an integer in ${min}..${max}`);
+    throw new OptionRangeError(
+      `invalid k-means option ${name}: ${value}; expected an integer in ${min}..${max}`,
+    );
   return value;
 }
 
-/** Applies the defaults and checks every option: TypeError for a wrong kind, RangeError for a bad value. */
+/** Applies the defaults and checks every option: OptionTypeError for a wrong kind, OptionRangeError for a bad value (both InputErrors). */
 export function resolveKMeansOptions(options: KMeansOptions = {}): ResolvedKMeansOptions {
   if (typeof options !== "object" || options === null)
-    throw new TypeError(`invalid k-means options: ${JSON.stringify(options)}; expected an object`);
+    throw new OptionTypeError(`invalid k-means options: ${JSON.stringify(options)}; expected an object`);
   const o = { ...KMEANS_DEFAULTS, ...definedOnly(options) };
   const tol = o.tol as unknown;
   if (typeof tol !== "number" || Number.isNaN(tol))
-    throw new TypeError(`invalid k-means option tol: ${JSON.stringify(tol)}; expected a number`);
+    throw new OptionTypeError(`invalid k-means option tol: ${JSON.stringify(tol)}; expected a number`);
   if (!(tol >= 0 && tol < Number.POSITIVE_INFINITY))
-    throw new RangeError(`invalid k-means option tol: ${tol}; expected a finite number ≥ 0`);
+    throw new OptionRangeError(`invalid k-means option tol: ${tol}; expected a finite number ≥ 0`);
   const normalize = o.normalize as unknown;
   if (normalize !== "l2" && normalize !== "none")
-    throw new RangeError(
+    throw new OptionRangeError(
       `invalid k-means option normalize: ${JSON.stringify(normalize)}; expected "l2" or "none"`,
     );
   const k = integer("k", o.k, K_RANGE[0], K_RANGE[1]);

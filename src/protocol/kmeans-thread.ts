@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { CancelledError, InputError } from "../errors";
+import { CancelledError, reviveError } from "../errors";
 import { workerScript } from "../util/worker-script";
 import type { KMeansResult } from "./kmeans";
 import type { KMeansFitOptions } from "./kmeans-client";
@@ -13,19 +13,6 @@ export interface KMeansThread {
   inFlight(): number;
   /** Releases the sessions and stops the thread; pending fits reject with CancelledError. */
   dispose(): Promise<void>;
-}
-
-/** Errors keep their class across the thread boundary when the caller can act on it. */
-function reviveError(name: string, message: string): Error {
-  const classes: Record<string, new (message: string) => Error> = {
-    InputError,
-    CancelledError,
-    RangeError,
-    TypeError,
-  };
-  const error = new (classes[name] ?? Error)(message);
-  if (classes[name] === undefined) error.name = name;
-  return error;
 }
 
 interface Pending {
@@ -72,7 +59,7 @@ function trackFits(worker: Worker): FitTracker {
     reply(reply: Exclude<KMeansWorkerReply, { type: "closed" }>): void {
       const p = settle(reply.id);
       if (reply.type === "result") p?.resolve(reply.result);
-      else p?.reject(reviveError(reply.name, reply.message));
+      else p?.reject(reviveError(reply));
     },
     cancel(id: number): void {
       settle(id)?.reject(new CancelledError("k-means cancelled"));

@@ -4,6 +4,7 @@
  * Fits run one at a time, in the order they arrive.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { serializeError } from "../errors";
 import { fitKMeans } from "./kmeans";
 import { createKMeansEngine, type KMeansEngine } from "./kmeans-engine";
 import type { KMeansWorkerReply, KMeansWorkerRequest } from "./kmeans-messages";
@@ -41,8 +42,7 @@ async function runFit(request: Extract<KMeansWorkerRequest, { type: "fit" }>): P
     };
     send(reply, ownBuffers([result.labels, result.centroids]));
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    send({ type: "error", id: request.id, name: e.name, message: e.message });
+    send({ type: "error", id: request.id, ...serializeError(error) });
   }
 }
 

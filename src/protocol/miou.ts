@@ -26,6 +26,16 @@ export interface MiouScores {
   classes: number[];
 }
 
+/** A mask file's pixels; a file sharp cannot decode is bad input, named. */
+async function readMask(path: string) {
+  try {
+    return await loadSharp()(path).raw().toBuffer({ resolveWithObject: true });
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new InputError(`cannot read mask "${path}": ${reason}; masks are single-channel PNGs`, { cause });
+  }
+}
+
 /**
  * Loads the ground-truth mask of every image from `dir`: the PNG with the image's base name, a
  * single-channel label map (class ids, 255 = ignore), resized with nearest neighbours and cropped
@@ -42,7 +52,7 @@ export async function loadMasks(
   for (const [i, image] of images.entries()) {
     const path = join(dir, `${basename(image, extname(image))}.png`);
     if (!existsSync(path)) throw new InputError(`no mask for image "${image}": expected "${path}"`);
-    const { data: raw, info } = await loadSharp()(path).raw().toBuffer({ resolveWithObject: true });
+    const { data: raw, info } = await readMask(path);
     const channel = new Uint8Array(info.width * info.height * 3);
     for (let p = 0; p < info.width * info.height; p++) {
       const value = raw[p * info.channels] as number;

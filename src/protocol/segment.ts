@@ -1,3 +1,4 @@
+import { InputError } from "../errors";
 import { alignSequence } from "./align-labels";
 import { createClusterFn } from "./cluster";
 import { type ExtractProgress, extractFeatures, imagePixels } from "./extract-features";
@@ -162,9 +163,18 @@ export async function segment(options: SegmentOptions): Promise<Segmentation> {
 }
 
 async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise<Segmentation> {
-  const request = await prepareRequest(options);
+  const request = await prepareRequest(
+    options,
+    options.signal === undefined ? {} : { signal: options.signal },
+  );
   const cache = options.cache ?? createFeatureCache();
   const { matrices, info } = await patchFeatures(request, cache, options);
+  // Checked here, not during extraction: features from the cache were never extracted this time.
+  if (request.prefixTokens !== undefined && request.prefixTokens !== info.prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
+    );
+  }
   const k = options.k ?? 6;
   const n = request.images.length;
   const [gh, gw] = info.grid;

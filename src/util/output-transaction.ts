@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { CancelledError, InputError } from "../errors";
+import { makeDirs } from "./make-dirs";
 import { removeAbandonedTemps, tempPathFor } from "./temp-files";
 
 /**
@@ -92,8 +93,12 @@ export function beginOutput(root: string, options: OutputOptions = {}): OutputTr
         files.set(final, temporary);
       }
       try {
-        mkdirSync(parent, { recursive: true });
+        makeDirs(parent);
       } catch (cause) {
+        // A staged folder that cannot be made means the output folder itself cannot be.
+        if (parent !== dirname(final)) {
+          throw folderError(root, label, (cause as NodeJS.ErrnoException).code ?? String(cause), cause);
+        }
         throw writeError(dirname(final), cause);
       }
       return temporary;

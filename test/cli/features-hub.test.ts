@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/protocol/npy";
 import { sha256 } from "../../src/util/sha256";
-import { type CliRun, runCliAsync } from "../support/cli";
+import { type CliRun, expectOneLineFailure, runCliAsync } from "../support/cli";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 
@@ -156,7 +156,7 @@ describe("seglens features --model <catalog or Hub id> against a fake Hub", () =
     },
   );
 
-  it("an unreachable Hub and an empty cache: exit 1 with a NetworkError naming the endpoint", async () => {
+  it("an unreachable Hub and an empty cache: exit 2 with a NetworkError naming the endpoint", async () => {
     const run = await seglens(
       { HF_ENDPOINT: "http://127.0.0.1:9", HF_HOME: join(temp.path, "home-d") },
       "features",
@@ -167,7 +167,6 @@ describe("seglens features --model <catalog or Hub id> against a fake Hub", () =
       "--out",
       join(temp.path, "down"),
     );
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^seglens: cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
+    expectOneLineFailure(run, /^seglens: cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
   });
 });

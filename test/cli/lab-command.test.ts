@@ -1,13 +1,13 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { quickstartModel } from "../../src/cli/lab-command";
 import { expectOneLineFailure, runCli, runCliAsync } from "../support/cli";
+import { LAB_VENV as labVenv } from "../widgets/jupyterlab-server";
 
-// The JupyterLab venv that widgets/build.sh makes (.ci/run builds the widget before the tests), so
-// this test does not create a second one; offline, the notebook uses the bundled tiny model.
-const labVenv = process.env.SEGLENS_LAB_VENV ?? join(homedir(), ".cache", "seglens", "lab-venv");
+// The checkout's JupyterLab venv (.venv, which widgets/build.sh also uses; made here on first use);
+// offline, the notebook uses the bundled tiny model.
 
 describe("seglens lab --check", () => {
   it("refuses JupyterLab arguments with --check in one line, exit 2, before any setup", () => {
@@ -26,8 +26,32 @@ describe("seglens lab --check", () => {
     });
     expect(run.stderr).toMatch(/kernelspec in .*share\/jupyter\/kernels\/seglens/);
     expect(run.stderr).toMatch(/quickstart notebook ran without errors/);
+    expect(run.stderr).toMatch(
+      /\nseglens lab: the quickstart used the bundled tiny random-weight model \(offline fallback\): dino-vits16 could not be fetched \(/,
+    );
     expect(run.status).toBe(0);
   }, 300_000);
+
+  it("quickstartModel() reads the model from the executed notebook's first code cell", () => {
+    const notebook = (text: string) =>
+      JSON.stringify({
+        cells: [
+          { cell_type: "markdown", source: "# seglens quickstart" },
+          { cell_type: "code", outputs: [{ output_type: "stream", name: "stdout", text: [text] }] },
+        ],
+      });
+    expect(quickstartModel(notebook("model: dino-vits16\n"))).toBe("the quickstart used dino-vits16");
+    expect(
+      quickstartModel(
+        notebook(
+          "dino-vits16 could not be fetched (offline); using the bundled tiny random-weight model instead\n",
+        ),
+      ),
+    ).toBe(
+      "the quickstart used the bundled tiny random-weight model (offline fallback): dino-vits16 could not be fetched (offline); using the bundled tiny random-weight model instead",
+    );
+    expect(quickstartModel(notebook(""))).toMatch(/did not say which model it used/);
+  });
 
   // The other notebooks, offline on the bundled models, with the kernelspec the check installed.
   const notebooks = readdirSync("notebooks").filter((f) => f.endsWith(".ipynb") && f !== "quickstart.ipynb");

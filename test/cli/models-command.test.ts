@@ -1,11 +1,12 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addModelsCommand, formatModelsTable } from "../../src/cli/models-command";
 import { createHubClient } from "../../src/models/hub-client";
 import { fetchHubModel } from "../../src/models/hub-model";
 import { hubSettingsFromEnv } from "../../src/models/hub-settings";
-import { listModels } from "../../src/models/list-models";
+import { listBundledModels, listModels } from "../../src/models/list-models";
+import { runCli } from "../support/cli";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 
@@ -68,8 +69,48 @@ describe("listModels() and seglens models", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(objects.length).toBe(37);
+    expect(objects.length).toBe(37 + 1);
     expect(objects[0]).toMatchObject({ id: "dino-vits16", onnx: "hub", cached: expect.any(Boolean) });
+    expect(objects.at(-1)).toEqual({
+      id: "dinov2-tf4",
+      bundled: true,
+      path: resolve("models/fixtures/dinov2-tf4"),
+      model_type: "dinov2",
+      layers: 2,
+      patch_size: 8,
+      input_size: 32,
+      hidden_size: 32,
+      cached: true,
+    });
+  });
+
+  it("lists the bundled models (those package.json ships) after the catalog, with the path --model takes", async () => {
+    const text = await runModels();
+    expect(text).toMatch(
+      /\n\nbundled: ship with seglens, tiny, random weights .*\npath +type +layers +patch +input\nmodels\/fixtures\/dinov2-tf4 +dinov2 +2 +8 +32\n$/,
+    );
+    // Fixtures for the tests only (not in package.json "files") are not offered.
+    expect(listBundledModels().map((m) => m.id)).toEqual(["dinov2-tf4"]);
+    expect(text).not.toMatch(/vit-tf4/);
+  });
+
+  it("the built CLI lists the bundled model, and its path runs as --model offline", () => {
+    const env = { ...process.env, HF_HUB_OFFLINE: "1", HF_HUB_CACHE: join(temp.path, "empty-hub") };
+    const listed = runCli(["models", "--json"], env);
+    expect(listed.status).toBe(0);
+    const bundled = listed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .filter((m) => m.bundled);
+    expect(bundled.map((m) => m.id)).toEqual(["dinov2-tf4"]);
+    const out = join(temp.path, "bundled-features");
+    const run = runCli(
+      ["features", "--model", bundled[0].path, "--images", "models/samples/coffee.png", "--out", out],
+      env,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
   });
 
   it("formatModelsTable of an empty listing still has the header and the summary", () => {

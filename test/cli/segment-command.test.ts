@@ -113,7 +113,7 @@ describe("seglens segment", () => {
       "--out",
       join(temp.path, "x"),
     );
-    expectOneLineFailure(run, /--k.*expected an integer in 2\.\.32, got "40"/);
+    expectOneLineFailure(run, /^seglens: invalid --k "40": expected an integer in 2\.\.32$/m, 2);
   });
 });
 

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testCacheDir } from "../support/temp";
 import { type KernelTestSetup, runKernelScript, setUpKernelTest } from "./kernel-test-setup";
 
-// A real jupyter_client (in a venv test/kernel/setup-venv.sh creates once, under ~/.cache/seglens)
-// starts the kernel from the kernelspec `seglens install --prefix` writes, and runs
+// A real jupyter_client (in the venv test/kernel/setup-venv.sh creates once, .venv-test/ in the
+// checkout) starts the kernel from the kernelspec `seglens install --prefix` writes, and runs
 // kernel_checks.py; each check is asserted by its own test below. The kernel runs dist/ (npm test
 // builds first).
 const temp = testCacheDir();

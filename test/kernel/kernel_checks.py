@@ -7,10 +7,9 @@ Prints one JSON object {check_name: {"ok": bool, "detail": str}} on stdout; the 
 import json
 import os
 import sys
-import time
 
 import zmq
-from kernel_client import Checks, KernelConnection, idle_of
+from kernel_client import Checks, KernelConnection, idle_of, until
 
 ALL_BYTES = bytes(range(256))
 BUDGET_S = 200  # the vitest test kills this script at 280 s: leave time to report
@@ -19,6 +18,7 @@ check, results = checks.check, checks.results
 connection = KernelConnection(sys.argv[1])
 km, kc = connection.km, connection.kc
 iopub_until, run, send_shell = connection.iopub_until, connection.run, connection.send_shell
+reply_to, send_control = connection.reply_to, connection.send_control
 
 
 def result_text(msgs):
@@ -33,22 +33,20 @@ def ok(reply):
 
 @check
 def kernel_info():
-    reply = kc.kernel_info(reply=True, timeout=30)
+    reply = reply_to(kc.kernel_info())
     content = reply["content"]
     assert reply["msg_type"] == "kernel_info_reply"
     assert content["implementation"] == "seglens" and content["protocol_version"] == "5.3", content
     assert content["language_info"]["name"] == "typescript", content
     # The same request on the control channel, answered there; and the heartbeat echoes.
-    msg = kc.session.msg("kernel_info_request", {})
-    kc.control_channel.send(msg)
-    reply = kc.control_channel.get_msg(timeout=20)
-    assert reply["parent_header"]["msg_id"] == msg["header"]["msg_id"] and reply["msg_type"] == "kernel_info_reply"
+    reply = reply_to(send_control("kernel_info_request", {}), channel="control")
+    assert reply["msg_type"] == "kernel_info_reply", reply["msg_type"]
     assert reply["header"]["session"] != kc.session.session, "replies carry the kernel's own session id"
     hb = zmq.Context.instance().socket(zmq.REQ)
     hb.linger = 0
     hb.connect(f"{km.transport}://{km.ip}:{km.hb_port}")
     hb.send(b"ping \x00\xff")
-    assert hb.poll(10000), "no heartbeat echo within 10 s"
+    assert hb.poll(60000), "no heartbeat echo within 60 s"
     assert hb.recv() == b"ping \x00\xff"
     hb.close()
 
@@ -80,11 +78,10 @@ def import_seglens_resolves_to_the_kernel_copy():
 def complete_and_inspect():
     ok(run("const seglensCompletionTarget = 1;")[0])
     code = "seglensCompl"
-    reply = kc.complete(code, len(code), reply=True, timeout=30)
+    reply = reply_to(kc.complete(code, len(code)))
     assert "seglensCompletionTarget" in reply["content"]["matches"], reply["content"]
     assert reply["content"]["cursor_end"] == len(code), reply["content"]
-    kc.is_complete("if (true) {")
-    reply = kc.get_shell_msg(timeout=30)
+    reply = reply_to(kc.is_complete("if (true) {"))
     assert reply["content"]["status"] == "incomplete", reply["content"]
 
 
@@ -104,8 +101,9 @@ def run_behind_failure(target, codes, stop_on_error):
     ids = [kc.execute(GATED_THROW.format(target=target), stop_on_error=stop_on_error)]
     ids += [kc.execute(code, stop_on_error=stop_on_error) for code in codes]
     send_shell("comm_open", {"comm_id": target, "target_name": target, "data": {}})
-    replies = [kc.get_shell_msg(timeout=60) for _ in ids]
-    assert [r["parent_header"]["msg_id"] for r in replies] == ids, "replies out of request order"
+    replies = [reply_to(msg_id) for msg_id in ids]
+    answered = [parent for parent in connection.shell_arrivals if parent in ids]
+    assert answered == ids, "replies out of request order"
     got = iopub_until(idle_of(ids[-1]), timeout=60)
     return ids, replies, [m for m in got if m["parent_header"].get("msg_id") in ids]
 
@@ -147,14 +145,16 @@ def interrupt_during_long_await():
     code = """
 import { requireKernel } from "seglens/dist/kernel";
 requireKernel().interruptSignal.addEventListener("abort", () => { stopped = true; });
+console.log("awaiting");
 await new Promise((resolve) => setTimeout(resolve, 600000));
 """
     msg_id = kc.execute(code)
-    iopub_until(lambda m: m["msg_type"] == "execute_input" and m["parent_header"].get("msg_id") == msg_id)
-    time.sleep(0.5)  # let the cell reach its await
+    # The cell prints once its abort listener is registered: the interrupt comes after that.
+    iopub_until(lambda m: m["msg_type"] == "stream" and "awaiting" in m["content"]["text"]
+                and m["parent_header"].get("msg_id") == msg_id)
     km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=20)
-    assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "error", reply["content"]
+    reply = reply_to(msg_id)
+    assert reply["content"]["status"] == "error", reply["content"]
     iopub_until(idle_of(msg_id))
     reply, msgs = run("[1 + 1, stopped]")
     ok(reply)
@@ -168,11 +168,10 @@ def sync_loop_interrupt_and_display():
     marker = os.path.join(sys.argv[1], "spinning")
     msg_id = kc.execute(f'import {{ writeFileSync }} from "fs";\nwriteFileSync({json.dumps(marker)}, "");\n'
                         'let spins = 0;\nwhile (true) { spins++; }')
-    deadline = time.time() + 60
-    while not os.path.exists(marker) and time.time() < deadline:
-        time.sleep(0.05)
+    # A blocked event loop sends nothing: the file is the only sign that the loop started.
+    until(lambda: os.path.exists(marker), 60, "the cell to start spinning")
     km.interrupt_kernel()
-    reply = kc.get_shell_msg(timeout=20)
+    reply = reply_to(msg_id)
     assert reply["content"]["status"] == "error", reply["content"]
     assert "SIGINT" in reply["content"]["evalue"], reply["content"]
     iopub_until(idle_of(msg_id))
@@ -202,11 +201,11 @@ await new Promise((resolve) => requireKernel().comms.registerTarget("wake", (com
 """
     msg_id = kc.execute(code + '"woken"')
     iopub_until(lambda m: m["msg_type"] == "execute_input" and m["parent_header"].get("msg_id") == msg_id)
-    info = kc.comm_info(reply=True, timeout=10)  # answered while the cell is still waiting
+    info = reply_to(kc.comm_info())  # answered while the cell is still waiting
     assert info["content"]["status"] == "ok"
     wake = send_shell("comm_open", {"comm_id": "w", "target_name": "wake", "data": {"v": 7}})
-    reply = kc.get_shell_msg(timeout=30)
-    assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok", reply["content"]
+    reply = reply_to(msg_id)
+    assert reply["content"]["status"] == "ok", reply["content"]
     got = iopub_until(idle_of(msg_id))
     statuses = [m["content"]["execution_state"] for m in got
                 if m["msg_type"] == "status" and m["parent_header"].get("msg_id") == wake]
@@ -236,7 +235,7 @@ def comm_both_ways_with_buffers():
     reply = got[1]
     assert reply["content"]["data"] == {"opened": {"x": 1}}, reply["content"]
     assert [bytes(b) for b in reply["buffers"]] == [ALL_BYTES, b"\x00\xff"]
-    info = kc.comm_info(reply=True, timeout=10)
+    info = reply_to(kc.comm_info())
     assert info["msg_type"] == "comm_info_reply", info["msg_type"]
     assert info["content"]["comms"]["c1"] == {"target_name": "seglens.echo"}, info["content"]
     msg_id = send_shell("comm_msg", {"comm_id": "c1", "data": {"n": 5}}, [b"abc", ALL_BYTES[::-1]])
@@ -295,8 +294,7 @@ def malformed_messages_and_bad_signature():
     got = [m for m in iopub_until(idle_of(msg_id)) if m["parent_header"].get("msg_id") == msg_id]
     errors = [m for m in got if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"]
     assert errors and "comm_id" in errors[0]["content"]["text"], got
-    send_shell("execute_request", {"code": 5, "silent": False})
-    reply = kc.get_shell_msg(timeout=20)
+    reply = reply_to(send_shell("execute_request", {"code": 5, "silent": False}))
     assert reply["msg_type"] == "execute_reply" and reply["content"]["status"] == "error", reply
     assert "content.code" in reply["content"]["evalue"], reply["content"]
     # Frames signed with the wrong key, and garbage frames: dropped, the kernel stays up.
@@ -305,7 +303,7 @@ def malformed_messages_and_bad_signature():
     body = json.dumps({"code": "process.exit(3)"}).encode()
     kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", b"0" * 64, header, b"{}", b"{}", body])
     kc.shell_channel.socket.send_multipart([b"no delimiter"])
-    reply = kc.kernel_info(reply=True, timeout=20)
+    reply = reply_to(kc.kernel_info())
     assert reply["content"]["status"] == "ok"
     assert km.is_alive()
 
@@ -364,14 +362,9 @@ def int_slider_from_a_cell():
 
 @check
 def shutdown():
-    msg = kc.session.msg("shutdown_request", {"restart": False})
-    kc.control_channel.send(msg)
-    reply = kc.control_channel.get_msg(timeout=20)
+    reply = reply_to(send_control("shutdown_request", {"restart": False}), channel="control")
     assert reply["msg_type"] == "shutdown_reply" and reply["content"] == {"status": "ok", "restart": False}, reply
-    deadline = time.time() + 20
-    while km.is_alive() and time.time() < deadline:
-        time.sleep(0.1)
-    assert not km.is_alive()
+    until(lambda: not km.is_alive(), 60, "the kernel process to exit")
 
 
 if km.is_alive():

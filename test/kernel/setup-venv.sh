@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Creates (once) the Python venv the kernel integration tests drive the kernel with:
-# jupyter_client, nbclient, nbformat, ipywidgets. Cached under $HOME/.cache/seglens/ so reruns are
-# instant; pip sees a local mirror only here, hence --retries 0 --timeout 10. Prints the venv path.
+# jupyter_client, nbclient, nbformat, ipywidgets. It lives in the checkout (.venv-test/, gitignored),
+# so two checkouts never share or overwrite it, and reruns find it ready. pip sees a local mirror
+# only here, hence --retries 0 --timeout 10. SEGLENS_TEST_VENV overrides the place. Prints the venv path.
 set -euo pipefail
-venv="${SEGLENS_TEST_VENV:-$HOME/.cache/seglens/kernel-test-venv}"
+venv="${SEGLENS_TEST_VENV:-$(cd "$(dirname "$0")/../.." && pwd)/.venv-test}"
 stamp="$venv/.seglens-ready-1"
 mkdir -p "$(dirname "$venv")"
 # Test files run in parallel and each calls this script: one creates the venv, the others wait.

@@ -6,6 +6,7 @@ import { CommError } from "../../src/kernel/kernel-errors";
 import type { OutgoingMessage } from "../../src/kernel/wire-message";
 import { Widget, type WidgetSpec } from "../../src/widget/widget";
 import { registerWidgetControl } from "../../src/widget/widget-control";
+import { closeWidgets } from "../support/widgets";
 
 const spec: WidgetSpec = {
   modelName: "FrameModel",
@@ -19,12 +20,19 @@ let published: OutgoingMessage[] = [];
 let comms = createCommManager((m) => published.push(m));
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+let testNumber = 0;
+
 beforeEach(() => {
+  // Messages of widgets a finished test left behind never reach a later test's list.
+  const test = ++testNumber;
   published = [];
-  comms = createCommManager((m) => published.push(m));
+  comms = createCommManager((m) => test === testNumber && published.push(m));
   registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
 });
-afterEach(() => registerKernel(undefined));
+afterEach(() => {
+  closeWidgets(comms);
+  registerKernel(undefined);
+});
 
 describe("Widget (ipywidgets protocol 2.1.0)", () => {
   it("new Widget opens jupyter.widget with version 2.1.0, full state and a Uint8Array at buffer_paths [['frame']]", () => {

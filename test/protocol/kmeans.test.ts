@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { CancelledError, InputError } from "../../src/errors";
+import { CancelledError, InputError, OptionRangeError, OptionTypeError } from "../../src/errors";
 import { kmeans, releaseKMeansSessions } from "../../src/protocol/kmeans";
 import { createKMeansWorker } from "../../src/protocol/kmeans-client";
 import { KMEANS_DEFAULTS } from "../../src/protocol/kmeans-options";
@@ -239,22 +239,26 @@ describe("kmeans input checks", () => {
   });
 
   it.each([
-    [{ k: 1 }, RangeError, /invalid k-means option k: 1; expected an integer in 2\.\.32/],
-    [{ k: 33 }, RangeError, /option k: 33/],
-    [{ k: 2.5 }, RangeError, /option k: 2\.5/],
-    [{ k: "6" }, TypeError, /option k: "6"; expected an integer/],
-    [{ restarts: 0 }, RangeError, /option restarts: 0/],
-    [{ maxIter: 0 }, RangeError, /option maxIter: 0/],
-    [{ seed: -1 }, RangeError, /option seed: -1/],
-    [{ tol: -1 }, RangeError, /option tol: -1; expected a finite number ≥ 0/],
-    [{ tol: "small" }, TypeError, /option tol: "small"/],
-    [{ normalize: "l1" }, RangeError, /option normalize: "l1"; expected "l2" or "none"/],
-    [{ sampleSize: 1 }, RangeError, /option sampleSize: 1/],
-  ])("kmeans(data, %j) throws %o naming the option and value", async (options, type, message) => {
-    const run = kmeans(data, [10, 3], options as never);
-    await expect(run).rejects.toThrow(type);
-    await expect(kmeans(data, [10, 3], options as never)).rejects.toThrow(message);
-  });
+    [{ k: 1 }, OptionRangeError, /invalid k-means option k: 1; expected an integer in 2\.\.32/],
+    [{ k: 33 }, OptionRangeError, /option k: 33/],
+    [{ k: 2.5 }, OptionRangeError, /option k: 2\.5/],
+    [{ k: "6" }, OptionTypeError, /option k: "6"; expected an integer/],
+    [{ restarts: 0 }, OptionRangeError, /option restarts: 0/],
+    [{ maxIter: 0 }, OptionRangeError, /option maxIter: 0/],
+    [{ seed: -1 }, OptionRangeError, /option seed: -1/],
+    [{ tol: -1 }, OptionRangeError, /option tol: -1; expected a finite number ≥ 0/],
+    [{ tol: "small" }, OptionTypeError, /option tol: "small"/],
+    [{ normalize: "l1" }, OptionRangeError, /option normalize: "l1"; expected "l2" or "none"/],
+    [{ sampleSize: 1 }, OptionRangeError, /option sampleSize: 1/],
+  ])(
+    "kmeans(data, %j) throws %o (an InputError) naming the option and value",
+    async (options, type, message) => {
+      const run = kmeans(data, [10, 3], options as never);
+      await expect(run).rejects.toThrow(type);
+      await expect(kmeans(data, [10, 3], options as never)).rejects.toThrow(InputError);
+      await expect(kmeans(data, [10, 3], options as never)).rejects.toThrow(message);
+    },
+  );
 
   it("kmeans(data, dims that do not match its length) throws an InputError quoting both", async () => {
     await expect(kmeans(data, [10, 4])).rejects.toThrow(/has 30 values, but dims \[10, 4\] need 40/);
@@ -313,13 +317,14 @@ describe("kmeans in a worker thread", () => {
     }
   });
 
-  it("createKMeansWorker({workers: 0}) throws a RangeError", () => {
+  it("createKMeansWorker({workers: 0}) throws an OptionRangeError", () => {
+    expect(() => createKMeansWorker({ workers: 0 })).toThrow(OptionRangeError);
     expect(() => createKMeansWorker({ workers: 0 })).toThrow(
       /invalid k-means workers: 0; expected an integer in 1\.\.64/,
     );
   });
 
-  it("fit(data, {transfer: true}) hands the buffer over; fit(data, {k: 40}) rejects with a RangeError before sending", async () => {
+  it("fit(data, {transfer: true}) hands the buffer over; fit(data, {k: 40}) rejects with an OptionRangeError before sending", async () => {
     const worker = createKMeansWorker({ workers: 1, threads: 1 });
     try {
       const { data, dims } = fixture("blobs");
@@ -327,7 +332,7 @@ describe("kmeans in a worker thread", () => {
       const result = await worker.fit(copy, dims, { k: 6, transfer: true });
       expect(copy.length).toBe(0);
       expect(result.labels.length).toBe(dims[0]);
-      await expect(worker.fit(data, dims, { k: 40 })).rejects.toThrow(RangeError);
+      await expect(worker.fit(data, dims, { k: 40 })).rejects.toThrow(OptionRangeError);
       await expect(worker.fit(data.subarray(0, 64), [2, 32], { k: 6 })).rejects.toThrow(InputError);
     } finally {
       await worker.dispose();

@@ -10,6 +10,7 @@ import { NoFrameError } from "../../src/widget/explorer-export";
 import type { ExplorerKernelMessage } from "../../src/widget/explorer-state";
 import { type ExplorerWidget, explore } from "../../src/widget/explorer-widget";
 import { testCacheDir } from "../support/temp";
+import { closeWidgets } from "../support/widgets";
 
 let published: OutgoingMessage[] = [];
 let comms = createCommManager((m) => published.push(m));
@@ -24,12 +25,19 @@ beforeAll(() => {
   dir = testCacheDir();
 });
 afterAll(() => dir.remove());
+let testNumber = 0;
+
 beforeEach(() => {
+  // Messages of widgets a finished test left behind never reach a later test's list.
+  const test = ++testNumber;
   published = [];
-  comms = createCommManager((m) => published.push(m));
+  comms = createCommManager((m) => test === testNumber && published.push(m));
   registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
 });
-afterEach(() => registerKernel(undefined));
+afterEach(() => {
+  closeWidgets(comms);
+  registerKernel(undefined);
+});
 
 function fromView(widget: ExplorerWidget, data: Record<string, unknown>): void {
   comms.handle("comm_msg", { comm_id: widget.modelId, data }, {}, []);

@@ -18,6 +18,7 @@ import {
 import type { BinaryArray, ExplorerFrame, ExplorerStatus } from "../../src/widget/explorer-state";
 import { ExplorerWidget, explore } from "../../src/widget/explorer-widget";
 import { testCacheDir } from "../support/temp";
+import { closeWidgets } from "../support/widgets";
 
 let published: OutgoingMessage[] = [];
 let displays: { bundle: MimeBundle; options: unknown }[] = [];
@@ -29,17 +30,24 @@ const settle = async () => {
   await tick();
 };
 
+let testNumber = 0;
+
 beforeEach(() => {
+  // Messages and displays of widgets a finished test left behind never reach a later test's lists.
+  const test = ++testNumber;
   published = [];
   displays = [];
-  comms = createCommManager((m) => published.push(m));
+  comms = createCommManager((m) => test === testNumber && published.push(m));
   registerKernel({
     comms,
-    display: (bundle, options) => displays.push({ bundle, options }),
+    display: (bundle, options) => test === testNumber && displays.push({ bundle, options }),
     interruptSignal: new AbortController().signal,
   });
 });
-afterEach(() => registerKernel(undefined));
+afterEach(() => {
+  closeWidgets(comms);
+  registerKernel(undefined);
+});
 
 /** A frame for `request` whose labels are all `request.k - 1`. */
 function fakeResult(request: ExplorerRequest): ExplorerResult {
@@ -400,7 +408,7 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     expect([count, channels]).toEqual([5, 3]);
     expect((images.buffer as Uint8Array).length).toBe(5 * height * width * 3);
     // The update with the static PNG follows the frame.
-    await expect.poll(() => displays.length, { timeout: 5000 }).toBe(2);
+    await expect.poll(() => displays.length, { timeout: 60_000 }).toBe(2);
     expect(displays[1]?.options).toEqual({ displayId: widget.modelId, update: true });
     expect(String(displays[1]?.bundle["image/png"]).slice(0, 8)).toBe("iVBORw0K");
     widget.close();
@@ -526,9 +534,24 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
   });
 
   it("with precompute on, the neighbouring Ks are ready once the background work is done", async () => {
-    const widget = explore({ ...tiny, k: 4 });
+    // The real engine, telling when the background work has computed K 5 (the first neighbour of 4).
+    const engine = createExplorerEngine({ images: tiny.images });
+    let warmedK5: () => void = () => undefined;
+    const k5Warmed = new Promise<void>((resolve) => {
+      warmedK5 = resolve;
+    });
+    const watched: ExplorerEngine = {
+      compute: async (request, signal, progress) => {
+        const result = await engine.compute(request, signal, progress);
+        if (request.k === 5) warmedK5();
+        return result;
+      },
+      cancelFeatures: () => engine.cancelFeatures(),
+      dispose: () => engine.dispose(),
+    };
+    const widget = new ExplorerWidget({ ...tiny, k: 4 }, watched);
     await widget.idle();
-    await new Promise((r) => setTimeout(r, 1500)); // K 5 is the first neighbour warmed (tiny model: ms)
+    await k5Warmed;
     const stages: string[] = [];
     widget.on("change", ({ changes }) => {
       if (changes.status?.kind === "loading") stages.push(changes.status.stage);

@@ -16,8 +16,11 @@ if (skipReason) console.warn(`[seglens] ${skipReason}`);
 
 const rgb = (label: number) => [...(PALETTE_RGB[label] as readonly number[]), 255];
 
+// Each test opens a fresh page with the harness (plotly included, ~9 MB of script): up to ~50 s per
+// test was measured while other work kept both cores busy.
 describe.skipIf(skipReason !== null)(
   `ExplorerView in Chromium${skipReason ? ` (${skipReason})` : ""}`,
+  { timeout: 180_000 },
   () => {
     let script = "";
     let browser: Browser | null = null;

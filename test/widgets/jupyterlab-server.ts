@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { CHROMIUM, LAB_VENV } from "../../src/bench/lab-driver";
 
 export {
-  freePort,
   kernelIdle,
   LAB_VENV,
   labArgs,
@@ -25,7 +24,7 @@ export function labSkipReason(): string | null {
   if (process.env.CI) return null;
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found`;
   if (!existsSync(join(LAB_VENV, "bin", "jupyter")))
-    return `no JupyterLab venv at ${LAB_VENV} (widgets/build.sh makes it)`;
+    return `no JupyterLab venv at ${LAB_VENV} (npm start or widgets/build.sh makes it)`;
   if (!existsSync(join(LABEXTENSION, "package.json")))
     return "widgets/labextension not built (run widgets/build.sh)";
   return null;

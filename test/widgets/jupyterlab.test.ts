@@ -8,11 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PALETTE_RGB } from "../../widgets/src/palette";
 import { ARTIFACTS, launchChromium } from "./browser-page";
 import {
-  freePort,
   kernelIdle,
   LAB_VENV,
   LABEXTENSION,
@@ -181,19 +180,19 @@ async function explorerFrame(page: Page): Promise<FrameSummary> {
 }
 
 /** Polls the frame until `ready` holds for it. */
-async function waitForFrame(
+function waitForFrame(
   page: Page,
   ready: (frame: FrameSummary) => boolean,
   timeoutMs = 60_000,
 ): Promise<FrameSummary> {
-  const deadline = Date.now() + timeoutMs;
-  let last: FrameSummary | string = "none";
-  while (Date.now() < deadline) {
-    last = await explorerFrame(page).catch((error: Error) => error.message);
-    if (typeof last !== "string" && ready(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no such frame within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  return vi.waitFor(
+    async () => {
+      const frame = await explorerFrame(page);
+      if (!ready(frame)) throw new Error(`not the frame awaited yet: ${JSON.stringify(frame)}`);
+      return frame;
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
 }
 
 /**
@@ -247,21 +246,17 @@ describe.skipIf(reason !== null)(
         [join(ROOT, "dist", "cli", "main.js"), "install", "--prefix", join(dir, "prefix")],
         { stdio: "ignore" },
       );
-      const port = await freePort();
       lab = await startServer(
         join(LAB_VENV, "bin", "jupyter"),
-        ["lab", ...labArgs(port), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
-        {
-          port,
-          env: labEnv(dir, join(dir, "prefix")),
-        },
+        ["lab", ...labArgs(), `--ServerApp.root_dir=${join(dir, "notebooks")}`],
+        { env: labEnv(dir, join(dir, "prefix")) },
       );
       browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       await openLab(page, lab, "lab/tree/explorer.ipynb");
-      await page.locator(".jp-Notebook").waitFor({ timeout: 60_000 });
+      await page.locator(".jp-Notebook").waitFor({ timeout: 120_000 });
       await kernelIdle(page, "python3");
-    }, 180_000);
+    }, 360_000);
 
     afterAll(async () => {
       if (page) {
@@ -271,7 +266,7 @@ describe.skipIf(reason !== null)(
       await browser?.close();
       await lab?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
-    }, 30_000);
+    }, 60_000);
 
     it("the plugin seglens:explorer is active and the explorer renders three layer panels from buffers", async () => {
       if (!page) throw new Error(`no page; JupyterLab log:\n${lab?.log()}`);
@@ -282,7 +277,7 @@ describe.skipIf(reason !== null)(
       });
       expect(active).toBe(true);
       await labCommand(page, "notebook:run-all-cells");
-      await page.locator(".seglens-panel").nth(2).waitFor({ timeout: 60_000 });
+      await page.locator(".seglens-panel").nth(2).waitFor({ timeout: 120_000 });
       await expect(page.locator(".seglens-panel").count()).resolves.toBe(3);
       const pixel = await page
         .locator('.seglens-panel[data-layer="1"] canvas')
@@ -290,7 +285,7 @@ describe.skipIf(reason !== null)(
           ...((c as unknown as PageCanvas).getContext("2d")?.getImageData(1, 1, 1, 1).data ?? []),
         ]);
       expect(pixel).toEqual([...(PALETTE_RGB[0] as readonly number[]), 255]);
-    }, 120_000);
+    }, 240_000);
 
     it("Cancel reaches the kernel as custom {action: 'cancel'}; a K key press as an update of k", async () => {
       if (!page) throw new Error("no page");
@@ -298,11 +293,11 @@ describe.skipIf(reason !== null)(
       await page
         .getByRole("alert")
         .filter({ hasText: "kernel got {'action': 'cancel'}" })
-        .waitFor({ timeout: 20_000 });
+        .waitFor({ timeout: 60_000 });
       await page.locator(".seglens-k").focus();
       await page.keyboard.press("ArrowRight");
-      await page.getByRole("alert").filter({ hasText: "kernel saw k=5" }).waitFor({ timeout: 20_000 });
-    }, 60_000);
+      await page.getByRole("alert").filter({ hasText: "kernel saw k=5" }).waitFor({ timeout: 60_000 });
+    }, 150_000);
 
     it("explore() in the seglens kernel shows one panel per layer of the tiny model, without an error", async () => {
       if (!page) throw new Error("no page");
@@ -310,13 +305,13 @@ describe.skipIf(reason !== null)(
       await kernelIdle(page, "seglens");
       await labCommand(page, "notebook:run-all-cells");
       const panels = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-panel");
-      await panels.nth(TINY_LAYERS - 1).waitFor({ timeout: 60_000 });
+      await panels.nth(TINY_LAYERS - 1).waitFor({ timeout: 120_000 });
       await expect(panels.count()).resolves.toBe(TINY_LAYERS);
       await expect(
         page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-error:visible").count(),
       ).resolves.toBe(0);
       await screenshot(page, "jupyterlab-explore-ts.png");
-    }, 120_000);
+    }, 300_000);
 
     it("the K slider, moved with the keyboard from 6 to 3: new frame data with at most 3 labels, more than one", async () => {
       if (!page) throw new Error("no page");
@@ -330,7 +325,7 @@ describe.skipIf(reason !== null)(
       // The legend is drawn from the same frame: 3 buttons once the view has rendered it.
       await active
         .locator('.seglens-legend button[data-label="3"]')
-        .waitFor({ state: "detached", timeout: 30_000 });
+        .waitFor({ state: "detached", timeout: 60_000 });
       console.info(
         `[seglens] K 6 → 3 in JupyterLab: new frame drawn ${Date.now() - sent} ms after the last key press`,
       );
@@ -339,17 +334,26 @@ describe.skipIf(reason !== null)(
       expect(after.distinct).toBeLessThanOrEqual(3);
       await expect(active.locator(".seglens-legend button").count()).resolves.toBe(3);
       await screenshot(page, "jupyterlab-explore-ts-k3.png");
-    }, 60_000);
+    }, 150_000);
 
     it("the display update with the static PNG re-renders the output: one live view, the replaced ones retired, focus kept", async () => {
       if (!page) throw new Error("no page");
       const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
       await active.locator(".seglens-k").focus();
       const before = (await explorerInPage(page)).views.length;
-      // The kernel updates the display 3 s after the last frame; JupyterLab renders a new view.
-      await page.waitForTimeout(5000);
-      const { views } = await explorerInPage(page);
-      expect(views.length).toBeGreaterThan(before); // re-rendered while the K slider had focus
+      // A new frame (K 4), counted from here: the kernel updates the display with its static PNG
+      // 3 s after it, and JupyterLab renders a new view while the K slider has focus.
+      await page.keyboard.press("ArrowRight");
+      await waitForFrame(page, (f) => f.k === 4);
+      const current = page;
+      const { views } = await vi.waitFor(
+        async () => {
+          const now = await explorerInPage(current);
+          if (now.views.length <= before) throw new Error(`still ${now.views.length} views`);
+          return now;
+        },
+        { timeout: 60_000, interval: 200 },
+      );
       expect(views.filter((v) => v.connected)).toHaveLength(1);
       for (const view of views.filter((v) => !v.connected)) expect(view.children).toBe(0);
       // The K slider of the new view has the focus the replaced one had: the next key press works.
@@ -357,8 +361,8 @@ describe.skipIf(reason !== null)(
         active.locator(".seglens-k").evaluate((el) => el === el.ownerDocument.activeElement),
       ).resolves.toBe(true);
       await page.keyboard.press("ArrowRight");
-      await waitForFrame(page, (f) => f.k === 4);
-    }, 30_000);
+      await waitForFrame(page, (f) => f.k === 5);
+    }, 150_000);
 
     it("switching the representation to keys re-clusters the keys: frame rep k, other labels", async () => {
       if (!page) throw new Error("no page");
@@ -367,7 +371,7 @@ describe.skipIf(reason !== null)(
       const after = await waitForFrame(page, (f) => f.rep === "k");
       expect(after.k).toBe(before.k);
       expect(after.digest).not.toBe(before.digest);
-    }, 60_000);
+    }, 120_000);
 
     it("a second model side by side, then switching to it alone", async () => {
       if (!page) throw new Error("no page");
@@ -383,7 +387,7 @@ describe.skipIf(reason !== null)(
       await active.locator(`.seglens-models input[value="${TINY}"]`).uncheck();
       const alone = await waitForFrame(page, (f) => f.models.length === 1);
       expect(alone.models).toEqual([OTHER]);
-    }, 90_000);
+    }, 180_000);
 
     it("a file that is not a model: the error shows in the widget, the kernel stays alive, the view recovers", async () => {
       if (!page) throw new Error("no page");
@@ -391,29 +395,29 @@ describe.skipIf(reason !== null)(
       const broken = join(dir, NOT_A_VIT);
       await active.locator(`.seglens-models input[value="${broken}"]`).check();
       const error = active.locator(".seglens-error:visible");
-      await error.waitFor({ timeout: 30_000 });
+      await error.waitFor({ timeout: 60_000 });
       await expect(error.textContent()).resolves.toContain(NOT_A_VIT);
       await screenshot(page, "jupyterlab-bad-model.png");
       await expect(execute(page, "1 + 1")).resolves.toBe("2");
       await active.locator(`.seglens-models input[value="${broken}"]`).uncheck();
-      await waitForFrame(page, (f) => f.models.length === 1 && f.models[0] === OTHER, 30_000);
-      await error.waitFor({ state: "hidden", timeout: 30_000 });
-    }, 90_000);
+      await waitForFrame(page, (f) => f.models.length === 1 && f.models[0] === OTHER);
+      await error.waitFor({ state: "hidden", timeout: 60_000 });
+    }, 240_000);
 
     it("an IntSlider made by intSlider() in TypeScript renders and syncs both ways", async () => {
       if (!page) throw new Error("no page");
       const slider = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-hslider");
-      await slider.waitFor({ timeout: 30_000 });
+      await slider.waitFor({ timeout: 60_000 });
       await expect(slider.locator(".widget-label").textContent()).resolves.toBe("n");
       await expect(slider.locator(".widget-readout").textContent()).resolves.toBe("6");
       await slider.locator(".noUi-handle").focus();
       await page.keyboard.press("ArrowRight");
-      await expect.poll(() => execute(page as Page, 'slider.get("value")'), { timeout: 20_000 }).toBe("7");
+      await expect.poll(() => execute(page as Page, 'slider.get("value")'), { timeout: 60_000 }).toBe("7");
       await execute(page, "slider.set({ value: 12 })");
       await expect
-        .poll(() => slider.locator(".widget-readout").textContent(), { timeout: 20_000 })
+        .poll(() => slider.locator(".widget-readout").textContent(), { timeout: 60_000 })
         .toBe("12");
       await screenshot(page, "jupyterlab-int-slider.png");
-    }, 60_000);
+    }, 180_000);
   },
 );

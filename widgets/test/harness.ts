@@ -180,7 +180,9 @@ const harness: HarnessApi = {
   },
   async chartTraces() {
     const chart = requireView().el.querySelector(".seglens-chart") as HTMLElement & { data?: unknown[] };
-    for (let tries = 0; tries < 200 && !chart.data; tries++) await new Promise((r) => setTimeout(r, 25));
+    // The chart is drawn when the page is idle: on a busy machine that can take many seconds.
+    const deadline = performance.now() + 60_000;
+    while (!chart.data && performance.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     return chart.data?.length ?? 0;
   },
   sent: () => comm.messages.map((m) => structuredClone(m)),
