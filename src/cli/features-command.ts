@@ -35,6 +35,7 @@ export interface ModelFlags {
   prefixTokens?: number;
   alpha?: AlphaMode;
   orientation?: Orientation;
+  checkpoint?: string;
 }
 
 const MODEL_HELP = "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]";
@@ -101,6 +102,10 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
       "--prefix-tokens <N>",
       "expected number of prefix tokens (CLS + registers), 0..64, checked against the model",
       integerIn("--prefix-tokens", 0, 64),
+    )
+    .option(
+      "--checkpoint <PATH>",
+      "the checkpoint file of a catalog model converted on first use (those shared by download links; seglens models says which)",
     );
 }
 
@@ -123,6 +128,7 @@ export function requestFromFlags(flags: ModelFlags): FeatureRequest {
   if (flags.prefixTokens !== undefined) request.prefixTokens = flags.prefixTokens;
   if (flags.alpha !== undefined) request.alpha = flags.alpha;
   if (flags.orientation !== undefined) request.orientation = flags.orientation;
+  if (flags.checkpoint !== undefined) request.checkpoint = flags.checkpoint;
   return request;
 }
 

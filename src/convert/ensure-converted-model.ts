@@ -102,7 +102,8 @@ export async function ensureConvertedModel(
       const sha256 = await fileSha256(file, options.signal);
       const identity: ConversionIdentity = { converter: CONVERTER_VERSION, source: { sha256 } };
       if (current !== undefined && sameSource(current, identity.source)) return current;
-      options.onNote?.(conversionNote(id, file, folder, options.paramsM));
+      const shown = path ?? (recipe.from === "url" ? recipe.url : file);
+      options.onNote?.(conversionNote(id, shown, folder, options.paramsM));
       await convert(file, recipe, folder, `"${id}" (${file})`, {
         config: undefined,
         preprocessor: recipe.preprocessor,

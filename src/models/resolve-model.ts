@@ -69,6 +69,14 @@ export async function resolveModel(arg: string, options: ResolveOptions = {}): P
 async function resolveAnyModel(arg: string, options: ResolveOptions): Promise<ResolvedModel> {
   if (arg.trim() === "")
     throw new InputError("no model given: pass --model with a folder, an .onnx file or a model id");
+  if (
+    options.checkpoint !== undefined &&
+    (options.catalog ?? loadCatalog()).find(arg)?.convert === undefined
+  ) {
+    throw new InputError(
+      `--checkpoint applies to catalog models that seglens converts from a checkpoint (\`seglens models\` lists them as convertible); "${arg}" is not one`,
+    );
+  }
   const choice = fileChoice(options);
   const local = resolveLocalModel(arg, choice);
   if (local !== undefined) return local;
@@ -78,6 +86,7 @@ async function resolveAnyModel(arg: string, options: ResolveOptions): Promise<Re
   if (revision === "") throw new InputError(`model "${arg}" has an empty revision after "@"`);
   const catalog = options.catalog ?? loadCatalog();
   const entry = catalog.find(name);
+
   if (entry !== undefined) return resolveCatalogModel(arg, entry, revision, options);
   if (HUB_ID.test(name)) {
     const file =

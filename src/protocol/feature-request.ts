@@ -32,6 +32,8 @@ export interface FeatureRequest extends FileChoice {
   prefixTokens?: number;
   threads?: number;
   ep?: ExecutionProvider;
+  /** The checkpoint file of a catalog model that seglens converts (see `seglens models`). */
+  checkpoint?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function prepareRequest(
     ...options,
     ...(request.file === undefined ? {} : { file: request.file }),
     ...(request.variant === undefined ? {} : { variant: request.variant }),
+    ...(request.checkpoint === undefined ? {} : { checkpoint: request.checkpoint }),
   });
   const tapped = prepareTappedModel(model.onnxPath);
   const numLayers = tapped.taps.blocks.length;
