@@ -45,7 +45,8 @@ export function formatModelsTable(listing: readonly ModelListing[]): string {
   const cachedCount = listing.filter((m) => m.cached).length;
   lines.push(
     "",
-    `${listing.length} models, ${cachedCount} cached. \`seglens features --model <id>\` downloads a hub model on first use;` +
+    `${listing.length} models, ${cachedCount} cached. \`seglens features --model <id>\` downloads a hub model on first use` +
+      " and converts a convert one from its checkpoint (once; convert --checkpoint: pass the downloaded file with --checkpoint PATH);" +
       " export ones need `python models/export/export.py <id>` once (models/export/README.md).",
   );
   return `${lines.join("\n")}\n`;

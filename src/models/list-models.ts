@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { CONVERSION_MARKER } from "../convert/ensure-converted-model";
 import { type Catalog, type CatalogEntry, loadCatalog } from "./catalog";
 import { createHubRepoCache } from "./hub-cache";
 import { type HubSettings, hubSettingsFromEnv } from "./hub-settings";
@@ -8,11 +9,14 @@ import { exportFolder } from "./resolve-model";
 /** One catalog model and whether it is on this machine. */
 export interface ModelListing {
   entry: CatalogEntry;
-  /** Where its ONNX comes from: a ready export on the Hub, or `models/export/export.py`. */
-  onnx: "hub" | "export";
-  /** Whether `--model <id>` runs without downloading or exporting anything. */
+  /**
+   * Where its ONNX comes from: a ready export on the Hub (`hub`), seglens' converter on first use
+   * (`convert`; `convert --checkpoint` when the checkpoint must be passed), or `models/export/export.py`.
+   */
+  onnx: "hub" | "convert" | "convert --checkpoint" | "export";
+  /** Whether `--model <id>` runs without downloading, converting or exporting anything. */
   cached: boolean;
-  /** The file that would be used: in the Hub cache, or in seglens' export folder. */
+  /** The file that would be used: in the Hub cache, or in seglens' model folder. */
   path: string;
 }
 
@@ -27,7 +31,7 @@ export interface ListModelsOptions {
 /**
  * The catalog's models with their cache state, read from disk only (no network): a Hub model is
  * cached when its revision's ref and ONNX file are in the Hub cache (by seglens or a Python tool),
- * an export when `export.py` has written it.
+ * a converted one when seglens has converted it, an export when `export.py` has written it.
  *
  * @example
  * listModels().filter((m) => m.cached).map((m) => m.entry.id); // ["dinov2-small", …]
@@ -37,8 +41,11 @@ export function listModels(options: ListModelsOptions = {}): ModelListing[] {
   const settings = options.hub ?? hubSettingsFromEnv();
   return catalog.entries.map((entry) => {
     if (entry.hub === undefined) {
-      const path = join(exportFolder(entry.id), "onnx", "model.onnx");
-      return { entry, onnx: "export", cached: existsSync(path), path };
+      const folder = exportFolder(entry.id);
+      const path = join(folder, "onnx", "model.onnx");
+      if (entry.convert === undefined) return { entry, onnx: "export", cached: existsSync(path), path };
+      const onnx = entry.convert.from === "file" ? "convert --checkpoint" : "convert";
+      return { entry, onnx, cached: existsSync(path) && existsSync(join(folder, CONVERSION_MARKER)), path };
     }
     const cache = createHubRepoCache(settings.cacheDir, entry.hub.repo);
     const commit = cache.commitFor(entry.hub.revision);

@@ -45,7 +45,7 @@ describe("listModels() and seglens models", () => {
     expect(hub.requests.length).toBe(start);
     const cached = listing.filter((m) => m.cached).map((m) => m.entry.id);
     expect(cached).toEqual(["dinov2-small"]);
-    expect(listing.find((m) => m.entry.id === "mae-base")).toMatchObject({ onnx: "export", cached: false });
+    expect(listing.find((m) => m.entry.id === "mae-base")).toMatchObject({ onnx: "convert", cached: false });
   });
 
   it("prints one aligned row per catalog model with family, size, category and cache state", async () => {
@@ -57,7 +57,9 @@ describe("listModels() and seglens models", () => {
     const lines = text.split("\n");
     expect(lines[0]).toMatch(/^id +family +size +category +params +memory +onnx +cached$/);
     expect(text).toMatch(/\ndinov2-small +DINOv2 +S +CL +21 M +0\.7 GB +hub +yes\n/);
-    expect(text).toMatch(/\nmae-base +MAE +B +MIM +86 M +1\.3 GB +export +no\n/);
+    expect(text).toMatch(/\nmae-base +MAE +B +MIM +86 M +1\.3 GB +convert +no\n/);
+    expect(text).toMatch(/\nsimdino-vitb16 +SimDINO +B +CL +85 M +1\.3 GB +convert --checkpoint +no\n/);
+    expect(text).toMatch(/\npe-core-b16 .* export +no\n/);
     expect(text).toMatch(/\n37 models, 1 cached\./);
     const familyColumn = (lines[0] as string).indexOf("family");
     for (const line of lines.slice(1, 38)) expect(line[familyColumn - 1], line).toBe(" ");

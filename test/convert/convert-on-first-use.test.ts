@@ -60,6 +60,13 @@ describe("seglens features --model mae-base: a catalog model without a ready ONN
       hub_commit: hub.commitOf(REPO),
       conversion: { converter: 1, source: { repo: REPO, commit: hub.commitOf(REPO) } },
     });
+    const listed = await seglens({}, "models", "--json");
+    const maeListing = listed.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .find((m) => m.id === "mae-base");
+    expect(maeListing).toMatchObject({ onnx: "convert", cached: true });
     const tokens = readNpy(join(first, "tokens_L2.npy"));
     expect(tokens.dims).toEqual([1, 17, 32]);
 
