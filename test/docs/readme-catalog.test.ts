@@ -14,7 +14,17 @@ interface Entry {
   patch_size: number;
   input_size: number;
   hub?: { repo: string };
+  convert?: { from: "hub" | "url" | "file"; repo?: string };
   verified: boolean;
+}
+
+/** Where `--model <id>` gets its ONNX: ready on the Hub, converted on first use, or exported with Python. */
+function onnxSource(e: Entry): string {
+  if (e.hub) return `Hub: ${e.hub.repo}`;
+  if (e.convert?.from === "hub") return `converted on first use from ${e.convert.repo}`;
+  if (e.convert?.from === "url") return "converted on first use from the authors' checkpoint";
+  if (e.convert?.from === "file") return "converted from `--checkpoint PATH` (a download link)";
+  return "export script (`models/export/`)";
 }
 
 /** The table, one row per catalog entry in catalog order. */
@@ -27,7 +37,7 @@ function catalogTable(entries: readonly Entry[]): string {
       e.layers,
       e.patch_size,
       e.input_size,
-      e.hub ? `Hub: ${e.hub.repo}` : "export script (`models/export/`)",
+      onnxSource(e),
       e.verified ? "" : "unverified",
     ].join(" | "),
   );
