@@ -105,7 +105,9 @@ export function addFigureCommand(program: Command): void {
       const interrupt = abortOnSignals();
       const file = beginOutputFile(flags.out, { signal: interrupt.signal });
       try {
-        const chosen = flags.model === undefined ? await defaultModel() : { model: flags.model };
+        // --models names every model shown: the default model is looked up only when none is named.
+        const named = flags.model ?? flags.models?.[0];
+        const chosen = named === undefined ? await defaultModel() : { model: named };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
         const results = await segmentations({ ...flags, model: chosen.model }, interrupt.signal);
         const first = results[0] as Segmentation;

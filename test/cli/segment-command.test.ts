@@ -152,6 +152,27 @@ describe("seglens figure", () => {
     expect(svg).toContain("dinov2-reg-tf4");
   });
 
+  it("--rows models --models A,B without --model, offline: the default model is never looked up", () => {
+    const file = join(temp.path, "models-only.png");
+    const run = runCli(
+      [
+        "figure",
+        "--models",
+        `${MODEL},models/fixtures/dinov2-reg-tf4`,
+        "--rows",
+        "models",
+        "--images",
+        "models/samples/coffee.png",
+        "--out",
+        file,
+      ],
+      { ...env, HF_HUB_OFFLINE: "1" },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/2 × 1 panels/);
+    expect(run.stdout).not.toMatch(/could not be fetched|bundled tiny random-weight model instead/);
+  });
+
   it("--cols reps: the four representations of the first image per layer", () => {
     const file = join(temp.path, "reps.svg");
     const run = seglens(
