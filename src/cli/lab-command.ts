@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { isatty } from "node:tty";
 import type { Command } from "commander";
 import { InputError } from "../errors";
@@ -148,6 +148,10 @@ export function addLabCommand(program: Command): void {
       const scope = { kind: "prefix" as const, prefix: venv };
       log(`kernelspec in ${installKernelspec({ scope })}`);
       log(`labextension in ${installLabextension({ scope })}`);
+      // The venv's kernelspec and labextension first, before any `seglens install --user` of
+      // another checkout in the user's data folder: Jupyter searches JUPYTER_PATH before it.
+      const own = join(venv, "share", "jupyter");
+      process.env.JUPYTER_PATH = [own, process.env.JUPYTER_PATH].filter((p) => p).join(delimiter);
       const jupyter = join(venv, "bin", "jupyter");
       if (flags.check) {
         checkQuickstart(jupyter, log);
