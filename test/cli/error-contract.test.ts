@@ -144,8 +144,8 @@ describe("the CLI's error contract: exit 2 and exactly one line 'seglens: …' s
       /in-graph random masking .* see models\/export\/README\.md\)$/,
     ],
     [
-      ["features", "--model", "mae-base", "--images", "models/samples", "--out", out],
-      /"mae-base" has no ready ONNX export .*models\/export\/README\.md/,
+      ["features", "--model", "pe-core-b16", "--images", "models/samples", "--out", out],
+      /"pe-core-b16" has no ready ONNX export .*models\/export\/README\.md/,
     ],
   ]);
   for (const { name, args, message } of cases) {

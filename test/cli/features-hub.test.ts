@@ -132,9 +132,9 @@ describe("seglens features --model <catalog or Hub id> against a fake Hub", () =
       /^seglens: model "dinov3-vit7b16" .* needs about 54\.8 GB/,
     ],
     [
-      ["--model", "mae-base"],
+      ["--model", "pe-core-b16"],
       {},
-      /^seglens: model "mae-base" has no ready ONNX export on the Hub: make one with/,
+      /^seglens: model "pe-core-b16" has no ready ONNX export on the Hub: make one with/,
     ],
   ])(
     "%j with %j: exit 2, one line on stderr saying what to do, nothing downloaded",
