@@ -99,7 +99,9 @@ export async function ensureConvertedModel(
       if (path !== undefined && !existsSync(path))
         throw new InputError(`--checkpoint "${path}" does not exist`);
       const file = path ?? (await fetchUrlCheckpoint(recipe as UrlRecipe, options));
-      const sha256 = await fileSha256(file, options.signal);
+      // A pinned download was checked against its sha256 by the transfer; other files are hashed here.
+      const pinned = path === undefined && recipe.from === "url" ? recipe.sha256 : null;
+      const sha256 = pinned ?? (await fileSha256(file, options.signal));
       const identity: ConversionIdentity = { converter: CONVERTER_VERSION, source: { sha256 } };
       if (current !== undefined && sameSource(current, identity.source)) return current;
       const shown = path ?? (recipe.from === "url" ? recipe.url : file);

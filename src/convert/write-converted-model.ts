@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { UnsupportedModelError } from "../errors";
 import type { ExternalWeights } from "../onnx/onnx-builder";
 import type { Architecture } from "./architecture";
 import { buildVitGraph } from "./build-vit-graph";
@@ -39,7 +40,7 @@ export async function writeConvertedModel(
 ): Promise<VitSpec> {
   const grid = options.grid ?? architecture.tableGrid;
   if (grid === undefined) {
-    throw new Error(
+    throw new UnsupportedModelError(
       `${options.label}: no input grid given and the checkpoint has no position table to take it from`,
     );
   }
