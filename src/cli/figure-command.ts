@@ -1,13 +1,15 @@
-import { extname, resolve } from "node:path";
+import { basename, extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../errors";
 import { defaultModel } from "../models/default-model";
+import { prepareRequest } from "../protocol/feature-request";
+import { matchingBlock } from "../protocol/relative-depth";
 import type { Segmentation } from "../protocol/segment";
-import { parseLayerSpec, parseReps } from "../protocol/selection";
+import { parseLayerSpec, parseLayers, parseReps } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import { beginOutputFile } from "../util/output-transaction";
-import { addModelFlags, type ModelFlags } from "./features-command";
+import { addModelFlags, type ModelFlags, requestFromFlags } from "./features-command";
 import { abortOnSignals } from "./interrupt";
 import { choiceOption, nameList } from "./option-parsers";
 import { addClusterFlags, type ClusterFlags, segmentFromFlags } from "./segment-command";
@@ -16,8 +18,9 @@ interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   model?: string;
   out: string;
   rows: "layers" | "models";
-  cols: "images" | "reps";
+  cols: "images" | "reps" | "layers";
   models?: string[];
+  image?: string;
 }
 
 // The bundled fixtures have random weights: a figure of them must say so.
@@ -45,6 +48,54 @@ function layersForRepColumns(layers: string): string {
   }
   process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: --cols reps leaves its row out\n");
   return kept.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`)).join(",");
+}
+
+/**
+ * Models × layers: the first model's layers (`--layers`, default all, 0 left out), and for every
+ * other model the blocks at the same relative depth, whatever its depth. Each model is segmented
+ * at exactly the blocks it shows.
+ */
+async function modelsByLayers(
+  flags: FigureFlags & { model: string },
+  signal: AbortSignal,
+): Promise<{ segmentations: Segmentation[]; modelLayers: number[][] }> {
+  const models = flags.models ?? [flags.model];
+  const rep = parseReps(flags.reps ?? "tokens")[0] as string;
+  const depths: number[] = [];
+  for (const model of models) {
+    const prepared = await prepareRequest(
+      { ...requestFromFlags({ ...flags, model }), layers: "all", reps: rep },
+      { signal },
+    );
+    depths.push(prepared.tapped.taps.blocks.length);
+  }
+  const first = parseLayers(flags.layers ?? "all", depths[0] as number).filter((l) => l > 0);
+  if (first.length === 0) {
+    throw new InputError(
+      `--cols layers needs blocks from 1 up; --layers "${flags.layers}" names only the embeddings`,
+    );
+  }
+  const modelLayers = depths.map((depth) => first.map((l) => matchingBlock(l, depths[0] as number, depth)));
+  const segmentations: Segmentation[] = [];
+  for (const [m, model] of models.entries()) {
+    const layers = [...new Set(modelLayers[m])].join(",");
+    segmentations.push(await segmentFromFlags({ ...flags, model, reps: rep, layers }, { signal }));
+  }
+  return { segmentations, modelLayers };
+}
+
+/** `--image`: a 1-based index into the images, or a file name among them; default the first. */
+function imageIndex(value: string | undefined, images: readonly string[]): number {
+  if (value === undefined) return 0;
+  const index = /^\d+$/.test(value)
+    ? Number(value) - 1
+    : images.findIndex((p) => basename(p) === value || p === value);
+  if (index < 0 || index >= images.length) {
+    throw new InputError(
+      `--image "${value}" is not one of the ${images.length} images: give 1..${images.length} or a file name among them`,
+    );
+  }
+  return index;
 }
 
 async function segmentations(
@@ -86,17 +137,28 @@ export function addFigureCommand(program: Command): void {
     .addOption(
       choiceOption(
         "--cols <C>",
-        "one column per image (first of --reps), or per representation (first image)",
-        ["images", "reps"],
+        "one column per image (first of --reps), per representation (first image), or per layer (with --rows models: models of any depth matched by relative depth)",
+        ["images", "reps", "layers"],
         "images",
       ),
     )
+    .option("--image <I>", "the image of a --cols layers figure: 1-based index or file name (default 1)")
     .option(
       "--models <M1,M2,...>",
       "models side by side (with --rows models), each at its last layer or the one --layers names",
       nameList("--models"),
     )
     .action(async (flags: FigureFlags) => {
+      if (flags.cols === "layers" && flags.rows !== "models") {
+        throw new InputError(
+          "--cols layers draws models × layers: use it with --rows models (and --models A,B,…)",
+        );
+      }
+      if (flags.image !== undefined && flags.cols !== "layers") {
+        throw new InputError(
+          "--image chooses the image of a models × layers figure (--rows models --cols layers)",
+        );
+      }
       const format = extname(flags.out).toLowerCase();
       if (format !== ".png" && format !== ".svg") {
         throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
@@ -109,10 +171,20 @@ export function addFigureCommand(program: Command): void {
         const named = flags.model ?? flags.models?.[0];
         const chosen = named === undefined ? await defaultModel() : { model: named };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
-        const results = await segmentations({ ...flags, model: chosen.model }, interrupt.signal);
+        const byLayers =
+          flags.cols === "layers"
+            ? await modelsByLayers({ ...flags, model: chosen.model }, interrupt.signal)
+            : undefined;
+        const results =
+          byLayers?.segmentations ??
+          (await segmentations({ ...flags, model: chosen.model }, interrupt.signal));
         const first = results[0] as Segmentation;
         const rep = first.request.reps[0] ?? "tokens";
         const layout: FigureLayout = { rows: flags.rows, cols: flags.cols, rep };
+        if (byLayers !== undefined) {
+          layout.modelLayers = byLayers.modelLayers;
+          layout.image = imageIndex(flags.image, first.request.images);
+        }
         const footnote = footnoteFor(results.map((s) => s.request.model.onnxPath));
         if (footnote !== undefined) layout.footnote = footnote;
         const spec = await segmentationFigure(results, layout);

@@ -8,6 +8,8 @@ export interface FigureRow {
   title: string;
   note?: string;
   panels: RgbImage[];
+  /** Per panel, lines drawn over its top-left corner (e.g. the model's own block number). */
+  captions?: string[][];
 }
 
 /** A paper-style grid of label-map panels with titles and a cluster legend. */
@@ -62,6 +64,14 @@ function legend(spec: FigureSpec, top: number): string[] {
   return parts;
 }
 
+/** Caption lines over a panel's top-left corner, white on a dark band so they read over any colour. */
+function caption(lines: readonly string[], x: number, y: number): string[] {
+  return lines.flatMap((line, i) => [
+    `<rect x="${x}" y="${y + i * 13}" width="${line.length * 6 + 6}" height="13" fill="#000000" fill-opacity="0.55"/>`,
+    text(x + 3, y + i * 13 + 10, line, 10, ' fill="#ffffff"'),
+  ]);
+}
+
 /** The figure as an SVG document; panels are embedded PNGs. */
 export async function figureSvg(spec: FigureSpec): Promise<string> {
   const panel = spec.panelSize ?? 128;
@@ -90,6 +100,7 @@ export async function figureSvg(spec: FigureSpec): Promise<string> {
       parts.push(
         `<image x="${x}" y="${y}" width="${panel}" height="${panel}" preserveAspectRatio="none" xlink:href="data:image/png;base64,${png}"/>`,
       );
+      parts.push(...caption(row.captions?.[c] ?? [], x, y));
     }
   }
   const legendTop = gridTop + spec.rows.length * (panel + GAP);

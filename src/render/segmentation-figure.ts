@@ -13,8 +13,16 @@ import { paintLabels } from "./label-map";
 export interface FigureLayout {
   /** `layers`: one row per layer of one model; `models`: one row per model at one layer. */
   rows: "layers" | "models";
-  /** `images`: one column per image for one representation; `reps`: one column per representation of the first image. */
-  cols: "images" | "reps";
+  /**
+   * `images`: one column per image for one representation; `reps`: one column per representation
+   * of the first image; `layers` (with rows `models`): one column per layer of one image, models of
+   * any depth matched by relative depth (`modelLayers`).
+   */
+  cols: "images" | "reps" | "layers";
+  /** Cols `layers`: per model, the block shown in each column (its own numbering). */
+  modelLayers?: readonly (readonly number[])[];
+  /** Cols `layers`: the image shown (index into the images), default 0. */
+  image?: number;
   /** The representation shown when columns are images. */
   rep: Rep;
   opacity?: number;
@@ -85,6 +93,9 @@ export async function segmentationFigure(
   const opacity = layout.opacity ?? 0.6;
   const rows: FigureRow[] = [];
   let columns: string[];
+  if (layout.rows === "models" && layout.cols === "layers") {
+    return modelsByLayers(segmentations, layout, opacity);
+  }
   if (layout.rows === "models") {
     columns = first.request.images.map((p) => basename(p));
     // Each model at the deepest layer it was segmented at (models may differ in depth).
@@ -127,6 +138,74 @@ export async function segmentationFigure(
         : layout.rep;
   const title = `${layout.rows === "models" ? "models" : basename(first.request.model.id)} · ${what} · K=${first.k}`;
   const spec: FigureSpec = { title, columns, rows, k: first.k };
+  if (layout.footnote !== undefined) spec.footnote = layout.footnote;
+  return spec;
+}
+
+/** PB/LC/BA of one panel, as caption lines that fit a panel's width. */
+function metricsLine(scores: LayerScores | undefined): string[] {
+  return scores === undefined
+    ? []
+    : [`PB ${fixed(scores.pb)} LC ${fixed(scores.lc)}`, `BA ${fixed(scores.ba)}`];
+}
+
+/**
+ * Models × layers for one image: a row per model, a column per layer of the first model, every
+ * other model at the same relative depth (`layout.modelLayers`), each panel captioned with its
+ * own block number and scores. Colours are consistent through depth (each model's labels are
+ * aligned layer to layer) and across models: a model's labels are permuted once, to match the
+ * first model's at the deepest column, so a colour keeps its meaning along the row.
+ */
+async function modelsByLayers(
+  segmentations: readonly Segmentation[],
+  layout: FigureLayout,
+  opacity: number,
+): Promise<FigureSpec> {
+  const first = segmentations[0] as Segmentation;
+  const modelLayers = layout.modelLayers ?? segmentations.map((s) => s.request.layers.filter((l) => l > 0));
+  const image = layout.image ?? 0;
+  const last = (m: number) => (modelLayers[m] as readonly number[]).at(-1) as number;
+  const grid = commonGrid(segmentations.map((s) => s.grid));
+  const images = first.request.images.length;
+  const reference = resampleLabels(
+    labelsOf(first, featureKey(layout.rep, last(0))),
+    images,
+    first.grid,
+    grid,
+  );
+  const rows: FigureRow[] = [];
+  for (const [m, segmentation] of segmentations.entries()) {
+    const key = featureKey(layout.rep, last(m));
+    const drawn = resampleLabels(labelsOf(segmentation, key), images, segmentation.grid, grid);
+    const mapping = m === 0 ? undefined : matchLabels(drawn, segmentation.k, reference, first.k);
+    const view = (await views(segmentation))[image] as RgbImage;
+    const layers = modelLayers[m] as readonly number[];
+    const panels = layers.map((layer) => {
+      const labels = labelsOf(segmentation, featureKey(layout.rep, layer));
+      return panel(
+        segmentation,
+        "",
+        image,
+        view,
+        opacity,
+        mapping === undefined ? labels : relabel(labels, mapping),
+      );
+    });
+    const captions = layers.map((layer) => [
+      `L${layer}`,
+      ...metricsLine(segmentation.scores.get(featureKey(layout.rep, layer))),
+    ]);
+    const depth = segmentation.request.tapped.taps.blocks.length;
+    rows.push({ title: basename(segmentation.request.model.id), note: `${depth} blocks`, panels, captions });
+  }
+  const columns = (modelLayers[0] as readonly number[]).map((layer) => `layer ${layer}`);
+  const shown = basename(first.request.images[image] ?? "");
+  const spec: FigureSpec = {
+    title: `models × layers · ${shown} · ${layout.rep} · K=${first.k}`,
+    columns,
+    rows,
+    k: first.k,
+  };
   if (layout.footnote !== undefined) spec.footnote = layout.footnote;
   return spec;
 }
