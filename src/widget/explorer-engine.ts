@@ -15,6 +15,7 @@ import { type PreparedRequest, prepareRequest } from "../protocol/feature-reques
 import { createKMeansWorker, type KMeansWorker } from "../protocol/kmeans-client";
 import { commonGrid, resampleLabels } from "../protocol/label-grid";
 import { mapScores } from "../protocol/metrics";
+import { matchingBlock } from "../protocol/relative-depth";
 import { patchFeatures } from "../protocol/segment";
 import { featureKey, REPS } from "../protocol/selection";
 import type {
@@ -31,7 +32,7 @@ export interface ExplorerRequest {
   models: string[];
   k: number;
   rep: Representation;
-  /** Inclusive; `undefined` = every layer the models share. */
+  /** Inclusive, in the first model's blocks; `undefined` = all of them. */
   layerRange: [first: number, last: number] | undefined;
   normalize: Normalization;
 }
@@ -42,7 +43,7 @@ const FRAME_CACHE_SIZE = 64;
 /** A computed frame with what the view needs beside it. */
 export interface ExplorerResult {
   frame: ExplorerFrame;
-  /** `[1, depth]`, depth = the shallowest of the frame's models. */
+  /** `[1, depth]`, depth = the first model's (the others are matched by relative depth). */
   layerBounds: [min: number, max: number];
   layerRange: [first: number, last: number];
   imageNames: string[];
@@ -182,12 +183,15 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       for (const model of request.models) sets.push(await untilAborted(features(model), signal));
       const first = sets[0];
       if (first === undefined) throw new InputError("no model selected: choose 1 to 3 models");
-      const depth = Math.min(...sets.map((s) => s.request.tapped.taps.blocks.length));
+      // Layers are the first model's; other models show the block at the same relative depth.
+      const depths = sets.map((s) => s.request.tapped.taps.blocks.length);
+      const depth = depths[0] as number;
       const [from, to] = request.layerRange ?? [1, depth];
       if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && from <= to && to <= depth)) {
         throw new InputError(`invalid layer_range [${from}, ${to}]; expected 1 ≤ first ≤ last ≤ ${depth}`);
       }
       const layers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const modelLayers = depths.map((d) => layers.map((l) => matchingBlock(l, depth, d)));
       const images = await untilAborted(modelViews(first.request), signal);
       const result = (frame: ExplorerFrame): ExplorerResult => ({
         frame,
@@ -209,9 +213,9 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       let done = 0;
       progress({ kind: "loading", stage: "kmeans", done, total });
       const fitsPerModel = await Promise.all(
-        sets.map((set) =>
+        sets.map((set, m) =>
           Promise.all(
-            layers.map(async (layer) => {
+            (modelLayers[m] as number[]).map(async (layer) => {
               const matrix = set.matrices.get(featureKey(request.rep, layer)) as PatchMatrix;
               const fit = await (kmeans as KMeansWorker).fit(matrix.data, matrix.dims, {
                 k: request.k,
@@ -228,6 +232,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       checkSignal(signal);
       progress({ kind: "loading", stage: "metrics", done: 0, total });
       const frame = assembleFrame(request, fitsPerModel, layers, sets);
+      frame.model_layers = modelLayers;
       frames.set(key, frame);
       while (frames.size > (options.frameCacheSize ?? FRAME_CACHE_SIZE))
         frames.delete(frames.keys().next().value as string);

@@ -85,6 +85,12 @@ export interface ExplorerFrame {
   /** Each model's own patch grid, on which its metrics are computed (optional for older kernels). */
   model_grids?: [gh: number, gw: number][];
   /**
+   * Per model, the block shown in each column, in that model's own numbering: `layers` are the
+   * first model's, and a model of another depth shows the block at the same relative depth
+   * (optional for older kernels, which matched absolute indices).
+   */
+  model_layers?: number[][];
+  /**
    * uint8 labels 0..k−1, shape `[models, layers, images, gh, gw]`; buffer path
    * `["frame", "labels", "buffer"]`.
    */

@@ -219,7 +219,9 @@ export function createLayerPanels(
             canvases.push(canvas);
             panel.append(canvas.element);
           }
-          panel.append(h(doc, "figcaption", {}, `L${layer} `, span));
+          // Each model's own block number: models of other depths show the block at the same relative depth.
+          const own = frame.model_layers?.[m]?.[l] ?? layer;
+          panel.append(h(doc, "figcaption", {}, `L${own} `, span));
           row.append(panel);
         });
         return row;
