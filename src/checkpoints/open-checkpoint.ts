@@ -40,10 +40,16 @@ async function readHead(path: string): Promise<Uint8Array> {
     throw new InputError(`cannot open checkpoint "${path}": ${(cause as Error).message}`, { cause });
   }
   try {
+    if ((await handle.stat()).isDirectory()) {
+      throw new InputError(
+        `checkpoint "${path}" is a folder; pass the weights file in it (model.safetensors, model.safetensors.index.json, a .pth or .bin)`,
+      );
+    }
     const head = new Uint8Array(16);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     return head.subarray(0, bytesRead);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     throw new InputError(`cannot read checkpoint "${path}": ${(cause as Error).message}`, { cause });
   } finally {
     await handle.close();

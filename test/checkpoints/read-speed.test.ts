@@ -133,14 +133,18 @@ async function measure(label: string, path: string, fileBytes: number): Promise<
   const openMs = performance.now() - opened;
   const afterOpen = process.memoryUsage().rss;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let elements = 0;
   for (const key of checkpoint.keys()) elements += (await checkpoint.read(key)).data.length;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  // CPU time (user + system, this process) says what the reads cost when the machine is shared.
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   await checkpoint.close();
   expect(elements).toBe(TENSORS * ROWS * COLS);
   const mb = fileBytes / 1e6;
   process.stdout.write(
-    `${label}: ${mb.toFixed(0)} MB in ${seconds.toFixed(2)} s = ${(mb / seconds).toFixed(0)} MB/s (plain fs reads ${(mb / baseline).toFixed(0)} MB/s; open ${openMs.toFixed(1)} ms, RSS ${((afterOpen - rssBefore) / 1e6).toFixed(1)} MB more after open)\n`,
+    `${label}: ${mb.toFixed(0)} MB in ${seconds.toFixed(2)} s = ${(mb / seconds).toFixed(0)} MB/s, ${(mb / cpuSeconds).toFixed(0)} MB per CPU second (plain fs reads ${(mb / baseline).toFixed(0)} MB/s; open ${openMs.toFixed(1)} ms, RSS ${((afterOpen - rssBefore) / 1e6).toFixed(1)} MB more after open)\n`,
   );
 }
 

@@ -181,6 +181,15 @@ describe("safetensors: corrupt and hostile files give one InputError naming the 
     );
   });
 
+  it("a folder and a file of another kind are InputErrors saying what to pass", async () => {
+    await expect(openCheckpoint(CHECKPOINTS)).rejects.toThrow(
+      /^checkpoint ".*checkpoints" is a folder; pass the weights file in it \(model\.safetensors, model\.safetensors\.index\.json, a \.pth or \.bin\)$/,
+    );
+    await expect(openCheckpoint("package.json")).rejects.toThrow(
+      /^"package\.json" is not a checkpoint seglens reads; expected safetensors \(\.safetensors, model\.safetensors\.index\.json\) or a torch zip checkpoint \(\.pth, \.pth\.tar, \.bin\)$/,
+    );
+  });
+
   it("a missing file is an InputError naming it", async () => {
     await expect(openCheckpoint(join(temp.path, "nope.safetensors"))).rejects.toThrow(
       /cannot open checkpoint ".*nope\.safetensors"/,
