@@ -53,6 +53,7 @@ describe("--layers 0 beside other layers: q, k, v at layer 0 are skipped with a 
     const run = seglens("features", out, "--layers", "0,1", "--reps", "tokens,q");
     expect(run.status).toBe(0);
     expect(run.stderr).toBe(NOTE);
+    expect(run.stdout).toMatch(/wrote 3 arrays /);
     expect(readdirSync(out).sort()).toEqual(["meta.json", "q_L1.npy", "tokens_L0.npy", "tokens_L1.npy"]);
   });
 
