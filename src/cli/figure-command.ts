@@ -31,19 +31,22 @@ function footnoteFor(models: readonly string[]): string | undefined {
 }
 
 /**
- * The layers of a `--cols reps` figure: its rows need q, k and v, which layer 0 (the embeddings)
- * does not have, so layer 0 is left out, with a note; `--layers 0` alone is refused.
+ * The layers of a figure whose panels need q, k or v (`--cols reps`, or `--cols images` of q, k
+ * or v): layer 0 (the embeddings) has none, so its row is left out, with a note. When nothing is
+ * left, `--cols reps` refuses; `--cols images` lets the request refuse in the words `features`
+ * and `segment` use.
  */
-function layersForRepColumns(layers: string): string {
+function layersWithoutEmbeddings(layers: string, cols: FigureFlags["cols"]): string {
   const spec = parseLayerSpec(layers);
   if (typeof spec === "string" || !spec.some(([from]) => from === 0)) return layers;
   const kept = spec.filter(([, to]) => to > 0).map(([from, to]) => (from === 0 ? [1, to] : [from, to]));
+  if (kept.length === 0 && cols === "images") return layers;
   if (kept.length === 0) {
     throw new InputError(
       `--cols reps has no row for --layers "${layers}": layer 0 is the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images`,
     );
   }
-  process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: --cols reps leaves its row out\n");
+  process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n");
   return kept.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`)).join(",");
 }
 
@@ -51,7 +54,8 @@ async function segmentations(flags: FigureFlags & { model: string }): Promise<Se
   // Columns of images show one representation (the first of --reps): cluster only that one.
   const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
   if (flags.rows === "layers") {
-    const layers = flags.cols === "reps" ? layersForRepColumns(flags.layers ?? "all") : flags.layers;
+    const needsAttention = flags.cols === "reps" || shown !== "tokens";
+    const layers = needsAttention ? layersWithoutEmbeddings(flags.layers ?? "all", flags.cols) : flags.layers;
     return [
       await segmentFromFlags({
         ...flags,

@@ -69,13 +69,16 @@ describe("--layers 0 beside other layers: q, k, v at layer 0 are skipped with a 
     ).toEqual(["labels_q_L1.npy", "labels_tokens_L0.npy", "labels_tokens_L1.npy"]);
   });
 
-  it("figure --cols reps --layers 0,1: layer 1's row only, with a note; --layers 0 alone is refused", () => {
-    const run = seglens("figure", join(temp.path, "reps.svg"), "--cols", "reps", "--layers", "0,1");
-    expect(run.status).toBe(0);
-    expect(run.stderr).toBe(
-      "note: layer 0 (the embeddings) has no q, k, v: --cols reps leaves its row out\n",
-    );
-    expect(run.stdout).toMatch(/1 × 4 panels/);
+  it("figure --cols reps (or --reps q) --layers 0,1: layer 1's row only, with a note; --cols reps --layers 0 is refused", () => {
+    const NOTE_ROW = "note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n";
+    const reps = seglens("figure", join(temp.path, "reps.svg"), "--cols", "reps", "--layers", "0,1");
+    expect(reps.status).toBe(0);
+    expect(reps.stderr).toBe(NOTE_ROW);
+    expect(reps.stdout).toMatch(/1 × 4 panels/);
+    const q = seglens("figure", join(temp.path, "q.svg"), "--reps", "q", "--layers", "0,1");
+    expect(q.status).toBe(0);
+    expect(q.stderr).toBe(NOTE_ROW);
+    expect(q.stdout).toMatch(/1 × 5 panels/);
     const zero = seglens("figure", join(temp.path, "zero.svg"), "--cols", "reps", "--layers", "0");
     expectOneLineFailure(
       zero,
