@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { InputError } from "../errors";
 import { defaultModel } from "../models/default-model";
 import type { Segmentation } from "../protocol/segment";
-import { parseLayerSpec, parseReps } from "../protocol/selection";
+import { parseLayerSpec, parseReps, type Rep } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import { makeDirs } from "../util/make-dirs";
@@ -32,18 +32,23 @@ function footnoteFor(models: readonly string[]): string | undefined {
 
 /**
  * The layers of a figure whose panels need q, k or v (`--cols reps`, or `--cols images` of q, k
- * or v): layer 0 (the embeddings) has none, so its row is left out, with a note. When nothing is
- * left, `--cols reps` refuses; `--cols images` lets the request refuse in the words `features`
- * and `segment` use.
+ * or v): layer 0 (the embeddings) has none, so its row is left out, with a note; a figure left
+ * with no row is refused. With `--reps q` alone, the request refuses in the words `features` and
+ * `segment` use.
  */
-function layersWithoutEmbeddings(layers: string, cols: FigureFlags["cols"]): string {
+function layersWithoutEmbeddings(flags: FigureFlags, shown: Rep): string {
+  const layers = flags.layers ?? "all";
   const spec = parseLayerSpec(layers);
   if (typeof spec === "string" || !spec.some(([from]) => from === 0)) return layers;
   const kept = spec.filter(([, to]) => to > 0).map(([from, to]) => (from === 0 ? [1, to] : [from, to]));
-  if (kept.length === 0 && cols === "images") return layers;
   if (kept.length === 0) {
+    if (flags.cols === "images" && flags.reps?.trim() === shown) return layers;
+    const what =
+      flags.cols === "reps"
+        ? "--cols reps shows q, k, v"
+        : `--cols images shows the first of --reps, "${shown}"`;
     throw new InputError(
-      `--cols reps has no row for --layers "${layers}": layer 0 is the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images`,
+      `${what}, and --layers "${layers}" is layer 0, the embeddings, which have tokens but no q, k, v; choose layers from 1 up${flags.cols === "reps" ? ", or --cols images" : ", or put tokens first in --reps"}`,
     );
   }
   process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n");
@@ -51,15 +56,17 @@ function layersWithoutEmbeddings(layers: string, cols: FigureFlags["cols"]): str
 }
 
 async function segmentations(flags: FigureFlags & { model: string }): Promise<Segmentation[]> {
-  // Columns of images show one representation (the first of --reps): cluster only that one.
-  const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
+  // Columns of images, and rows of models, show one representation (the first of --reps):
+  // cluster only that one.
+  const first = parseReps(flags.reps ?? "tokens")[0] as Rep;
   if (flags.rows === "layers") {
-    const needsAttention = flags.cols === "reps" || shown !== "tokens";
-    const layers = needsAttention ? layersWithoutEmbeddings(flags.layers ?? "all", flags.cols) : flags.layers;
+    const needsAttention = flags.cols === "reps" || first !== "tokens";
+    const layers = needsAttention ? layersWithoutEmbeddings(flags, first) : flags.layers;
+    const reps = flags.cols === "images" ? first : flags.reps;
     return [
       await segmentFromFlags({
         ...flags,
-        ...(shown === undefined ? {} : { reps: shown }),
+        ...(reps === undefined ? {} : { reps }),
         ...(layers === undefined ? {} : { layers }),
       }),
     ];
@@ -68,8 +75,7 @@ async function segmentations(flags: FigureFlags & { model: string }): Promise<Se
   const out: Segmentation[] = [];
   // One representation and one layer per model: each model's last block unless --layers names one.
   const layers = flags.layers === undefined || flags.layers.trim() === "all" ? "last" : flags.layers;
-  for (const model of models)
-    out.push(await segmentFromFlags({ ...flags, model, reps: shown ?? "tokens", layers }));
+  for (const model of models) out.push(await segmentFromFlags({ ...flags, model, reps: first, layers }));
   return out;
 }
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
 import { prepareRequest } from "../../src/protocol/feature-request";
-import { expectOneLineFailure, runCli } from "../support/cli";
+import { expectNoStackTrace, expectOneLineFailure, failureLines, runCli, runCliMany } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 
 // Layer 0 is the embeddings entering block 1: they have tokens, but no attention, so no q, k, v.
@@ -82,7 +82,36 @@ describe("--layers 0 beside other layers: q, k, v at layer 0 are skipped with a 
     const zero = seglens("figure", join(temp.path, "zero.svg"), "--cols", "reps", "--layers", "0");
     expectOneLineFailure(
       zero,
-      /^seglens: --cols reps has no row for --layers "0": layer 0 is the embeddings/,
+      /^seglens: --cols reps shows q, k, v, and --layers "0" is layer 0, the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images$/,
     );
   });
+
+  it("figure, every --rows × --cols × --reps q|q,tokens|tokens × --layers 0|0,1: a figure, or one line and exit 2", async () => {
+    const lists: string[][] = [];
+    for (const rows of ["layers", "models"])
+      for (const cols of ["images", "reps"])
+        for (const reps of ["q", "q,tokens", "tokens"])
+          for (const layers of ["0", "0,1"]) {
+            const out = join(temp.path, `grid-${lists.length}.svg`);
+            lists.push(
+              ["figure", "--model", MODEL, "--images", "models/samples/coffee.png", "--rows", rows].concat([
+                "--cols",
+                cols,
+                "--reps",
+                reps,
+                "--layers",
+                layers,
+                "--out",
+                out,
+              ]),
+            );
+          }
+    const runs = await runCliMany(lists, { env });
+    for (const [i, run] of runs.entries()) {
+      const what = `${(lists[i] as string[]).join(" ")}\n${run.stderr}`;
+      expect([0, 2], what).toContain(run.status);
+      expect(failureLines(run.stderr).length, what).toBe(run.status === 0 ? 0 : 1);
+      expectNoStackTrace(run.stderr);
+    }
+  }, 300_000);
 });
