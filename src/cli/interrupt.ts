@@ -26,6 +26,22 @@ export function abortOnSignals(controller: AbortController): () => void {
   };
 }
 
+/**
+ * Outside `abortOnSignals` (and the lab command's own handling), Ctrl-C and SIGTERM end the
+ * process at once with one line and the shell's status (130, 143), as the error contract says,
+ * instead of Node's silent death by signal.
+ */
+export function exitOnSignals(): void {
+  for (const signal of SIGNALS) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) > 1) return; // a command handles it
+      received = signal;
+      process.stderr.write(`seglens: interrupted by ${signal === "SIGINT" ? "Ctrl-C" : signal}\n`);
+      process.exit(signalExitStatus(signal));
+    });
+  }
+}
+
 /** The signal that stopped the work, if one did. */
 export function stopSignal(): StopSignal | undefined {
   return received;
