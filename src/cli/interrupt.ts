@@ -16,7 +16,7 @@ let received: StopSignal | undefined;
  */
 export function abortOnSignals(controller: AbortController): () => void {
   const onSignal = (signal: StopSignal) => {
-    if (controller.signal.aborted) process.exit(signalExitStatus(signal));
+    if (controller.signal.aborted) exitBy(signal);
     received = signal;
     controller.abort();
   };
@@ -35,11 +35,15 @@ export function exitOnSignals(): void {
   for (const signal of SIGNALS) {
     process.on(signal, () => {
       if (process.listenerCount(signal) > 1) return; // a command handles it
-      received = signal;
-      process.stderr.write(`seglens: interrupted by ${signal === "SIGINT" ? "Ctrl-C" : signal}\n`);
-      process.exit(signalExitStatus(signal));
+      exitBy(signal);
     });
   }
+}
+
+function exitBy(signal: StopSignal): never {
+  received = signal;
+  process.stderr.write(`seglens: interrupted by ${signal === "SIGINT" ? "Ctrl-C" : signal}\n`);
+  process.exit(signalExitStatus(signal));
 }
 
 /** The signal that stopped the work, if one did. */
