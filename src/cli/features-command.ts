@@ -40,6 +40,9 @@ export interface ModelFlags {
 
 const MODEL_HELP = "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]";
 const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
+// Far above any ViT's training size, below sizes whose attention could not fit in memory anyway.
+const SIZE_RANGE = [1, 4096] as const;
+const THREADS_RANGE = [1, 256] as const;
 
 /** Adds the model and image flags to `command`; `--model` may be optional (`figure`). */
 export function addModelFlags(command: Command, options: { modelOptional?: boolean } = {}): Command {
@@ -109,10 +112,6 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
     );
 }
 
-// Far above any ViT's training size, below sizes whose attention could not fit in memory anyway.
-const SIZE_RANGE = [1, 4096] as const;
-const THREADS_RANGE = [1, 256] as const;
-
 /** The request the model flags describe. */
 export function requestFromFlags(flags: ModelFlags): FeatureRequest {
   const request: FeatureRequest = { model: flags.model, images: flags.images };
@@ -167,7 +166,7 @@ export function addFeaturesCommand(program: Command): void {
 }
 
 function summary(meta: FeaturesMeta, report: ExtractReport, out: string): string {
-  const arrays = meta.reps.length * meta.layers.length;
+  const arrays = meta.reps.length * meta.layers.length - missingFeatures(meta.layers, meta.reps).length;
   const shape = `[${meta.images.length}, ${meta.prefix_tokens + meta.grid[0] * meta.grid[1]}, ${meta.hidden_size}]`;
   const computed = meta.images.length - report.journaledImages;
   const resumed =

@@ -5,7 +5,7 @@ import { defaultModel } from "../models/default-model";
 import { prepareRequest } from "../protocol/feature-request";
 import { matchingBlock } from "../protocol/relative-depth";
 import type { Segmentation } from "../protocol/segment";
-import { parseLayerSpec, parseLayers, parseReps } from "../protocol/selection";
+import { parseLayerSpec, parseLayers, parseReps, type Rep } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import { beginOutputFile } from "../util/output-transaction";
@@ -34,19 +34,27 @@ function footnoteFor(models: readonly string[]): string | undefined {
 }
 
 /**
- * The layers of a `--cols reps` figure: its rows need q, k and v, which layer 0 (the embeddings)
- * does not have, so layer 0 is left out, with a note; `--layers 0` alone is refused.
+ * The layers of a figure whose panels need q, k or v (`--cols reps`, or `--cols images` of q, k
+ * or v): layer 0 (the embeddings) has none, so its row is left out, with a note; a figure left
+ * with no row is refused. With `--reps q` alone, the request refuses in the words `features` and
+ * `segment` use.
  */
-function layersForRepColumns(layers: string): string {
+function layersWithoutEmbeddings(flags: FigureFlags, shown: Rep): string {
+  const layers = flags.layers ?? "all";
   const spec = parseLayerSpec(layers);
   if (typeof spec === "string" || !spec.some(([from]) => from === 0)) return layers;
   const kept = spec.filter(([, to]) => to > 0).map(([from, to]) => (from === 0 ? [1, to] : [from, to]));
   if (kept.length === 0) {
+    if (flags.cols === "images" && flags.reps?.trim() === shown) return layers;
+    const what =
+      flags.cols === "reps"
+        ? "--cols reps shows q, k, v"
+        : `--cols images shows the first of --reps, "${shown}"`;
     throw new InputError(
-      `--cols reps has no row for --layers "${layers}": layer 0 is the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images`,
+      `${what}, and --layers "${layers}" is layer 0, the embeddings, which have tokens but no q, k, v; choose layers from 1 up${flags.cols === "reps" ? ", or --cols images" : ", or put tokens first in --reps"}`,
     );
   }
-  process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: --cols reps leaves its row out\n");
+  process.stderr.write("note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n");
   return kept.map(([from, to]) => (from === to ? `${from}` : `${from}-${to}`)).join(",");
 }
 
@@ -102,15 +110,18 @@ async function segmentations(
   flags: FigureFlags & { model: string },
   signal: AbortSignal,
 ): Promise<Segmentation[]> {
-  // Columns of images show one representation (the first of --reps): cluster only that one.
-  const shown = flags.cols === "images" ? (parseReps(flags.reps ?? "tokens")[0] as string) : flags.reps;
+  // Columns of images, and rows of models, show one representation (the first of --reps):
+  // cluster only that one.
+  const first = parseReps(flags.reps ?? "tokens")[0] as Rep;
   if (flags.rows === "layers") {
-    const layers = flags.cols === "reps" ? layersForRepColumns(flags.layers ?? "all") : flags.layers;
+    const needsAttention = flags.cols === "reps" || first !== "tokens";
+    const layers = needsAttention ? layersWithoutEmbeddings(flags, first) : flags.layers;
+    const reps = flags.cols === "images" ? first : flags.reps;
     return [
       await segmentFromFlags(
         {
           ...flags,
-          ...(shown === undefined ? {} : { reps: shown }),
+          ...(reps === undefined ? {} : { reps }),
           ...(layers === undefined ? {} : { layers }),
         },
         { signal },
@@ -122,7 +133,7 @@ async function segmentations(
   // One representation and one layer per model: each model's last block unless --layers names one.
   const layers = flags.layers === undefined || flags.layers.trim() === "all" ? "last" : flags.layers;
   for (const model of models)
-    out.push(await segmentFromFlags({ ...flags, model, reps: shown ?? "tokens", layers }, { signal }));
+    out.push(await segmentFromFlags({ ...flags, model, reps: first, layers }, { signal }));
   return out;
 }
 

@@ -26,7 +26,7 @@ export interface InterruptSignal {
 export function abortOnSignals(): InterruptSignal {
   const controller = new AbortController();
   const onSignal = (signal: StopSignal) => {
-    if (controller.signal.aborted) process.exit(signalExitStatus(signal));
+    if (controller.signal.aborted) exitBy(signal);
     received = signal;
     controller.abort(new CancelledError(`interrupted by ${signal}`));
   };
@@ -37,6 +37,26 @@ export function abortOnSignals(): InterruptSignal {
       for (const signal of SIGNALS) process.off(signal, onSignal);
     },
   };
+}
+
+/**
+ * Outside `abortOnSignals` (and the lab command's own handling), Ctrl-C and SIGTERM end the
+ * process at once with one line and the shell's status (130, 143), as the error contract says,
+ * instead of Node's silent death by signal.
+ */
+export function exitOnSignals(): void {
+  for (const signal of SIGNALS) {
+    process.on(signal, () => {
+      if (process.listenerCount(signal) > 1) return; // a command handles it
+      exitBy(signal);
+    });
+  }
+}
+
+function exitBy(signal: StopSignal): never {
+  received = signal;
+  process.stderr.write(`seglens: interrupted by ${signal === "SIGINT" ? "Ctrl-C" : signal}\n`);
+  process.exit(signalExitStatus(signal));
 }
 
 /** The signal that stopped the work, if one did. */

@@ -5,6 +5,7 @@ import { seglensVersion } from "../util/version";
 import { addFeaturesCommand } from "./features-command";
 import { addFigureCommand } from "./figure-command";
 import { addInstallCommand } from "./install-command";
+import { exitOnSignals } from "./interrupt";
 import { addLabCommand } from "./lab-command";
 import { addModelsCommand } from "./models-command";
 import { reportFailure } from "./report-failure";
@@ -55,6 +56,7 @@ if (require.main === module) {
   };
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
+  exitOnSignals();
   void runCli(process.argv.slice(2)).then((status) => {
     process.exitCode = status;
     if (status !== 0) setTimeout(() => process.exit(status), EXIT_GRACE_MS).unref();

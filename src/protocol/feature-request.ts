@@ -9,7 +9,7 @@ import { type ResolvedModel, type ResolveOptions, resolveModel } from "../models
 import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
 import { checkSelection, parseLayers, parseReps, REPS, type Rep } from "./selection";
 
-/** What to extract: the options of `features()` and of `seglens features` (design §6). */
+/** What to extract: the options of `features()` and of `seglens features`. */
 export interface FeatureRequest extends FileChoice {
   /** A model folder, an .onnx file, a catalog id (`dinov2-small`) or a Hub id `org/name[@revision]`. */
   model: string;

@@ -221,6 +221,15 @@ describe("signals", () => {
     });
     expectOneLineFailure(run, message, status);
   });
+
+  it("Ctrl-C while no work is cancellable (figure fetching its default model): exit 130, one line", async () => {
+    const requested = new Promise<void>((arrived) => requests.push(arrived));
+    const args = ["figure", "--images", "models/samples", "--out", join(out, "default.png")];
+    const run = await runCliAsync(args, { ...env, HF_HUB_OFFLINE: "0", HF_ENDPOINT: endpoint }, (child) => {
+      void requested.then(() => child.kill("SIGINT"));
+    });
+    expectOneLineFailure(run, /^seglens: interrupted by Ctrl-C$/, 130);
+  });
 });
 
 describe("reportFailure", () => {

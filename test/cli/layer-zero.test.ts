@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
 import { prepareRequest } from "../../src/protocol/feature-request";
-import { expectOneLineFailure, runCli } from "../support/cli";
+import { expectNoStackTrace, expectOneLineFailure, failureLines, runCli, runCliMany } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 
 // Layer 0 is the embeddings entering block 1: they have tokens, but no attention, so no q, k, v.
@@ -53,6 +53,7 @@ describe("--layers 0 beside other layers: q, k, v at layer 0 are skipped with a 
     const run = seglens("features", out, "--layers", "0,1", "--reps", "tokens,q");
     expect(run.status).toBe(0);
     expect(run.stderr).toBe(NOTE);
+    expect(run.stdout).toMatch(/wrote 3 arrays /);
     expect(readdirSync(out).sort()).toEqual(["meta.json", "q_L1.npy", "tokens_L0.npy", "tokens_L1.npy"]);
   });
 
@@ -68,17 +69,49 @@ describe("--layers 0 beside other layers: q, k, v at layer 0 are skipped with a 
     ).toEqual(["labels_q_L1.npy", "labels_tokens_L0.npy", "labels_tokens_L1.npy"]);
   });
 
-  it("figure --cols reps --layers 0,1: layer 1's row only, with a note; --layers 0 alone is refused", () => {
-    const run = seglens("figure", join(temp.path, "reps.svg"), "--cols", "reps", "--layers", "0,1");
-    expect(run.status).toBe(0);
-    expect(run.stderr).toBe(
-      "note: layer 0 (the embeddings) has no q, k, v: --cols reps leaves its row out\n",
-    );
-    expect(run.stdout).toMatch(/1 × 4 panels/);
+  it("figure --cols reps (or --reps q) --layers 0,1: layer 1's row only, with a note; --cols reps --layers 0 is refused", () => {
+    const NOTE_ROW = "note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n";
+    const reps = seglens("figure", join(temp.path, "reps.svg"), "--cols", "reps", "--layers", "0,1");
+    expect(reps.status).toBe(0);
+    expect(reps.stderr).toBe(NOTE_ROW);
+    expect(reps.stdout).toMatch(/1 × 4 panels/);
+    const q = seglens("figure", join(temp.path, "q.svg"), "--reps", "q", "--layers", "0,1");
+    expect(q.status).toBe(0);
+    expect(q.stderr).toBe(NOTE_ROW);
+    expect(q.stdout).toMatch(/1 × 5 panels/);
     const zero = seglens("figure", join(temp.path, "zero.svg"), "--cols", "reps", "--layers", "0");
     expectOneLineFailure(
       zero,
-      /^seglens: --cols reps has no row for --layers "0": layer 0 is the embeddings/,
+      /^seglens: --cols reps shows q, k, v, and --layers "0" is layer 0, the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images$/,
     );
   });
+
+  it("figure, every --rows × --cols × --reps q|q,tokens|tokens × --layers 0|0,1: a figure, or one line and exit 2", async () => {
+    const lists: string[][] = [];
+    for (const rows of ["layers", "models"])
+      for (const cols of ["images", "reps"])
+        for (const reps of ["q", "q,tokens", "tokens"])
+          for (const layers of ["0", "0,1"]) {
+            const out = join(temp.path, `grid-${lists.length}.svg`);
+            lists.push(
+              ["figure", "--model", MODEL, "--images", "models/samples/coffee.png", "--rows", rows].concat([
+                "--cols",
+                cols,
+                "--reps",
+                reps,
+                "--layers",
+                layers,
+                "--out",
+                out,
+              ]),
+            );
+          }
+    const runs = await runCliMany(lists, { env });
+    for (const [i, run] of runs.entries()) {
+      const what = `${(lists[i] as string[]).join(" ")}\n${run.stderr}`;
+      expect([0, 2], what).toContain(run.status);
+      expect(failureLines(run.stderr).length, what).toBe(run.status === 0 ? 0 : 1);
+      expectNoStackTrace(run.stderr);
+    }
+  }, 300_000);
 });
