@@ -1,11 +1,11 @@
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openCheckpoint } from "../checkpoints/open-checkpoint";
-import { CancelledError, InputError } from "../errors";
+import { InputError } from "../errors";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
 import type { HubClient } from "../models/hub-client";
 import type { DownloadProgress } from "../models/hub-download";
+import { sha256File } from "../util/sha256";
 import type { Architecture } from "./architecture";
 import type { ConversionRecipe, UrlRecipe } from "./conversion-recipe";
 import { fetchHubSource, sourceCommit } from "./fetch-hub-source";
@@ -101,7 +101,7 @@ export async function ensureConvertedModel(
       const file = path ?? (await fetchUrlCheckpoint(recipe as UrlRecipe, options));
       // A pinned download was checked against its sha256 by the transfer; other files are hashed here.
       const pinned = path === undefined && recipe.from === "url" ? recipe.sha256 : null;
-      const sha256 = pinned ?? (await fileSha256(file, options.signal));
+      const sha256 = pinned ?? (await sha256File(file, options.signal));
       const identity: ConversionIdentity = { converter: CONVERTER_VERSION, source: { sha256 } };
       if (current !== undefined && sameSource(current, identity.source)) return current;
       const shown = path ?? (recipe.from === "url" ? recipe.url : file);
@@ -209,14 +209,4 @@ function withSignal(options: EnsureConvertedOptions) {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   };
-}
-
-/** The sha256 of a file, streamed (checkpoints are GBs). */
-export async function fileSha256(path: string, signal?: AbortSignal): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) {
-    if (signal?.aborted) throw new CancelledError("conversion cancelled");
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest("hex");
 }

@@ -168,7 +168,7 @@ export interface FeatureKeys {
 
 /** The cache keys of `request` (reads every image to hash it). */
 export async function featureKeys(request: PreparedRequest): Promise<FeatureKeys> {
-  const images = await Promise.all(request.images.map(sha256File));
+  const images = await Promise.all(request.images.map((path) => sha256File(path)));
   const model = request.tapped.sha256;
   return {
     setKey: sha256(JSON.stringify({ model, images, preprocess: request.preprocess })).slice(0, 32),

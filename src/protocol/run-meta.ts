@@ -63,7 +63,7 @@ export async function runMeta(request: PreparedRequest, shape: RunShape): Promis
       hub_commit: request.model.hub?.commit ?? null,
       ...(request.model.conversion === undefined ? {} : { conversion: request.model.conversion }),
       preprocessing: request.preprocess,
-      image_sha256: await Promise.all(request.images.map(sha256File)),
+      image_sha256: await Promise.all(request.images.map((path) => sha256File(path))),
     },
   };
 }

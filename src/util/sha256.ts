@@ -1,10 +1,17 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { CancelledError } from "../errors";
 
-/** Hex sha256 of a file, streamed so files larger than a Buffer can hold are fine. */
-export async function sha256File(path: string): Promise<string> {
+/**
+ * Hex sha256 of a file, streamed so files larger than a Buffer can hold are fine; `signal` stops
+ * it between chunks (checkpoints of several GB).
+ */
+export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path)) {
+    if (signal?.aborted) throw new CancelledError("cancelled while hashing", { cause: signal.reason });
+    hash.update(chunk as Buffer);
+  }
   return hash.digest("hex");
 }
 
