@@ -1,7 +1,9 @@
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UnsupportedModelError } from "../errors";
 import type { ExternalWeights } from "../onnx/onnx-builder";
+import { makeDirs } from "../util/make-dirs";
+import { removeAbandonedTemps, tempPathFor } from "../util/temp-files";
 import type { Architecture } from "./architecture";
 import { buildVitGraph } from "./build-vit-graph";
 import { checkpointWeights, type TensorStore } from "./checkpoint-weights";
@@ -45,9 +47,11 @@ export async function writeConvertedModel(
     );
   }
   const spec: VitSpec = { ...architecture.spec, grid };
-  const partial = `${folder}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(join(partial, "onnx"), { recursive: true });
+  // Built under seglens' temporary name beside the folder, so a killed conversion's leftovers are
+  // recognised (by their dead writer) and removed by the next one.
+  removeAbandonedTemps(dirname(folder));
+  const partial = tempPathFor(folder);
+  makeDirs(join(partial, "onnx"));
   try {
     const data = openSync(join(partial, "onnx", CONVERTED_DATA_FILE), "w");
     let graph: Uint8Array;
@@ -76,7 +80,6 @@ export async function writeConvertedModel(
         `${JSON.stringify(options.marker.content, null, 2)}\n`,
       );
     }
-    mkdirSync(dirname(folder), { recursive: true });
     rmSync(folder, { recursive: true, force: true });
     renameSync(partial, folder);
   } catch (error) {
