@@ -2,11 +2,11 @@ import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createExplorerEngine } from "../explorer/explorer-engine";
 import { decodeImage } from "../images/decode-image";
 import { listImages } from "../images/list-images";
 import { createRgbImage, type RgbImage } from "../images/rgb-image";
 import { encodePng } from "../render/label-map";
-import { createExplorerEngine } from "../widget/explorer-engine";
 import type { BenchResult } from "./bench-result";
 import { ensureBenchVit } from "./bench-vit";
 

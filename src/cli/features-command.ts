@@ -1,18 +1,18 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { ALPHA_MODES, type AlphaMode, ORIENTATIONS, type Orientation } from "../images/decode-options";
-import type { Rgb } from "../images/preprocess-config";
-import type { ExecutionProvider } from "../models/onnx-runtime";
-import type { ExtractReport } from "../protocol/extract-features";
-import { createFeatureCache } from "../protocol/feature-cache";
+import type { ExtractReport } from "../features/extract-features";
+import { createFeatureCache } from "../features/feature-cache";
 import {
   type FeatureRequest,
   type PreparedRequest,
   type PrepareOptions,
   prepareRequest,
-} from "../protocol/feature-request";
-import { missingFeatures, skippedNote } from "../protocol/selection";
-import { type FeaturesMeta, writeFeatures } from "../protocol/write-features";
+} from "../features/feature-request";
+import { missingFeatures, skippedNote } from "../features/selection";
+import { type FeaturesMeta, writeFeatures } from "../features/write-features";
+import { ALPHA_MODES, type AlphaMode, ORIENTATIONS, type Orientation } from "../images/decode-options";
+import type { Rgb } from "../images/preprocess-config";
+import type { ExecutionProvider } from "../runtime/onnx-runtime";
 import { seglensCacheDir } from "../util/cache-dir";
 import { ensureCacheDir } from "./cache-check";
 import { abortOnSignals } from "./interrupt";

@@ -1,13 +1,13 @@
 import { basename, extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { InputError } from "../errors";
+import { prepareRequest } from "../features/feature-request";
+import { matchingBlock } from "../features/relative-depth";
+import { parseLayerSpec, parseLayers, parseReps, type Rep } from "../features/selection";
 import { defaultModel } from "../models/default-model";
-import { prepareRequest } from "../protocol/feature-request";
-import { matchingBlock } from "../protocol/relative-depth";
-import type { Segmentation } from "../protocol/segment";
-import { parseLayerSpec, parseLayers, parseReps, type Rep } from "../protocol/selection";
 import { figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
+import type { Segmentation } from "../segmentation/segment";
 import { beginOutputFile } from "../util/output-transaction";
 import { addModelFlags, type ModelFlags, requestFromFlags } from "./features-command";
 import { abortOnSignals } from "./interrupt";

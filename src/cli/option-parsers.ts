@@ -1,8 +1,8 @@
 import { statSync } from "node:fs";
 import { Option } from "commander";
 import { InputError } from "../errors";
+import { parseLayerSpec, parseReps } from "../features/selection";
 import type { Rgb } from "../images/preprocess-config";
-import { parseLayerSpec, parseReps } from "../protocol/selection";
 
 /**
  * Parsers for option values. Each throws an InputError that names the flag, quotes the value and

@@ -1,10 +1,14 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { createFeatureCache, type FeatureCache } from "../protocol/feature-cache";
-import { K_RANGE } from "../protocol/kmeans-options";
-import { writeProbeImages } from "../protocol/positional-probe";
-import { type Segmentation, segment } from "../protocol/segment";
-import { type SegmentMeta, type SegmentSettings, stageSegmentation } from "../protocol/write-segmentation";
+import { createFeatureCache, type FeatureCache } from "../features/feature-cache";
+import { K_RANGE } from "../kmeans/kmeans-options";
+import { writeProbeImages } from "../segmentation/positional-probe";
+import { type Segmentation, segment } from "../segmentation/segment";
+import {
+  type SegmentMeta,
+  type SegmentSettings,
+  stageSegmentation,
+} from "../segmentation/write-segmentation";
 import { seglensCacheDir } from "../util/cache-dir";
 import { withOutput } from "../util/output-transaction";
 import { ensureCacheDir } from "./cache-check";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InputError, UnsupportedModelError } from "../errors";
-import type { FetchedFile, HubClient } from "../models/hub-client";
-import type { DownloadProgress } from "../models/hub-download";
+import type { FetchedFile, HubClient } from "../hub/hub-client";
+import type { DownloadProgress } from "../hub/hub-download";
 
 /** The weight files a transformers or timm repo may hold, in the order they are tried. */
 export const SOURCE_WEIGHT_FILES = Object.freeze([

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { createHubRepoCache } from "../models/hub-cache";
-import { downloadBlob } from "../models/hub-download";
+import { createHubRepoCache } from "../hub/hub-cache";
+import { downloadBlob } from "../hub/hub-download";
 import type { UrlRecipe } from "./conversion-recipe";
 import type { EnsureConvertedOptions } from "./ensure-converted-model";
 

@@ -4,7 +4,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { CommError, WireFormatError } from "./kernel-errors";
-import { isJsonObject, type JsonObject, type OutgoingMessage, preview, requireString } from "./wire-message";
+import {
+  isJsonObject,
+  type JsonObject,
+  type OutgoingMessage,
+  preview,
+  requireString,
+} from "./wire/wire-message";
 
 /** A message received on a comm: its `data` and raw binary buffers. */
 export interface CommMessage {

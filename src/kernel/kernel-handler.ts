@@ -15,7 +15,7 @@ import {
   PROTOCOL_VERSION,
   requireIndex,
   requireString,
-} from "./wire-message";
+} from "./wire/wire-message";
 
 /** Publishes an IOPub message parented to the request being handled. */
 export type Publish = (message: OutgoingMessage) => void;

@@ -5,16 +5,16 @@
  */
 import { readFileSync } from "node:fs";
 import { seglensVersion } from "../util/version";
-import { registerWidgetControl } from "../widget/widget-control";
 import { createCellRunner } from "./cell-runner";
 import { createCommManager } from "./comm-manager";
-import { parseConnectionInfo } from "./connection-info";
+import { registerWidgetControl } from "./ipywidgets/widget-control";
 import { registerKernel } from "./kernel-api";
 import { createKernelHandler } from "./kernel-handler";
-import { type KernelServer, startKernelServer } from "./kernel-server";
 import { redirectStreams } from "./stream-redirect";
 import { routeTslabDisplay } from "./tslab-display";
-import type { OutgoingMessage } from "./wire-message";
+import { parseConnectionInfo } from "./wire/connection-info";
+import { type KernelServer, startKernelServer } from "./wire/kernel-server";
+import type { OutgoingMessage } from "./wire/wire-message";
 
 /** Starts a kernel for a connection file; resolves once the sockets are bound. */
 export async function runKernel(connectionFile: string): Promise<KernelServer> {

@@ -4,7 +4,7 @@
  * which tslab's wire server sets per execute request (`dist/jupyter.js`, 1.0.22).
  */
 import { createRequire } from "node:module";
-import { isJsonObject, type OutgoingMessage } from "./wire-message";
+import { isJsonObject, type OutgoingMessage } from "./wire/wire-message";
 
 /** Makes tslab's `display` publish through `publish`; content that is not an object is dropped. */
 export function routeTslabDisplay(publish: (message: OutgoingMessage) => void): void {

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { InputError, NetworkError } from "../errors";
-import { hubSettingsFromEnv } from "./hub-settings";
+import { hubSettingsFromEnv } from "../hub/hub-settings";
 import { resolveModel } from "./resolve-model";
 
 /** The model shown when none is named: DINO ViT-S/16, the paper's classic. */

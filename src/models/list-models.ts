@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { CONVERSION_MARKER } from "../convert/ensure-converted-model";
+import { createHubRepoCache } from "../hub/hub-cache";
+import { type HubSettings, hubSettingsFromEnv } from "../hub/hub-settings";
 import { type Catalog, type CatalogEntry, loadCatalog } from "./catalog";
-import { createHubRepoCache } from "./hub-cache";
-import { type HubSettings, hubSettingsFromEnv } from "./hub-settings";
 import { exportFolder } from "./resolve-model";
 
 /** One catalog model and whether it is on this machine. */

@@ -1,11 +1,11 @@
 import { basename } from "node:path";
+import { featureKey, type Rep } from "../features/selection";
 import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
-import { matchLabels, relabel } from "../protocol/align-labels";
-import { commonGrid, resampleLabels } from "../protocol/label-grid";
-import type { LayerScores, Segmentation } from "../protocol/segment";
-import { featureKey, type Rep } from "../protocol/selection";
+import { matchLabels, relabel } from "../segmentation/align-labels";
+import { commonGrid, resampleLabels } from "../segmentation/label-grid";
+import type { LayerScores, Segmentation } from "../segmentation/segment";
 import type { FigureRow, FigureSpec } from "./figure";
 import { paintLabels } from "./label-map";
 

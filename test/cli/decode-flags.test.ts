@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 import { expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 

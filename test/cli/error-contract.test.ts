@@ -7,7 +7,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportFailure } from "../../src/cli/report-failure";
 import { CancelledError, InputError, NetworkError, UnsupportedModelError } from "../../src/errors";
-import { createInferenceWorker } from "../../src/models/inference-client";
+import { createInferenceWorker } from "../../src/runtime/inference-client";
 import { expectOneLineFailure, runCli, runCliAsync } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { imagePixels } from "../../src/protocol/extract-features";
-import { prepareRequest } from "../../src/protocol/feature-request";
-import { collectFeatures } from "../../src/protocol/feature-set";
-import { readNpy } from "../../src/protocol/npy";
+import { imagePixels } from "../../src/features/extract-features";
+import { prepareRequest } from "../../src/features/feature-request";
+import { collectFeatures } from "../../src/features/feature-set";
+import { readNpy } from "../../src/features/npy";
 import { type CliRun, expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 import { sha256 } from "../../src/util/sha256";
 import { type CliRun, expectOneLineFailure, runCliAsync } from "../support/cli";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildVitOnnx } from "../../src/bench/bench-vit";
-import { matchingBlock } from "../../src/protocol/relative-depth";
+import { matchingBlock } from "../../src/features/relative-depth";
 import { expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 

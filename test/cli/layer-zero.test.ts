@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
-import { prepareRequest } from "../../src/protocol/feature-request";
+import { prepareRequest } from "../../src/features/feature-request";
 import { expectNoStackTrace, expectOneLineFailure, failureLines, runCli, runCliMany } from "../support/cli";
 import { testCacheDir } from "../support/temp";
 

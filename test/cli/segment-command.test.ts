@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 import { loadSharp } from "../../src/util/load-sharp";
 import { type CliRun, expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 import { type CliRun, runCliAsync } from "../support/cli";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";

@@ -6,10 +6,10 @@ import type { Architecture } from "../../src/convert/architecture";
 import { timmArchitecture } from "../../src/convert/timm-architecture";
 import { transformersArchitecture } from "../../src/convert/transformers-architectures";
 import { writeConvertedModel } from "../../src/convert/write-converted-model";
+import { tensorPixels } from "../../src/features/extract-features";
+import { collectFeatures } from "../../src/features/feature-set";
+import { REPS } from "../../src/features/selection";
 import { prepareTappedModel } from "../../src/onnx/tapped-model";
-import { tensorPixels } from "../../src/protocol/extract-features";
-import { collectFeatures } from "../../src/protocol/feature-set";
-import { REPS } from "../../src/protocol/selection";
 import { compare, reference } from "../support/fixtures";
 import { testCacheDir } from "../support/temp";
 

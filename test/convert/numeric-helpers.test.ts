@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resampleTable } from "../../src/convert/resample-table";
 import { ropeTables } from "../../src/convert/rope";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 
 const FIXTURES = "test/fixtures/convert";
 const load = (name: string) => readNpy(join(FIXTURES, name)).data as Float32Array;

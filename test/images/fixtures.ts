@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 
 /** The folder of the image fixtures (see test/fixtures/images/README.md). */
 export const FIXTURES = join(__dirname, "..", "fixtures", "images");

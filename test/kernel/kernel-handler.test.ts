@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CellOutcome, CellRunner } from "../../src/kernel/cell-runner";
 import { createCommManager } from "../../src/kernel/comm-manager";
 import { createKernelHandler } from "../../src/kernel/kernel-handler";
-import type { JsonObject, JupyterMessage, OutgoingMessage } from "../../src/kernel/wire-message";
+import type { JsonObject, JupyterMessage, OutgoingMessage } from "../../src/kernel/wire/wire-message";
 
 // The protocol handlers without sockets (style rule 3): a fake cell runner, real comms.
 function fakeRunner(outcome: CellOutcome): CellRunner & { interrupts: number } {

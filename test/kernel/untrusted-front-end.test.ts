@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createCommManager } from "../../src/kernel/comm-manager";
+import { putBuffers } from "../../src/kernel/ipywidgets/buffer-paths";
+import { intSlider } from "../../src/kernel/ipywidgets/int-slider";
+import { Widget, type WidgetRejection, type WidgetSpec } from "../../src/kernel/ipywidgets/widget";
 import { registerKernel } from "../../src/kernel/kernel-api";
 import { WireFormatError } from "../../src/kernel/kernel-errors";
-import { createSigner, decodeFrames, encodeFrames, MAX_JSON_DEPTH } from "../../src/kernel/wire-codec";
-import type { OutgoingMessage } from "../../src/kernel/wire-message";
-import { putBuffers } from "../../src/widget/buffer-paths";
-import { intSlider } from "../../src/widget/int-slider";
-import { Widget, type WidgetRejection, type WidgetSpec } from "../../src/widget/widget";
+import { createSigner, decodeFrames, encodeFrames, MAX_JSON_DEPTH } from "../../src/kernel/wire/wire-codec";
+import type { OutgoingMessage } from "../../src/kernel/wire/wire-message";
 
 // A front end is not trusted: whatever it sends, nothing outside a widget's own state may change.
 

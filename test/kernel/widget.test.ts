@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createCommManager } from "../../src/kernel/comm-manager";
 import { MIME_BUNDLE } from "../../src/kernel/display";
+import { Widget, type WidgetSpec } from "../../src/kernel/ipywidgets/widget";
+import { registerWidgetControl } from "../../src/kernel/ipywidgets/widget-control";
 import { registerKernel } from "../../src/kernel/kernel-api";
 import { CommError } from "../../src/kernel/kernel-errors";
-import type { OutgoingMessage } from "../../src/kernel/wire-message";
-import { Widget, type WidgetSpec } from "../../src/widget/widget";
-import { registerWidgetControl } from "../../src/widget/widget-control";
+import type { OutgoingMessage } from "../../src/kernel/wire/wire-message";
 import { closeWidgets } from "../support/widgets";
 
 const spec: WidgetSpec = {

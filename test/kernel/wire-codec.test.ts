@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { WireFormatError } from "../../src/kernel/kernel-errors";
-import { createSigner, decodeFrames, encodeFrames } from "../../src/kernel/wire-codec";
+import { createSigner, decodeFrames, encodeFrames } from "../../src/kernel/wire/wire-codec";
 
 const signer = createSigner("hmac-sha256", "secret");
 const header = { msg_id: "m1", session: "s", username: "u", date: "", msg_type: "comm_msg", version: "5.3" };

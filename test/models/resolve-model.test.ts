@@ -2,10 +2,10 @@ import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
-import { createHubClient } from "../../src/models/hub-client";
-import { type HubSettings, hubSettingsFromEnv } from "../../src/models/hub-settings";
+import { prepareRequest } from "../../src/features/feature-request";
+import { createHubClient } from "../../src/hub/hub-client";
+import { type HubSettings, hubSettingsFromEnv } from "../../src/hub/hub-settings";
 import { exportFolder, type ResolveOptions, resolveModel, variantFile } from "../../src/models/resolve-model";
-import { prepareRequest } from "../../src/protocol/feature-request";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 
 /** What models/fixtures/sources/<id>/reference/meta.json says about a source checkpoint. */
 interface SourceMeta {

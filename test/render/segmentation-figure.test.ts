@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { PreparedRequest } from "../../src/features/feature-request";
 import { createPreprocessConfig } from "../../src/images/preprocess-config";
-import type { PreparedRequest } from "../../src/protocol/feature-request";
-import type { Segmentation } from "../../src/protocol/segment";
 import { segmentationFigure } from "../../src/render/segmentation-figure";
+import type { Segmentation } from "../../src/segmentation/segment";
 
 function fakeSegmentation(model: string, labels: number[]): Segmentation {
   const request = {

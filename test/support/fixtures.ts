@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readNpy } from "../../src/protocol/npy";
+import { readNpy } from "../../src/features/npy";
 
 /** What models/fixtures/<id>/reference/meta.json says about a fixture. */
 export interface FixtureMeta {

@@ -4,7 +4,7 @@ import type {
   ExplorerState,
   ExplorerStatus,
   ExplorerViewMessage,
-} from "../../src/widget/explorer-state";
+} from "../../src/explorer/explorer-state";
 import type { ViewState } from "../../widgets/src/read-state";
 
 describe("ExplorerState (the types both sides share)", () => {

@@ -1,4 +1,4 @@
-import type { BinaryArray, ExplorerFrame, LayerMetrics } from "../../src/widget/explorer-state";
+import type { BinaryArray, ExplorerFrame, LayerMetrics } from "../../src/explorer/explorer-state";
 
 /** A uint8 array as the view holds it after deserialization: a view on the received buffer. */
 export interface Uint8NdArray {

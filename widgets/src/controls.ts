@@ -1,4 +1,4 @@
-import type { ExplorerLimits, Normalization, Representation } from "../../src/widget/explorer-state";
+import type { ExplorerLimits, Normalization, Representation } from "../../src/explorer/explorer-state";
 import { h, modelLabel } from "./dom";
 import type { ViewState } from "./read-state";
 

@@ -1,5 +1,5 @@
 import { DOMWidgetModel, type ISerializers } from "@jupyter-widgets/base";
-import type { ExplorerIdentity } from "../../src/widget/explorer-state";
+import type { ExplorerIdentity } from "../../src/explorer/explorer-state";
 import { decodeFrame, decodeImages, encodeFrame, encodeImages } from "./binary";
 import { STATE_DEFAULTS } from "./read-state";
 import { MODULE_NAME, MODULE_RANGE } from "./version";

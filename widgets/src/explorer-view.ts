@@ -1,6 +1,6 @@
 import { DOMWidgetView } from "@jupyter-widgets/base";
 import type { Message } from "@lumino/messaging";
-import type { ExplorerViewMessage } from "../../src/widget/explorer-state";
+import type { ExplorerViewMessage } from "../../src/explorer/explorer-state";
 import { type ControlPatch, type Controls, createControls } from "./controls";
 import { createExportControl, type ExportControl } from "./export-control";
 import { createLayerPanels, type LayerPanels } from "./layer-panels";

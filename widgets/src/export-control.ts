@@ -1,4 +1,4 @@
-import type { ExplorerViewMessage, ExportFormat } from "../../src/widget/explorer-state";
+import type { ExplorerViewMessage, ExportFormat } from "../../src/explorer/explorer-state";
 import { h } from "./dom";
 
 /** The export buttons; the kernel renders the file, the browser saves it as a download. */

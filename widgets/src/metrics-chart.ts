@@ -1,5 +1,5 @@
 import type { PlotlyTrace } from "plotly.js-dist-min";
-import type { LayerMetrics } from "../../src/widget/explorer-state";
+import type { LayerMetrics } from "../../src/explorer/explorer-state";
 import type { DecodedFrame } from "./binary";
 import { h } from "./dom";
 import { PALETTE_HEX } from "./palette";

@@ -1,4 +1,4 @@
-import type { ExplorerIdentity, ExplorerState, ExplorerStatus } from "../../src/widget/explorer-state";
+import type { ExplorerIdentity, ExplorerState, ExplorerStatus } from "../../src/explorer/explorer-state";
 import type { Decoded, DecodedFrame, DecodedImages } from "./binary";
 
 /** The state as the view reads it: wire fields narrowed, binary fields decoded. */

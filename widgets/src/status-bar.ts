@@ -1,4 +1,4 @@
-import type { ExplorerStatus } from "../../src/widget/explorer-state";
+import type { ExplorerStatus } from "../../src/explorer/explorer-state";
 import { h } from "./dom";
 
 /** The progress bar with its cancel button, and the error box below it. */

@@ -5,7 +5,7 @@ import type { ICallbacks, IClassicComm } from "@jupyter-widgets/base";
 import * as base from "@jupyter-widgets/base";
 import { ManagerBase } from "@jupyter-widgets/base-manager";
 import { Widget } from "@lumino/widgets";
-import type { ExplorerState } from "../../src/widget/explorer-state";
+import type { ExplorerState } from "../../src/explorer/explorer-state";
 import { EXPLORER_IDENTITY, ExplorerModel, ExplorerView, MODULE_NAME, MODULE_RANGE } from "../src/index";
 import { FIXTURE, type FixtureOptions, type HarnessApi, type SentMessage } from "./harness-api";
 

@@ -1,0 +1,300 @@
+/**
+ * The explorer's computation (design §2 data flow): models and images → features (once per model and
+ * image set, in one shared FeatureCache) → one joint k-means per layer → labels aligned through depth
+ * and across models → metrics → one {@link ExplorerFrame}. A request re-enters at the latest stage
+ * it affects because every earlier stage is served from the cache.
+ */
+import { basename } from "node:path";
+import { CancelledError, InputError } from "../errors";
+import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../features/feature-cache";
+import { type PreparedRequest, prepareRequest } from "../features/feature-request";
+import { matchingBlock } from "../features/relative-depth";
+import { featureKey, REPS } from "../features/selection";
+import { decodeImage } from "../images/decode-image";
+import { modelView } from "../images/preprocess";
+import type { RgbImage } from "../images/rgb-image";
+import { createKMeansWorker, type KMeansWorker } from "../kmeans/kmeans-client";
+import { alignSequence, matchLabels, relabel } from "../segmentation/align-labels";
+import { commonGrid, resampleLabels } from "../segmentation/label-grid";
+import { mapScores } from "../segmentation/metrics";
+import { patchFeatures } from "../segmentation/segment";
+import type {
+  BinaryArray,
+  ExplorerFrame,
+  ExplorerStatus,
+  LayerMetrics,
+  Normalization,
+  Representation,
+} from "./explorer-state";
+
+/** What one frame is computed from: the explorer's controls that affect clustering. */
+export interface ExplorerRequest {
+  models: string[];
+  k: number;
+  rep: Representation;
+  /** Inclusive, in the first model's blocks; `undefined` = all of them. */
+  layerRange: [first: number, last: number] | undefined;
+  normalize: Normalization;
+}
+
+/** Frames kept per engine: every K of two settings (a frame of ViT-S × 8 images is 19 KB). */
+const FRAME_CACHE_SIZE = 64;
+
+/** A computed frame with what the view needs beside it. */
+export interface ExplorerResult {
+  frame: ExplorerFrame;
+  /** `[1, depth]`, depth = the first model's (the others are matched by relative depth). */
+  layerBounds: [min: number, max: number];
+  layerRange: [first: number, last: number];
+  imageNames: string[];
+  /** The model views of the first model, once per input size (`undefined` when unchanged). */
+  images: BinaryArray<"uint8"> | undefined;
+  /** The same views as images, for the static PNG. */
+  views: RgbImage[];
+}
+
+/** Reports a `loading` status. */
+export type ExplorerProgress = (status: Extract<ExplorerStatus, { kind: "loading" }>) => void;
+
+/** Computes frames; owns the feature cache and the k-means threads. */
+export interface ExplorerEngine {
+  compute(request: ExplorerRequest, signal: AbortSignal, progress: ExplorerProgress): Promise<ExplorerResult>;
+  /** Stops feature extraction in flight (cancel); cached features stay. */
+  cancelFeatures(): void;
+  dispose(): Promise<void>;
+}
+
+/** Options of {@link createExplorerEngine}. */
+export interface ExplorerEngineOptions {
+  /** Image files or folders, as `features()` takes them. */
+  images: readonly string[];
+  /** Default a fresh cache, cleared by `dispose()` (a given cache is left as it is). */
+  cache?: FeatureCache;
+  /** k-means restarts per fit; default the library default. */
+  restarts?: number;
+  /** Finished frames kept for requests seen again; default 64, 0 keeps none (benchmarks). */
+  frameCacheSize?: number;
+}
+
+interface Features {
+  request: PreparedRequest;
+  matrices: Map<string, PatchMatrix>;
+  grid: [height: number, width: number];
+  numImages: number;
+}
+
+/** Throws a CancelledError when `signal` is aborted. */
+function checkSignal(signal: AbortSignal): void {
+  if (signal.aborted) throw new CancelledError("superseded or cancelled", { cause: signal.reason });
+}
+
+/** `promise`, or a CancelledError as soon as `signal` aborts (the promise itself runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  checkSignal(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError("superseded or cancelled", { cause: signal.reason }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Creates the engine of one explorer widget. */
+export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEngine {
+  const cache = options.cache ?? createFeatureCache();
+  let kmeans: KMeansWorker | undefined;
+  // Extraction in flight per model: shared by every request that needs it, so a K change during
+  // extraction waits for it instead of restarting it; only cancel (or dropping the model) stops it.
+  const extracting = new Map<string, { promise: Promise<Features>; controller: AbortController }>();
+  // Features of the shown models, kept between requests: a K change then costs only k-means (preparing
+  // the request and finding the matrices in the cache again took 10–80 ms).
+  const ready = new Map<string, Features>();
+  // Finished frames by request, newest last: a K seen before (or precomputed while idle) is served
+  // without k-means.
+  const frames = new Map<string, ExplorerFrame>();
+  let viewsKey: string | undefined;
+  let views: RgbImage[] = [];
+  // Extraction outlives the request that started it: its progress goes to the newest request.
+  let report: ExplorerProgress = () => undefined;
+
+  const features = (model: string): Promise<Features> => {
+    const kept = ready.get(model);
+    if (kept !== undefined) return Promise.resolve(kept);
+    const running = extracting.get(model);
+    if (running !== undefined) return running.promise;
+    const controller = new AbortController();
+    const promise = (async () => {
+      const request = await prepareRequest(
+        { model, images: options.images, reps: [...REPS] },
+        { signal: controller.signal },
+      );
+      const { matrices, info } = await patchFeatures(request, cache, {
+        model,
+        images: options.images,
+        signal: controller.signal,
+        onProgress: (p) => report({ kind: "loading", stage: "features", done: p.done, total: p.total }),
+      });
+      const result = { request, matrices, grid: info.grid, numImages: info.numImages };
+      ready.set(model, result);
+      return result;
+    })();
+    extracting.set(model, { promise, controller });
+    // Once settled the cache serves the matrices: the next call finds them there without inference.
+    const forget = () => {
+      if (extracting.get(model)?.promise === promise) extracting.delete(model);
+    };
+    promise.then(forget, forget);
+    return promise;
+  };
+
+  const modelViews = async (request: PreparedRequest): Promise<BinaryArray<"uint8"> | undefined> => {
+    const key = JSON.stringify([request.images, request.preprocess.outputSize, request.preprocess]);
+    if (key === viewsKey) return undefined;
+    views = await Promise.all(
+      request.images.map(async (p) =>
+        modelView(await decodeImage(p, request.preprocess), request.preprocess),
+      ),
+    );
+    viewsKey = key;
+    const [height, width] = request.preprocess.outputSize;
+    const buffer = new Uint8Array(views.length * height * width * 3);
+    views.forEach((view, i) => {
+      buffer.set(view.data, i * height * width * 3);
+    });
+    return { dtype: "uint8", shape: [views.length, height, width, 3], buffer };
+  };
+
+  return {
+    async compute(request, signal, progress) {
+      report = progress;
+      for (const [model, running] of extracting)
+        if (!request.models.includes(model)) running.controller.abort(new CancelledError("model deselected"));
+      // Deselected models' matrices stay in the feature cache, which may evict them.
+      for (const model of ready.keys()) if (!request.models.includes(model)) ready.delete(model);
+      const sets: Features[] = [];
+      for (const model of request.models) sets.push(await untilAborted(features(model), signal));
+      const first = sets[0];
+      if (first === undefined) throw new InputError("no model selected: choose 1 to 3 models");
+      // Layers are the first model's; other models show the block at the same relative depth.
+      const depths = sets.map((s) => s.request.tapped.taps.blocks.length);
+      const depth = depths[0] as number;
+      const [from, to] = request.layerRange ?? [1, depth];
+      if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && from <= to && to <= depth)) {
+        throw new InputError(`invalid layer_range [${from}, ${to}]; expected 1 ≤ first ≤ last ≤ ${depth}`);
+      }
+      const layers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+      const modelLayers = depths.map((d) => layers.map((l) => matchingBlock(l, depth, d)));
+      const images = await untilAborted(modelViews(first.request), signal);
+      const result = (frame: ExplorerFrame): ExplorerResult => ({
+        frame,
+        layerBounds: [1, depth],
+        layerRange: [from, to],
+        imageNames: first.request.images.map((p) => basename(p)),
+        images,
+        views,
+      });
+      const key = JSON.stringify([request.models, request.k, request.rep, [from, to], request.normalize]);
+      const cached = frames.get(key);
+      if (cached !== undefined) {
+        frames.delete(key); // most recently used last
+        frames.set(key, cached);
+        return result(cached);
+      }
+      kmeans ??= createKMeansWorker();
+      const total = sets.length * layers.length;
+      let done = 0;
+      progress({ kind: "loading", stage: "kmeans", done, total });
+      const fitsPerModel = await Promise.all(
+        sets.map((set, m) =>
+          Promise.all(
+            (modelLayers[m] as number[]).map(async (layer) => {
+              const matrix = set.matrices.get(featureKey(request.rep, layer)) as PatchMatrix;
+              const fit = await (kmeans as KMeansWorker).fit(matrix.data, matrix.dims, {
+                k: request.k,
+                normalize: request.normalize,
+                ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
+                signal,
+              });
+              progress({ kind: "loading", stage: "kmeans", done: ++done, total });
+              return fit.labels;
+            }),
+          ),
+        ),
+      );
+      checkSignal(signal);
+      progress({ kind: "loading", stage: "metrics", done: 0, total });
+      const frame = assembleFrame(request, fitsPerModel, layers, sets);
+      frame.model_layers = modelLayers;
+      frames.set(key, frame);
+      while (frames.size > (options.frameCacheSize ?? FRAME_CACHE_SIZE))
+        frames.delete(frames.keys().next().value as string);
+      return result(frame);
+    },
+    cancelFeatures() {
+      for (const running of extracting.values()) running.controller.abort(new CancelledError("cancelled"));
+    },
+    async dispose() {
+      this.cancelFeatures();
+      ready.clear();
+      frames.clear();
+      await kmeans?.dispose();
+      kmeans = undefined;
+      if (options.cache === undefined) cache.clear();
+    },
+  };
+}
+
+/**
+ * Aligns labels through depth (per model), scores them on each model's own grid, draws them on the
+ * models' common grid, aligns the models to the first there, and packs uint8.
+ */
+function assembleFrame(
+  request: ExplorerRequest,
+  fitsPerModel: Int32Array[][],
+  layers: number[],
+  sets: readonly Features[],
+): ExplorerFrame {
+  const grids = sets.map((set) => set.grid);
+  const [gh, gw] = commonGrid(grids);
+  const n = (sets[0] as Features).numImages;
+  const perMap = n * gh * gw;
+  const buffer = new Uint8Array(sets.length * layers.length * perMap);
+  const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  let reference: Int32Array[] = [];
+  const metrics: LayerMetrics[][] = fitsPerModel.map((fits, m) => {
+    const grid = grids[m] as [number, number];
+    const aligned = alignSequence(fits, request.k);
+    const drawn = aligned.map((labels) => resampleLabels(labels, n, grid, [gh, gw]));
+    if (m === 0) reference = drawn;
+    return aligned.map((labels, l) => {
+      const shown = drawn[l] as Int32Array;
+      const ref = reference[l] as Int32Array;
+      // Scores do not depend on label ids, so the cross-model relabelling only affects colours.
+      buffer.set(
+        m === 0 ? shown : relabel(shown, matchLabels(shown, request.k, ref, request.k)),
+        (m * layers.length + l) * perMap,
+      );
+      const scores = mapScores({ labels, dims: [n, grid[0], grid[1]], k: request.k });
+      return { pb: finite(scores.pb), lc: finite(scores.lc), ba: finite(scores.ba) };
+    });
+  });
+  return {
+    models: [...request.models],
+    rep: request.rep,
+    k: request.k,
+    layers,
+    images: Array.from({ length: n }, (_, i) => i),
+    grid: [gh, gw],
+    model_grids: grids.map(([h, w]) => [h, w]),
+    labels: { dtype: "uint8", shape: [sets.length, layers.length, n, gh, gw], buffer },
+    metrics,
+  };
+}

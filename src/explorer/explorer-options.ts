@@ -1,0 +1,154 @@
+/**
+ * The options of `explore()` and the checks every control value passes, whether it comes from
+ * the call or from the view (style rule 18: TypeError for kind, RangeError for range).
+ */
+
+import type { FeatureCache } from "../features/feature-cache";
+import type { ViewChecks } from "../kernel/ipywidgets/widget";
+import { preview } from "../kernel/wire/wire-message";
+import type {
+  ExplorerIdentity,
+  ExplorerLimits,
+  ExplorerState,
+  Normalization,
+  Representation,
+} from "./explorer-state";
+
+/** Options of `explore()`. */
+export interface ExploreOptions {
+  /** A model folder, .onnx file, catalog id or Hub id; or up to 3 of them, shown side by side. */
+  model: string | readonly string[];
+  /** More models the selector offers, to switch to or add side by side; default none. */
+  choices?: readonly string[];
+  /** Image files or folders (a folder contributes its images sorted by name). */
+  images: string | readonly string[];
+  /** Number of clusters, 2..32; default 6. */
+  k?: number;
+  /** Representation clustered; default `"tokens"`. */
+  rep?: Representation;
+  /** Inclusive block range `[first, last]`; default every layer. */
+  layers?: readonly [first: number, last: number];
+  /** Overlay opacity 0..1; default 0.6. */
+  opacity?: number;
+  /** Normalization before k-means; default `"l2"`. */
+  normalize?: Normalization;
+  /**
+   * While idle, compute the frames of the other K values (nearest first), so moving the K slider
+   * then only draws; any control change stops it. Default true.
+   */
+  precompute?: boolean;
+  /** Share a feature cache between explorers; default a fresh one per widget. */
+  cache?: FeatureCache;
+}
+
+/** Defaults of {@link ExploreOptions}. */
+export const EXPLORE_DEFAULTS = Object.freeze({
+  k: 6,
+  rep: "tokens" as Representation,
+  opacity: 0.6,
+  normalize: "l2" as Normalization,
+});
+
+/** The limits the view enforces; the kernel checks them again. */
+export const EXPLORER_LIMITS: Readonly<ExplorerLimits> = Object.freeze({ maxModels: 3, minK: 2, maxK: 32 });
+
+const REPRESENTATIONS: readonly Representation[] = ["tokens", "q", "k", "v"];
+
+/** Checks `k`; returns it. */
+export function checkK(k: unknown): number {
+  if (typeof k !== "number" || !Number.isInteger(k))
+    throw new TypeError(`invalid k ${preview(k)}; expected an integer`);
+  if (k < EXPLORER_LIMITS.minK || k > EXPLORER_LIMITS.maxK)
+    throw new RangeError(`invalid k ${k}; expected ${EXPLORER_LIMITS.minK}..${EXPLORER_LIMITS.maxK}`);
+  return k;
+}
+
+/** Checks a representation; returns it. */
+export function checkRep(rep: unknown): Representation {
+  if (!REPRESENTATIONS.includes(rep as Representation))
+    throw new TypeError(`invalid rep ${preview(rep)}; expected one of ${REPRESENTATIONS.join(", ")}`);
+  return rep as Representation;
+}
+
+/** Checks a normalization; returns it. */
+export function checkNormalize(normalize: unknown): Normalization {
+  if (normalize !== "l2" && normalize !== "none")
+    throw new TypeError(`invalid normalize ${preview(normalize)}; expected "l2" or "none"`);
+  return normalize;
+}
+
+/** Checks an opacity; returns it. */
+export function checkOpacity(opacity: unknown): number {
+  if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1))
+    throw new RangeError(`invalid opacity ${preview(opacity)}; expected a number in 0..1`);
+  return opacity;
+}
+
+/** Checks a model list (1 to 3 non-empty strings, no duplicates); returns a copy. */
+export function checkModels(models: unknown): string[] {
+  const list = typeof models === "string" ? [models] : models;
+  if (!Array.isArray(list) || !list.every((m) => typeof m === "string" && m.length > 0))
+    throw new TypeError(`invalid models ${preview(models)}; expected a model id or a list of them`);
+  if (list.length < 1 || list.length > EXPLORER_LIMITS.maxModels || new Set(list).size !== list.length)
+    throw new RangeError(
+      `invalid models ${preview(list)}; expected 1 to ${EXPLORER_LIMITS.maxModels} different models`,
+    );
+  return [...(list as string[])];
+}
+
+/** The models the selector offers: the shown ones, then the other `choices` (non-empty strings). */
+export function checkChoices(models: readonly string[], choices: unknown = []): string[] {
+  if (!Array.isArray(choices) || !choices.every((m) => typeof m === "string" && m.length > 0))
+    throw new TypeError(`invalid choices ${preview(choices)}; expected a list of model ids`);
+  return [...new Set([...models, ...(choices as string[])])];
+}
+
+/** Checks a layer range's shape (the engine checks it against the models' depth); returns a copy. */
+export function checkLayerRange(range: unknown): [first: number, last: number] {
+  if (!Array.isArray(range) || range.length !== 2 || !range.every((l) => Number.isInteger(l)))
+    throw new TypeError(`invalid layer range ${preview(range)}; expected [first, last] block numbers`);
+  const [first, last] = range as [number, number];
+  if (first < 0 || first > last)
+    throw new RangeError(`invalid layer range [${first}, ${last}]; expected 0 ≤ first ≤ last`);
+  return [first, last];
+}
+
+/** Checks the image choice against the number of images; returns it. */
+export function checkImage(image: unknown, count: number): number | "all" {
+  if (image === "all") return image;
+  if (typeof image !== "number" || !Number.isInteger(image) || image < 0 || (count > 0 && image >= count))
+    throw new RangeError(`invalid image ${preview(image)}; expected "all" or an index below ${count}`);
+  return image;
+}
+
+/**
+ * The checks of the controls the view writes, which the kernel applies to every update before it
+ * keeps a value (the view checks too, but any front end can send anything): models only from
+ * `model_choices` (a front end must not make the kernel open other files or download other
+ * models), a layer range within `layer_bounds` once a frame has set them, an image index below
+ * the number of images. Every other key is the kernel's.
+ */
+export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof ExplorerIdentity>> = Object.freeze({
+  models: (value: unknown, state: Pick<ExplorerState, "model_choices">) => {
+    const models = checkModels(value);
+    const unknown = models.filter((m) => !state.model_choices.includes(m));
+    if (unknown.length > 0)
+      throw new RangeError(
+        `invalid models ${preview(unknown)}; expected models the selector offers: ${preview(state.model_choices)}`,
+      );
+    return models;
+  },
+  k: checkK,
+  rep: checkRep,
+  layer_range: (value: unknown, state: Pick<ExplorerState, "layer_bounds" | "frame">) => {
+    const [first, last] = checkLayerRange(value);
+    const [min, max] = state.layer_bounds;
+    if (state.frame !== null && (first < min || last > max))
+      throw new RangeError(`invalid layer range [${first}, ${last}]; expected within [${min}, ${max}]`);
+    return [first, last] as [first: number, last: number];
+  },
+  image: (value: unknown, state: Pick<ExplorerState, "image_names">) =>
+    checkImage(value, state.image_names.length),
+  opacity: checkOpacity,
+  normalize: checkNormalize,
+});

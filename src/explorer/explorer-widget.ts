@@ -1,0 +1,394 @@
+/**
+ * The explorer's kernel side (design §4, issue #6): an ipywidgets model with the state of
+ * `explorer-state.ts` whose controls, changed by the view, re-run the engine. Newest request wins:
+ * every run has its own AbortController, a newer run aborts the older one, and a result is written
+ * only while its run is still the newest.
+ */
+import { setMaxListeners } from "node:events";
+import { CancelledError } from "../errors";
+import type { RgbImage } from "../images/rgb-image";
+import { MIME_BUNDLE, type MimeBundle } from "../kernel/display";
+import { Widget, type WidgetRejection, type WidgetSpec } from "../kernel/ipywidgets/widget";
+import { requireKernel } from "../kernel/kernel-api";
+import { preview } from "../kernel/wire/wire-message";
+import { seglensVersion } from "../util/version";
+import { createExplorerEngine, type ExplorerEngine, type ExplorerRequest } from "./explorer-engine";
+import { exportFilename, exportFormatOf, NoFrameError, writeExport } from "./explorer-export";
+import { renderFrame } from "./explorer-figure";
+import { readViewMessage } from "./explorer-messages";
+import {
+  checkChoices,
+  checkImage,
+  checkK,
+  checkLayerRange,
+  checkModels,
+  checkNormalize,
+  checkOpacity,
+  checkRep,
+  EXPLORE_DEFAULTS,
+  EXPLORER_LIMITS,
+  EXPLORER_VIEW_CHECKS,
+  type ExploreOptions,
+} from "./explorer-options";
+import type {
+  ExplorerFrame,
+  ExplorerIdentity,
+  ExplorerKernelMessage,
+  ExplorerState,
+  ExplorerViewMessage,
+  ExportFormat,
+} from "./explorer-state";
+
+/**
+ * Quiet time after the last frame or view change before the static PNG is rendered. The PNG only
+ * matters once the notebook is saved, and updating the display makes JupyterLab render the widget
+ * again (a new view: every canvas and the chart, ~0.3 s of the browser's time), so it waits for a
+ * rest rather than a pause between two slider moves.
+ */
+const PNG_DELAY_MS = 3000;
+/** Wait after a frame before precomputing the other Ks. */
+const WARM_DELAY_MS = 300;
+/** Least time between two progress updates of one stage. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Every selectable K but `k`, nearest first (k+1, k−1, k+2, …). */
+function nearestKs(k: number): number[] {
+  const ks: number[] = [];
+  for (let d = 1; d <= EXPLORER_LIMITS.maxK - EXPLORER_LIMITS.minK; d++)
+    for (const n of [k + d, k - d]) if (n >= EXPLORER_LIMITS.minK && n <= EXPLORER_LIMITS.maxK) ks.push(n);
+  return ks;
+}
+
+/** The synced state without the module identity (the Widget base adds it). */
+export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
+
+/** Keys whose change from the view starts a new computation. */
+const COMPUTE_KEYS = ["models", "k", "rep", "layer_range", "normalize"] as const;
+
+/** The explorer's module identity (design §4). */
+export function explorerSpec(): WidgetSpec {
+  const version = `^${seglensVersion()}`;
+  return {
+    modelName: "ExplorerModel",
+    modelModule: "seglens",
+    modelModuleVersion: version,
+    viewName: "ExplorerView",
+    viewModule: "seglens",
+    viewModuleVersion: version,
+  };
+}
+
+function message(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.split("\n")[0] as string;
+}
+
+/** The line `view_error` shows for refused values: each reason, and the value kept for a control. */
+function refusal(rejections: readonly WidgetRejection[], state: ExplorerWidgetState): string {
+  return rejections
+    .map(({ key, reason, writable }) =>
+      writable ? `${reason}; kept ${key} ${preview(state[key as keyof ExplorerWidgetState])}` : reason,
+    )
+    .join("; ");
+}
+
+/**
+ * The explorer widget. Created by {@link explore}; cell code may read its state, `set` controls
+ * (as the view does) and await {@link ExplorerWidget.idle}.
+ */
+export class ExplorerWidget extends Widget<ExplorerWidgetState> {
+  private controller: AbortController | undefined;
+  private generation = 0;
+  private running: Promise<void> = Promise.resolve();
+  private rangeChosen: boolean;
+  private views: RgbImage[] = [];
+  private png: Buffer | undefined;
+  private pngTimer: NodeJS.Timeout | undefined;
+  private displayed = false;
+  private open = true;
+  /** The idle precomputation of other K values, stopped by any new request. */
+  private warming: AbortController | undefined;
+  private readonly precompute: boolean;
+
+  constructor(
+    options: ExploreOptions,
+    private readonly engine: ExplorerEngine = createExplorerEngine({
+      images: typeof options.images === "string" ? [options.images] : options.images,
+      ...(options.cache === undefined ? {} : { cache: options.cache }),
+    }),
+  ) {
+    const models = checkModels(options.model);
+    super(
+      explorerSpec(),
+      {
+        model_choices: checkChoices(models, options.choices),
+        layer_bounds: [1, 1],
+        image_names: [],
+        models,
+        k: checkK(options.k ?? EXPLORE_DEFAULTS.k),
+        rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
+        layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
+        image: "all",
+        opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
+        normalize: checkNormalize(options.normalize ?? EXPLORE_DEFAULTS.normalize),
+        status: { kind: "loading", stage: "features", done: 0, total: 1 },
+        images: null,
+        frame: null,
+        view_error: null,
+      },
+      { viewChecks: EXPLORER_VIEW_CHECKS },
+    );
+    this.rangeChosen = options.layers !== undefined;
+    this.precompute = options.precompute ?? true;
+    this.on("change", ({ changes, origin }) => {
+      if (origin !== "frontend") return;
+      if (this.get("view_error") !== null) this.set({ view_error: null });
+      if (COMPUTE_KEYS.some((key) => key in changes)) {
+        if ("layer_range" in changes) this.rangeChosen = true;
+        this.recompute();
+      } else if ("image" in changes || "opacity" in changes) this.schedulePng();
+    });
+    this.on("reject", ({ rejections }) => this.set({ view_error: refusal(rejections, this.state()) }));
+    this.on("custom", ({ content }) => this.onViewMessage(content));
+    this.on("close", () => {
+      this.open = false;
+      this.generation++;
+      this.warming?.abort(new CancelledError("widget closed"));
+      this.controller?.abort(new CancelledError("widget closed"));
+      void this.engine.dispose();
+    });
+    this.recompute();
+  }
+
+  /** Resolves when the newest computation has settled (ready, error or cancelled). */
+  async idle(): Promise<void> {
+    let seen: Promise<void> | undefined;
+    while (seen !== this.running) {
+      seen = this.running;
+      await seen;
+    }
+  }
+
+  /** Stops the running work; status becomes `ready` with the last frame, else `idle`. */
+  cancel(): void {
+    if (!this.open) return;
+    this.generation++;
+    this.controller?.abort(new CancelledError("cancelled"));
+    this.controller = undefined;
+    this.warming?.abort(new CancelledError("cancelled"));
+    this.engine.cancelFeatures();
+    this.set({ status: this.get("frame") === null ? { kind: "idle" } : { kind: "ready" } });
+  }
+
+  /** Publishes the widget's display (with a static PNG once a frame exists); later frames update it. */
+  display(): void {
+    requireKernel().display(this[MIME_BUNDLE](), { displayId: this.modelId, update: this.displayed });
+    this.displayed = true;
+  }
+
+  /**
+   * Saves the current view (frame, image choice, opacity) through the figure renderer as PNG or SVG,
+   * chosen by the extension of `path`; makes the folder and writes atomically. Without a frame yet
+   * it waits for the running computation ({@link ExplorerWidget.idle}). Throws an InputError for
+   * another extension or an unwritable path, a NoFrameError when there is still no frame.
+   * @returns the absolute path written
+   * @example
+   * ```ts
+   * const w = explore({ model: "dinov2-small", images: ["photos/"], k: 6 });
+   * await w.export("view.svg"); // "/home/me/view.svg": title "dinov2-small · tokens · K=6"
+   * ```
+   */
+  async export(path: string): Promise<string> {
+    const format = exportFormatOf(path);
+    const frame = await this.exportFrame();
+    return writeExport(path, await this.render(frame, format));
+  }
+
+  /** The widget view, plus `image/png` of the current view when a frame exists. */
+  override [MIME_BUNDLE](): MimeBundle {
+    const bundle = super[MIME_BUNDLE]();
+    return this.png === undefined ? bundle : { ...bundle, "image/png": this.png.toString("base64") };
+  }
+
+  /** Starts a computation from the current controls; aborts the one running. */
+  private recompute(): void {
+    this.warming?.abort(new CancelledError("superseded by a newer request"));
+    this.controller?.abort(new CancelledError("superseded by a newer request"));
+    const controller = new AbortController();
+    // Every k-means fit of the run listens to the signal: 12 layers × 3 models exceed Node's warning level of 10.
+    setMaxListeners(256, controller.signal);
+    this.controller = controller;
+    const generation = ++this.generation;
+    const current = () => generation === this.generation;
+    let request: ExplorerRequest;
+    try {
+      request = {
+        models: checkModels(this.get("models")),
+        k: checkK(this.get("k")),
+        rep: checkRep(this.get("rep")),
+        layerRange: this.rangeChosen ? checkLayerRange(this.get("layer_range")) : undefined,
+        normalize: checkNormalize(this.get("normalize")),
+      };
+    } catch (error) {
+      this.set({ status: { kind: "error", message: message(error) } });
+      return;
+    }
+    // Every status update makes the front end update its page; on 2 cores that competes with the
+    // k-means threads, so within a stage progress goes out at most every PROGRESS_INTERVAL_MS.
+    let sent = { stage: "", at: Number.NEGATIVE_INFINITY };
+    this.running = this.engine
+      .compute(request, controller.signal, (status) => {
+        if (!current()) return;
+        const now = performance.now();
+        const last = status.done === status.total;
+        if (status.stage === sent.stage && !last && now - sent.at < PROGRESS_INTERVAL_MS) return;
+        sent = { stage: status.stage, at: now };
+        this.set({ status });
+      })
+      .then(
+        (result) => {
+          if (!current()) return;
+          this.views = result.views;
+          const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+          // Only what changed: a layer_range echoed back unchanged could overwrite a newer one in flight.
+          this.set({
+            ...(result.images === undefined ? {} : { images: result.images }),
+            ...(same(result.imageNames, this.get("image_names")) ? {} : { image_names: result.imageNames }),
+            ...(same(result.layerBounds, this.get("layer_bounds"))
+              ? {}
+              : { layer_bounds: result.layerBounds }),
+            ...(same(result.layerRange, this.get("layer_range")) ? {} : { layer_range: result.layerRange }),
+            frame: result.frame,
+            status: { kind: "ready" },
+          });
+          this.schedulePng();
+          if (this.precompute) this.warmOtherKs(request);
+        },
+        (error: unknown) => {
+          if (!current()) return;
+          if (error instanceof CancelledError) return;
+          this.set({ status: { kind: "error", message: message(error) } });
+        },
+      );
+  }
+
+  /**
+   * Computes the frames of the other K values for the same models, representation, layers and
+   * normalization in the background, nearest K first (the engine keeps them), so a K slider move
+   * is then a cache hit: ViT-S × 8 images, ~0.1 s of k-means per K on 2 cores. A new request
+   * aborts it before starting.
+   */
+  private warmOtherKs(request: ExplorerRequest): void {
+    const controller = new AbortController();
+    setMaxListeners(256, controller.signal);
+    this.warming = controller;
+    void (async () => {
+      // Not before the front end has drawn the frame just sent: on 2 cores the k-means threads
+      // would slow its drawing down.
+      await new Promise((resolve) => setTimeout(resolve, WARM_DELAY_MS).unref());
+      for (const k of nearestKs(request.k)) {
+        if (controller.signal.aborted) return;
+        try {
+          await this.engine.compute({ ...request, k }, controller.signal, () => undefined);
+        } catch {
+          return; // aborted, or failing for every K alike: the foreground request reports errors
+        }
+      }
+    })();
+  }
+
+  /**
+   * Renders the static PNG once the controls have rested for {@link PNG_DELAY_MS}: while a slider
+   * moves, rendering every frame's PNG (~0.3 s for ViT-S, 12 layers × 8 images) would delay the
+   * next frame, which is what the user is waiting for.
+   */
+  private schedulePng(): void {
+    clearTimeout(this.pngTimer);
+    this.pngTimer = setTimeout(() => void this.refreshPng(), PNG_DELAY_MS);
+    this.pngTimer.unref();
+  }
+
+  /** Renders the static PNG of the current frame and updates the display (best effort). */
+  private async refreshPng(): Promise<void> {
+    const frame = this.get("frame");
+    if (frame === null || !this.open) return;
+    try {
+      this.png = await this.render(frame, "png");
+      if (this.get("frame") === frame && this.displayed) this.display();
+    } catch {
+      // The PNG is a fallback for viewers without a kernel; the widget itself is unaffected.
+    }
+  }
+
+  /** `frame` drawn as the view shows it (image choice, opacity), in `format`. */
+  private render(frame: ExplorerFrame, format: ExportFormat): Promise<Buffer> {
+    const imageNames = this.get("image_names");
+    const image = checkImage(this.get("image"), imageNames.length);
+    return renderFrame(frame, this.views, { image, opacity: this.get("opacity"), imageNames, format });
+  }
+
+  /** The frame to export: the current one, else the one the running computation ends with. */
+  private async exportFrame(): Promise<ExplorerFrame> {
+    if (this.get("frame") === null) await this.idle();
+    const frame = this.get("frame");
+    if (frame !== null) return frame;
+    const status = this.get("status");
+    const state = status.kind === "error" ? `error: ${status.message}` : status.kind;
+    throw new NoFrameError(
+      `nothing to export: the explorer has no frame (status ${state}); fix the error or change a control, then export again`,
+    );
+  }
+
+  /**
+   * Handles the view's custom messages. Nothing may throw out of here (it would reach the comm
+   * layer): a malformed export request is answered with its error, unknown actions are ignored.
+   */
+  private onViewMessage(content: unknown): void {
+    let request: ExplorerViewMessage | undefined;
+    try {
+      request = readViewMessage(content);
+    } catch (error) {
+      this.reply({ action: "export", error: message(error) });
+      return;
+    }
+    if (request?.action === "cancel") this.cancel();
+    else if (request?.action === "export") void this.answerExport(request.format);
+  }
+
+  /** Renders the export the view asked for and sends it as one binary buffer, or why it failed. */
+  private async answerExport(format: ExportFormat): Promise<void> {
+    try {
+      const frame = await this.exportFrame();
+      const bytes = await this.render(frame, format);
+      this.reply({ action: "export", format, filename: exportFilename(frame, format) }, [bytes]);
+    } catch (error) {
+      this.reply({ action: "export", error: message(error) });
+    }
+  }
+
+  /** Sends a custom message to the view, unless the widget closed while the reply was rendered. */
+  private reply(content: ExplorerKernelMessage, buffers: Uint8Array[] = []): void {
+    if (this.open) this.send(content, buffers);
+  }
+}
+
+/**
+ * Opens the explorer for one to three models over a set of images and displays it. Returns at
+ * once; features, k-means and metrics run in the background (`status` shows progress), and the view's
+ * controls recompute from the stage they affect; while idle, the other Ks are precomputed
+ * (`precompute: false` turns that off). The display also carries a static `image/png` of the
+ * current view (refreshed after 3 s of rest) for viewers without a kernel. Assign the result
+ * (`const w = explore(…)`): a bare `explore(…)` as the cell's value shows a second, synced view.
+ * @example
+ * ```ts
+ * import { explore } from "seglens";
+ * const w = explore({ model: "dinov2-small", choices: ["dino-vits16"], images: ["photos/"], k: 6, rep: "k" });
+ * await w.idle(); // optional: wait for the first frame
+ * w.get("frame")?.labels.shape; // [1, 12, images, 16, 16]
+ * ```
+ */
+export function explore(options: ExploreOptions): ExplorerWidget {
+  const widget = new ExplorerWidget(options);
+  widget.display();
+  return widget;
+}

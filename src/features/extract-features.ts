@@ -1,0 +1,416 @@
+import { CancelledError, InputError, isSeglensError, UnsupportedModelError } from "../errors";
+import { decodeImage } from "../images/decode-image";
+import { type PreprocessConfig, preprocessImage } from "../images/preprocess";
+import type { TapRef, VitTaps } from "../onnx/discover-taps";
+import type { TappedModel } from "../onnx/tapped-model";
+import { createInferenceWorker, type InferenceWorker } from "../runtime/inference-client";
+import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../runtime/onnx-runtime";
+import { float16ToFloat32 } from "../util/float16";
+import type { FeatureJournal } from "./feature-journal";
+import { checkSelection, featureKey, REPS, type Rep } from "./selection";
+
+/** Default memory budget for one batch's fetched outputs: past 4–8 images a batch is no faster on CPU (bench). */
+export const DEFAULT_BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** Options of {@link extractFeatures}. */
+export interface ExtractOptions {
+  /** The model inputs; their order is axis 0 of every array. */
+  inputs: PixelSource;
+  /** 1-based blocks, 0 = embeddings (tokens only). Default: all blocks. */
+  layers?: readonly number[];
+  /** Default: all four. */
+  reps?: readonly Rep[];
+  /** Bytes the fetched outputs of one batch may take; default {@link DEFAULT_BATCH_BUDGET_BYTES}. */
+  budgetBytes?: number;
+  /** Reuse an open worker for this model; otherwise one is started and stopped here. */
+  worker?: InferenceWorker;
+  threads?: number;
+  ep?: ExecutionProvider;
+  signal?: AbortSignal;
+  onProgress?: (progress: ExtractProgress) => void;
+  /** The number of prefix tokens (CLS, registers) the caller expects; a mismatch is an InputError. */
+  prefixTokens?: number;
+  /**
+   * Where finished images are kept (see `FeatureJournal`): images found there are read instead of
+   * computed, and every computed batch is added, so a failed or interrupted run resumes.
+   */
+  journal?: FeatureJournal;
+}
+
+/** Progress of an extraction, in images. */
+export interface ExtractProgress {
+  stage: "inference";
+  done: number;
+  total: number;
+  /** Of the `done` images, those read from the journal (finished by an earlier run). */
+  journaled: number;
+}
+
+/** Shapes shared by every feature array of one extraction. */
+export interface FeatureLayout {
+  numImages: number;
+  numLayers: number;
+  layers: number[];
+  reps: Rep[];
+  /** Sequence length: prefix tokens + gh·gw patches. */
+  tokens: number;
+  prefixTokens: number;
+  grid: [height: number, width: number];
+  patchSize: number;
+  hiddenSize: number;
+  inputSize: [height: number, width: number];
+}
+
+/** One batch of one feature array: `data` is float32 `[images, tokens, hiddenSize]`, C order. */
+export interface FeatureBatch {
+  key: string;
+  rep: Rep;
+  layer: number;
+  firstImage: number;
+  data: Float32Array;
+  dims: Dims3;
+}
+
+/** Receives batches as they are computed (e.g. to write them to preallocated .npy files). */
+export type FeatureSink = (batch: FeatureBatch, layout: FeatureLayout) => void | Promise<void>;
+
+/** What an extraction did. */
+export interface ExtractReport {
+  layout: FeatureLayout;
+  batchSize: number;
+  /** Time spent inside onnxruntime's run(), summed over batches. */
+  inferenceMs: number;
+  wallMs: number;
+  /** Images read from the journal (finished by an earlier run) rather than computed. */
+  journaledImages: number;
+}
+
+/** Where batches of model input come from: image files, or pixels already preprocessed. */
+export interface PixelSource {
+  count: number;
+  size: [height: number, width: number];
+  /** Float32 `[n, 3, height, width]` for inputs `first .. first + n - 1`. */
+  load(first: number, n: number): Promise<RawTensor>;
+}
+
+/** Inputs from image files, decoded and preprocessed batch by batch. */
+export function imagePixels(paths: readonly string[], config: PreprocessConfig): PixelSource {
+  const [height, width] = config.outputSize;
+  return {
+    count: paths.length,
+    size: [height, width],
+    async load(first, n) {
+      const plane = 3 * height * width;
+      const data = new Float32Array(n * plane);
+      for (let i = 0; i < n; i++) {
+        const path = paths[first + i] as string;
+        const image = preprocessImage(await decodeImage(path, config), config);
+        if (image.dims[1] !== height || image.dims[2] !== width) {
+          throw new InputError(
+            `image "${path}" preprocesses to ${image.dims[1]}×${image.dims[2]}, not ${height}×${width}`,
+          );
+        }
+        data.set(image.data, i * plane);
+      }
+      return { type: "float32", data, dims: [n, 3, height, width] };
+    },
+  };
+}
+
+/** Inputs already preprocessed: float32 `[n, 3, height, width]`. */
+export function tensorPixels(
+  data: Float32Array,
+  dims: readonly [n: number, channels: number, height: number, width: number],
+): PixelSource {
+  const [count, , height, width] = dims;
+  const plane = 3 * height * width;
+  return {
+    count,
+    size: [height, width],
+    // A copy per batch: the worker takes ownership of what it is sent.
+    load: async (first, n) => ({
+      type: "float32",
+      data: data.slice(first * plane, (first + n) * plane),
+      dims: [n, 3, height, width],
+    }),
+  };
+}
+
+interface Fetch {
+  rep: Rep;
+  layer: number;
+  tap: TapRef;
+}
+
+/**
+ * Runs `model` over the images batch by batch in a worker thread and hands every requested
+ * (representation, layer) batch to `sink` as float32. Decoding the next batch overlaps inference.
+ */
+export async function extractFeatures(
+  model: TappedModel,
+  options: ExtractOptions,
+  sink: FeatureSink,
+): Promise<ExtractReport> {
+  const started = performance.now();
+  const { taps } = model;
+  const numLayers = taps.blocks.length;
+  const layers = [...(options.layers ?? Array.from({ length: numLayers }, (_, i) => i + 1))];
+  const reps = [...(options.reps ?? REPS)];
+  if (options.inputs.count === 0) throw new InputError("no images given");
+  checkSelection(layers, reps, numLayers);
+  const fetches = planFetches(taps, layers, reps);
+  const tensorNames = [...new Set(fetches.map((f) => f.tap.tensor))];
+  const patchSize = taps.patchSize;
+  if (patchSize === undefined) {
+    throw new UnsupportedModelError(
+      `"${model.sourcePath}": found no patch-embedding convolution to read the patch size from`,
+    );
+  }
+  const [height, width] = options.inputs.size;
+  if (height % patchSize !== 0 || width % patchSize !== 0) {
+    throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patchSize}`);
+  }
+  const grid: [number, number] = [height / patchSize, width / patchSize];
+  const batchSize = batchSizeFor(
+    fetches,
+    grid,
+    taps.hiddenSize,
+    options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES,
+  );
+
+  const total = options.inputs.count;
+  const keys = fetches.map((f) => featureKey(f.rep, f.layer));
+  const plan = planBatches(total, batchSize, (i) => options.journal?.has(i, keys) ?? false);
+  const loads = createPrefetcher(plan, options.inputs);
+  let worker = options.worker;
+  let inferenceMs = 0;
+  let layout: FeatureLayout | undefined;
+  const deliver = async (fetch: Fetch, first: number, array: { data: Float32Array; dims: Dims3 }) => {
+    const { rep, layer } = fetch;
+    const batch: FeatureBatch = { key: featureKey(rep, layer), rep, layer, firstImage: first, ...array };
+    layout ??= makeLayout(batch.dims, { total, numLayers, layers, reps, grid, patchSize, height, width });
+    checkPrefix(layout, options.prefixTokens);
+    await sink(batch, layout);
+    return batch;
+  };
+  let journaled = 0;
+  try {
+    // The worker starts while the first batch decodes, unless every image is journaled.
+    if (plan.some((b) => !b.fromJournal)) {
+      worker ??= await createInferenceWorker(model.path, sessionOptions(model, options));
+    }
+    for (const [index, { first, count, fromJournal }] of plan.entries()) {
+      if (options.signal?.aborted) throw new CancelledError("feature extraction cancelled");
+      if (fromJournal) {
+        journaled += count;
+        const journal = options.journal as FeatureJournal;
+        for (const [i, fetch] of fetches.entries())
+          await deliver(fetch, first, journal.read(keys[i] as string, first, count));
+      } else {
+        const pixels = await loads.take(index);
+        const result = await runBatch(worker as InferenceWorker, model, pixels, tensorNames);
+        inferenceMs += result.ms;
+        for (const fetch of fetches) {
+          const batch = await deliver(fetch, first, tapData(result.tensors, fetch.tap, model.sourcePath));
+          options.journal?.write(batch);
+        }
+      }
+      options.onProgress?.({ stage: "inference", done: first + count, total, journaled });
+    }
+  } finally {
+    if (options.worker === undefined) await worker?.dispose();
+  }
+  const wallMs = performance.now() - started;
+  return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs, journaledImages: journaled };
+}
+
+type Dims3 = [images: number, tokens: number, hidden: number];
+
+/** A run of consecutive images, computed together or read together from the journal. */
+interface PlannedBatch {
+  first: number;
+  count: number;
+  fromJournal: boolean;
+}
+
+/** Consecutive images split into batches of at most `batchSize`, each all journaled or all to compute. */
+function planBatches(
+  total: number,
+  batchSize: number,
+  journaled: (index: number) => boolean,
+): PlannedBatch[] {
+  const plan: PlannedBatch[] = [];
+  for (let i = 0; i < total; i++) {
+    const fromJournal = journaled(i);
+    const last = plan.at(-1);
+    if (last !== undefined && last.fromJournal === fromJournal && last.count < batchSize) last.count++;
+    else plan.push({ first: i, count: 1, fromJournal });
+  }
+  return plan;
+}
+
+/** Loads the pixels of the batches to compute, each one while the one before it runs; the first at once. */
+function createPrefetcher(
+  plan: readonly PlannedBatch[],
+  inputs: PixelSource,
+): { take(index: number): Promise<RawTensor> } {
+  const loads = new Map<number, Promise<RawTensor>>();
+  const start = (from: number) => {
+    const index = plan.findIndex((b, i) => i >= from && !b.fromJournal);
+    const batch = plan[index];
+    if (batch === undefined || loads.has(index)) return;
+    const load = inputs.load(batch.first, batch.count);
+    load.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
+    loads.set(index, load);
+  };
+  start(0);
+  return {
+    take(index) {
+      start(index);
+      const load = loads.get(index) as Promise<RawTensor>;
+      loads.delete(index);
+      start(index + 1);
+      return load;
+    },
+  };
+}
+
+/** Session options for `model`'s edited graph, with the caller's threads and execution provider. */
+export function sessionOptions(
+  model: TappedModel,
+  options: { threads?: number; ep?: ExecutionProvider } = {},
+): RuntimeSessionOptions {
+  return {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.ep === undefined ? {} : { ep: options.ep }),
+    ...(model.externalDataDir === undefined ? {} : { externalDataDir: model.externalDataDir }),
+    label: model.sourcePath,
+  };
+}
+
+// Room for the prefix tokens in the estimate (CLS + up to 4 registers, and some slack).
+const PREFIX_ALLOWANCE = 8;
+
+/** Images per batch so that the fetched float32 outputs of one batch fit `budgetBytes` (1..64). */
+function batchSizeFor(fetches: Fetch[], grid: [number, number], hidden: number, budgetBytes: number): number {
+  const widths = new Map(fetches.map((f) => [f.tap.tensor, f.tap.third === undefined ? 1 : 3]));
+  let floatsPerImage = 0;
+  for (const width of widths.values())
+    floatsPerImage += width * (grid[0] * grid[1] + PREFIX_ALLOWANCE) * hidden;
+  return Math.max(1, Math.min(64, Math.floor(budgetBytes / (4 * floatsPerImage))));
+}
+
+function planFetches(taps: VitTaps, layers: number[], reps: Rep[]): Fetch[] {
+  const fetches: Fetch[] = [];
+  for (const rep of reps) {
+    for (const layer of layers) {
+      if (layer === 0) {
+        if (rep === "tokens") fetches.push({ rep, layer, tap: { tensor: taps.embeddings } });
+        continue;
+      }
+      const block = taps.blocks[layer - 1];
+      if (block === undefined)
+        throw new InputError(`layer ${layer} is out of range: the model has layers 0..${taps.blocks.length}`);
+      fetches.push({ rep, layer, tap: rep === "tokens" ? { tensor: block.tokens } : block[rep] });
+    }
+  }
+  return fetches;
+}
+
+/** A tap's values as float32 `[b, tokens, hidden]`: float16 widened, fused qkv cut to its third. */
+function tapData(
+  tensors: Record<string, RawTensor>,
+  tap: TapRef,
+  label: string,
+): { data: Float32Array; dims: [number, number, number] } {
+  const raw = tensors[tap.tensor];
+  if (raw === undefined)
+    throw new UnsupportedModelError(`"${label}": onnxruntime returned no "${tap.tensor}"`);
+  if (raw.dims.length !== 3) {
+    throw new UnsupportedModelError(
+      `"${label}": tap "${tap.tensor}" has shape [${raw.dims}], expected [batch, tokens, features]`,
+    );
+  }
+  const values =
+    raw.type === "float32"
+      ? (raw.data as Float32Array)
+      : raw.type === "float16"
+        ? float16ToFloat32(raw.data as Uint16Array)
+        : undefined;
+  if (values === undefined)
+    throw new UnsupportedModelError(`"${label}": tap "${tap.tensor}" is ${raw.type}, not a float`);
+  const [b, t, width] = raw.dims as [number, number, number];
+  if (tap.third === undefined) return { data: values, dims: [b, t, width] };
+  const d = width / 3;
+  const out = new Float32Array(b * t * d);
+  for (let row = 0; row < b * t; row++) {
+    const from = row * width + tap.third * d;
+    out.set(values.subarray(from, from + d), row * d);
+  }
+  return { data: out, dims: [b, t, d] };
+}
+
+/** One batch through the worker; an onnxruntime failure becomes an error that names the model and input. */
+async function runBatch(
+  worker: InferenceWorker,
+  model: TappedModel,
+  pixels: RawTensor,
+  fetches: string[],
+): Promise<{ tensors: Record<string, RawTensor>; ms: number }> {
+  try {
+    return await worker.run({ [model.inputName]: pixels }, fetches);
+  } catch (cause) {
+    if (isSeglensError(cause)) throw cause;
+    const [, , height, width] = pixels.dims;
+    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    const likely = /failed to allocate memory/i.test(reason ?? "")
+      ? "not enough memory at this size: try a smaller --size"
+      : "a model with fixed position embeddings runs only at its training size";
+    throw new UnsupportedModelError(
+      `onnxruntime failed to run "${model.sourcePath}" on ${height}×${width} inputs (${likely}): ${reason}`,
+      { cause },
+    );
+  }
+}
+
+function checkPrefix(layout: FeatureLayout, expected: number | undefined): void {
+  if (expected !== undefined && expected !== layout.prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${expected} does not match the model: it returns ${layout.tokens} tokens for a ${layout.grid[0]}×${layout.grid[1]} grid, so ${layout.prefixTokens} prefix tokens`,
+    );
+  }
+}
+
+function makeLayout(
+  dims: [number, number, number],
+  s: {
+    total: number;
+    numLayers: number;
+    layers: number[];
+    reps: Rep[];
+    grid: [number, number];
+    patchSize: number;
+    height: number;
+    width: number;
+  },
+): FeatureLayout {
+  const patches = s.grid[0] * s.grid[1];
+  const prefixTokens = dims[1] - patches;
+  if (prefixTokens < 0) {
+    throw new UnsupportedModelError(
+      `the model returned ${dims[1]} tokens for a ${s.grid[0]}×${s.grid[1]} patch grid`,
+    );
+  }
+  return {
+    numImages: s.total,
+    numLayers: s.numLayers,
+    layers: s.layers,
+    reps: s.reps,
+    tokens: dims[1],
+    prefixTokens,
+    grid: s.grid,
+    patchSize: s.patchSize,
+    hiddenSize: dims[2],
+    inputSize: [s.height, s.width],
+  };
+}

@@ -1,0 +1,231 @@
+import { InputError } from "../errors";
+import { type ExtractProgress, extractFeatures, imagePixels } from "../features/extract-features";
+import {
+  createFeatureCache,
+  type FeatureCache,
+  type FeatureSetInfo,
+  featureKeys,
+  type PatchMatrix,
+  patchMatrix,
+} from "../features/feature-cache";
+import type { FeatureJournal } from "../features/feature-journal";
+import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../features/feature-request";
+import { featureKey, type Rep } from "../features/selection";
+import type { KMeansOptions } from "../kmeans/kmeans-options";
+import { alignSequence } from "./align-labels";
+import { createClusterFn } from "./cluster";
+import { type LabelMaps, type MapScores, mapScores } from "./metrics";
+import { loadMasks, miou } from "./miou";
+
+/** Clusters one patch matrix; the default runs seglens' k-means in its worker thread. */
+export type ClusterFn = (
+  matrix: PatchMatrix,
+  options: KMeansOptions,
+) => Promise<{ labels: Int32Array; inertia: number }>;
+
+/** Scores of one (rep, layer): PB, LC, BA, and mIoU when masks were given. */
+export interface LayerScores extends MapScores {
+  miou?: number;
+  miouManyToOne?: number;
+}
+
+/** Options of {@link segment}. */
+export interface SegmentOptions extends FeatureRequest {
+  k?: number;
+  seed?: number;
+  normalize?: "l2" | "none";
+  restarts?: number;
+  maxIter?: number;
+  /** Folder of ground-truth masks (PNG per image, same base name; 255 = ignore). */
+  masks?: string;
+  /** Reuse features across calls; default a fresh in-memory cache. */
+  cache?: FeatureCache;
+  /** Default: seglens' k-means worker pool, started and stopped by this call. */
+  cluster?: ClusterFn;
+  signal?: AbortSignal;
+  onProgress?: (progress: ExtractProgress | { stage: "cluster"; done: number; total: number }) => void;
+}
+
+/** Joint k-means label maps for every requested (rep, layer), aligned through depth, with scores. */
+export interface Segmentation {
+  request: PreparedRequest;
+  grid: [height: number, width: number];
+  k: number;
+  /** Per `rep_L<l>`: int32 `[images, gh, gw]`. */
+  labels: Map<string, Int32Array>;
+  /** Per `rep_L<l>`: sum of squared distances to the assigned centroid (as clustered). */
+  inertia: Map<string, number>;
+  scores: Map<string, LayerScores>;
+  prefixTokens: number;
+  hiddenSize: number;
+}
+
+/**
+ * Patch matrices for every (rep, layer), from the cache or extracted (only what is missing); the
+ * explorer shares it. With an on-disk cache, finished images are journaled while extracting, so an
+ * interrupted run resumes; the journal is dropped once the whole matrices are cached.
+ */
+export async function patchFeatures(
+  request: PreparedRequest,
+  cache: FeatureCache,
+  options: SegmentOptions,
+): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
+  const keys = await featureKeys(request);
+  const { setKey } = keys;
+  const matrices = new Map<string, PatchMatrix>();
+  const missing = new Set<Rep>();
+  const missingLayers = new Set<number>();
+  for (const rep of request.reps) {
+    for (const layer of request.layers) {
+      if (layer === 0 && rep !== "tokens") continue;
+      const cached = cache.get(setKey, featureKey(rep, layer));
+      if (cached !== undefined) matrices.set(featureKey(rep, layer), cached);
+      else {
+        missing.add(rep);
+        missingLayers.add(layer);
+      }
+    }
+  }
+  let info = cache.info(setKey);
+  if (info === undefined) {
+    // Shapes unknown (a cache without its set.json): extract everything asked for.
+    for (const rep of request.reps) missing.add(rep);
+    for (const layer of request.layers) missingLayers.add(layer);
+  }
+  if (missing.size > 0) {
+    const journal = cache.journal?.(keys);
+    const extracted = await extractPatchMatrices(request, [...missing], [...missingLayers], {
+      ...options,
+      ...(journal === undefined ? {} : { journal }),
+    });
+    info = extracted.info;
+    cache.setInfo(setKey, info);
+    for (const [key, matrix] of extracted.matrices) {
+      cache.put(setKey, key, matrix);
+      if (!matrices.has(key)) matrices.set(key, matrix);
+    }
+    journal?.clear();
+  }
+  return { matrices, info: info as FeatureSetInfo };
+}
+
+/**
+ * Runs the model and keeps only the patch rows of every batch (prefix tokens dropped on arrival),
+ * so the whole `[images, tokens, hidden]` arrays never sit in memory beside the matrices.
+ */
+async function extractPatchMatrices(
+  request: PreparedRequest,
+  reps: Rep[],
+  layers: number[],
+  options: SegmentOptions & { journal?: FeatureJournal },
+): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
+  const matrices = new Map<string, PatchMatrix>();
+  const report = await extractFeatures(
+    request.tapped,
+    {
+      inputs: imagePixels(request.images, request.preprocess),
+      layers: layers.sort((a, b) => a - b),
+      reps,
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.ep === undefined ? {} : { ep: options.ep }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.journal === undefined ? {} : { journal: options.journal }),
+    },
+    (batch, layout) => {
+      const patches = layout.tokens - layout.prefixTokens;
+      let matrix = matrices.get(batch.key);
+      if (matrix === undefined) {
+        const rows = layout.numImages * patches;
+        matrix = { data: new Float32Array(rows * layout.hiddenSize), dims: [rows, layout.hiddenSize] };
+        matrices.set(batch.key, matrix);
+      }
+      const part = patchMatrix(batch.data, batch.dims, layout.prefixTokens);
+      matrix.data.set(part.data, batch.firstImage * patches * layout.hiddenSize);
+    },
+  );
+  const { numImages, hiddenSize, prefixTokens, grid } = report.layout;
+  return { matrices, info: { numImages, grid, prefixTokens, hiddenSize } };
+}
+
+/**
+ * Runs the protocol of design §1: features (cached), one joint k-means per (rep, layer), labels
+ * aligned layer to layer within each representation, and the chance-corrected scores.
+ */
+export async function segment(options: SegmentOptions): Promise<Segmentation> {
+  if (options.cluster !== undefined) return segmentWith(options, options.cluster);
+  const clusterer = createClusterFn(options.signal === undefined ? {} : { signal: options.signal });
+  try {
+    return await segmentWith(options, clusterer.fit);
+  } finally {
+    await clusterer.dispose();
+  }
+}
+
+async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise<Segmentation> {
+  const request = await prepareRequest(
+    options,
+    options.signal === undefined ? {} : { signal: options.signal },
+  );
+  const cache = options.cache ?? createFeatureCache();
+  const { matrices, info } = await patchFeatures(request, cache, options);
+  // Checked here, not during extraction: features from the cache were never extracted this time.
+  if (request.prefixTokens !== undefined && request.prefixTokens !== info.prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
+    );
+  }
+  const k = options.k ?? 6;
+  const n = request.images.length;
+  const [gh, gw] = info.grid;
+  const masks =
+    options.masks === undefined
+      ? undefined
+      : await loadMasks(options.masks, request.images, request.preprocess);
+  const labels = new Map<string, Int32Array>();
+  const inertia = new Map<string, number>();
+  const scores = new Map<string, LayerScores>();
+  const kmeansOptions: KMeansOptions = {
+    k,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.normalize === undefined ? {} : { normalize: options.normalize }),
+    ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
+    ...(options.maxIter === undefined ? {} : { maxIter: options.maxIter }),
+  };
+  let done = 0;
+  for (const rep of request.reps) {
+    const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
+    // All layers of a representation at once: the k-means pool fits them in parallel.
+    const fits = await Promise.all(
+      keys.map(async (key) => {
+        const fit = await cluster(matrices.get(key) as PatchMatrix, kmeansOptions);
+        options.onProgress?.({ stage: "cluster", done: ++done, total: matrices.size });
+        return fit;
+      }),
+    );
+    const raw = fits.map((fit) => fit.labels);
+    for (const [i, fit] of fits.entries()) inertia.set(keys[i] as string, fit.inertia);
+    alignSequence(raw, k).forEach((aligned, i) => {
+      const key = keys[i] as string;
+      labels.set(key, aligned);
+      const maps: LabelMaps = { labels: aligned, dims: [n, gh, gw], k };
+      const layerScores: LayerScores = mapScores(maps, { seed: options.seed ?? 0 });
+      if (masks !== undefined) {
+        const truth = miou(maps, masks);
+        layerScores.miou = truth.miou;
+        if (truth.miouManyToOne !== undefined) layerScores.miouManyToOne = truth.miouManyToOne;
+      }
+      scores.set(key, layerScores);
+    });
+  }
+  return {
+    request,
+    grid: [gh, gw],
+    k,
+    labels,
+    inertia,
+    scores,
+    prefixTokens: info.prefixTokens,
+    hiddenSize: info.hiddenSize,
+  };
+}
