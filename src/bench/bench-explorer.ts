@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createExplorerEngine } from "../explorer/explorer-engine";
 import { decodeImage } from "../images/decode-image";
+import { encodePng } from "../images/encode-png";
 import { listImages } from "../images/list-images";
 import { createRgbImage, type RgbImage } from "../images/rgb-image";
-import { encodePng } from "../render/label-map";
 import type { BenchResult } from "./bench-result";
 import { ensureBenchVit } from "./bench-vit";
 

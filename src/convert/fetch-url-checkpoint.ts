@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { createHubRepoCache } from "../hub/hub-cache";
+import type { DownloadProgress } from "../hub/hub-download";
 import { downloadBlob } from "../hub/hub-download";
 import type { UrlRecipe } from "./conversion-recipe";
-import type { EnsureConvertedOptions } from "./ensure-converted-model";
 
 /**
  * Downloads a research checkpoint into `checkpointDir` and returns its path. It goes through the
@@ -12,7 +12,7 @@ import type { EnsureConvertedOptions } from "./ensure-converted-model";
  */
 export async function fetchUrlCheckpoint(
   recipe: UrlRecipe,
-  options: EnsureConvertedOptions,
+  options: { checkpointDir: string; signal?: AbortSignal; onProgress?: (progress: DownloadProgress) => void },
 ): Promise<string> {
   const urlKey = createHash("sha1").update(recipe.url).digest("hex");
   const cache = createHubRepoCache(options.checkpointDir, "seglens/checkpoints");

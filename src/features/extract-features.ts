@@ -1,13 +1,29 @@
 import { CancelledError, InputError, isSeglensError, UnsupportedModelError } from "../errors";
-import { decodeImage } from "../images/decode-image";
-import { type PreprocessConfig, preprocessImage } from "../images/preprocess";
 import type { TapRef, VitTaps } from "../onnx/discover-taps";
 import type { TappedModel } from "../onnx/tapped-model";
 import { createInferenceWorker, type InferenceWorker } from "../runtime/inference-client";
 import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../runtime/onnx-runtime";
 import { float16ToFloat32 } from "../util/float16";
+import type {
+  Dims3,
+  ExtractProgress,
+  ExtractReport,
+  FeatureBatch,
+  FeatureLayout,
+  FeatureSink,
+} from "./feature-batch";
 import type { FeatureJournal } from "./feature-journal";
+import type { PixelSource } from "./pixel-source";
 import { checkSelection, featureKey, REPS, type Rep } from "./selection";
+
+export type {
+  ExtractProgress,
+  ExtractReport,
+  FeatureBatch,
+  FeatureLayout,
+  FeatureSink,
+} from "./feature-batch";
+export { imagePixels, type PixelSource, tensorPixels } from "./pixel-source";
 
 /** Default memory budget for one batch's fetched outputs: past 4–8 images a batch is no faster on CPU (bench). */
 export const DEFAULT_BATCH_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -35,105 +51,6 @@ export interface ExtractOptions {
    * computed, and every computed batch is added, so a failed or interrupted run resumes.
    */
   journal?: FeatureJournal;
-}
-
-/** Progress of an extraction, in images. */
-export interface ExtractProgress {
-  stage: "inference";
-  done: number;
-  total: number;
-  /** Of the `done` images, those read from the journal (finished by an earlier run). */
-  journaled: number;
-}
-
-/** Shapes shared by every feature array of one extraction. */
-export interface FeatureLayout {
-  numImages: number;
-  numLayers: number;
-  layers: number[];
-  reps: Rep[];
-  /** Sequence length: prefix tokens + gh·gw patches. */
-  tokens: number;
-  prefixTokens: number;
-  grid: [height: number, width: number];
-  patchSize: number;
-  hiddenSize: number;
-  inputSize: [height: number, width: number];
-}
-
-/** One batch of one feature array: `data` is float32 `[images, tokens, hiddenSize]`, C order. */
-export interface FeatureBatch {
-  key: string;
-  rep: Rep;
-  layer: number;
-  firstImage: number;
-  data: Float32Array;
-  dims: Dims3;
-}
-
-/** Receives batches as they are computed (e.g. to write them to preallocated .npy files). */
-export type FeatureSink = (batch: FeatureBatch, layout: FeatureLayout) => void | Promise<void>;
-
-/** What an extraction did. */
-export interface ExtractReport {
-  layout: FeatureLayout;
-  batchSize: number;
-  /** Time spent inside onnxruntime's run(), summed over batches. */
-  inferenceMs: number;
-  wallMs: number;
-  /** Images read from the journal (finished by an earlier run) rather than computed. */
-  journaledImages: number;
-}
-
-/** Where batches of model input come from: image files, or pixels already preprocessed. */
-export interface PixelSource {
-  count: number;
-  size: [height: number, width: number];
-  /** Float32 `[n, 3, height, width]` for inputs `first .. first + n - 1`. */
-  load(first: number, n: number): Promise<RawTensor>;
-}
-
-/** Inputs from image files, decoded and preprocessed batch by batch. */
-export function imagePixels(paths: readonly string[], config: PreprocessConfig): PixelSource {
-  const [height, width] = config.outputSize;
-  return {
-    count: paths.length,
-    size: [height, width],
-    async load(first, n) {
-      const plane = 3 * height * width;
-      const data = new Float32Array(n * plane);
-      for (let i = 0; i < n; i++) {
-        const path = paths[first + i] as string;
-        const image = preprocessImage(await decodeImage(path, config), config);
-        if (image.dims[1] !== height || image.dims[2] !== width) {
-          throw new InputError(
-            `image "${path}" preprocesses to ${image.dims[1]}×${image.dims[2]}, not ${height}×${width}`,
-          );
-        }
-        data.set(image.data, i * plane);
-      }
-      return { type: "float32", data, dims: [n, 3, height, width] };
-    },
-  };
-}
-
-/** Inputs already preprocessed: float32 `[n, 3, height, width]`. */
-export function tensorPixels(
-  data: Float32Array,
-  dims: readonly [n: number, channels: number, height: number, width: number],
-): PixelSource {
-  const [count, , height, width] = dims;
-  const plane = 3 * height * width;
-  return {
-    count,
-    size: [height, width],
-    // A copy per batch: the worker takes ownership of what it is sent.
-    load: async (first, n) => ({
-      type: "float32",
-      data: data.slice(first * plane, (first + n) * plane),
-      dims: [n, 3, height, width],
-    }),
-  };
 }
 
 interface Fetch {
@@ -223,8 +140,6 @@ export async function extractFeatures(
   const wallMs = performance.now() - started;
   return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs, journaledImages: journaled };
 }
-
-type Dims3 = [images: number, tokens: number, hidden: number];
 
 /** A run of consecutive images, computed together or read together from the journal. */
 interface PlannedBatch {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors";
 import { removeAbandonedTemps } from "../util/temp-files";
-import type { FeatureBatch } from "./extract-features";
+import type { FeatureBatch } from "./feature-batch";
 import { type NpyArray, readNpy, writeNpy } from "./npy";
 
 /**

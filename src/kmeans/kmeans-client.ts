@@ -1,19 +1,10 @@
 import { availableParallelism } from "node:os";
 import { OptionRangeError } from "../errors";
 import type { KMeansResult } from "./kmeans";
-import { checkKMeansData, type KMeansOptions, resolveKMeansOptions } from "./kmeans-options";
+import { checkKMeansData, type KMeansFitOptions, resolveKMeansOptions } from "./kmeans-options";
 import { type KMeansThread, startKMeansThread } from "./kmeans-thread";
 
-/** Options of {@link KMeansWorker.fit}: the k-means options plus transport and cancellation. */
-export interface KMeansFitOptions extends KMeansOptions {
-  /** Aborting rejects the fit with a CancelledError at once; the worker stops within an iteration. */
-  signal?: AbortSignal;
-  /**
-   * Hand `data`'s buffer to the worker instead of copying it (it is detached afterwards). Only when
-   * `data` spans its whole buffer; otherwise it is copied anyway. Default false.
-   */
-  transfer?: boolean;
-}
+export type { KMeansFitOptions } from "./kmeans-options";
 
 /**
  * k-means in worker threads of its own, each with onnxruntime sessions kept across fits: a K

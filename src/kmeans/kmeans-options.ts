@@ -118,3 +118,14 @@ function describe(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? String(value);
   return (value as object).constructor?.name ?? "an object";
 }
+
+/** Options of {@link KMeansWorker.fit}: the k-means options plus transport and cancellation. */
+export interface KMeansFitOptions extends KMeansOptions {
+  /** Aborting rejects the fit with a CancelledError at once; the worker stops within an iteration. */
+  signal?: AbortSignal;
+  /**
+   * Hand `data`'s buffer to the worker instead of copying it (it is detached afterwards). Only when
+   * `data` spans its whole buffer; otherwise it is copied anyway. Default false.
+   */
+  transfer?: boolean;
+}

@@ -2,8 +2,8 @@ import { Worker } from "node:worker_threads";
 import { CancelledError, reviveError } from "../errors";
 import { workerScript } from "../util/worker-script";
 import type { KMeansResult } from "./kmeans";
-import type { KMeansFitOptions } from "./kmeans-client";
 import type { KMeansWorkerReply, KMeansWorkerRequest } from "./kmeans-messages";
+import type { KMeansFitOptions } from "./kmeans-options";
 
 /** One k-means worker thread with its own onnxruntime sessions; fits run one at a time, in call order. */
 export interface KMeansThread {

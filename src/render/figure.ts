@@ -1,6 +1,6 @@
+import { encodePng } from "../images/encode-png";
 import type { RgbImage } from "../images/rgb-image";
 import { loadSharp } from "../util/load-sharp";
-import { encodePng } from "./label-map";
 import { clusterColour, cssColour } from "./palette";
 
 /** One row of a figure grid: a title, an optional note (metric values) and one panel per column. */

@@ -1,5 +1,4 @@
 import { createRgbImage, type RgbImage } from "../images/rgb-image";
-import { loadSharp } from "../util/load-sharp";
 import { clusterColour } from "./palette";
 
 /** How to draw a label map. */
@@ -48,12 +47,4 @@ export function paintLabels(
     }
   }
   return out;
-}
-
-/** PNG bytes of an RGB image. */
-export async function encodePng(image: RgbImage): Promise<Buffer> {
-  const [height, width] = image.dims;
-  return loadSharp()(image.data, { raw: { width, height, channels: 3 } })
-    .png()
-    .toBuffer();
 }

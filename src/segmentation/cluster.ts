@@ -2,7 +2,12 @@ import { setMaxListeners } from "node:events";
 import type { PatchMatrix } from "../features/feature-cache";
 import { createKMeansWorker } from "../kmeans/kmeans-client";
 import type { KMeansOptions } from "../kmeans/kmeans-options";
-import type { ClusterFn } from "./segment";
+
+/** Clusters one patch matrix; the default runs seglens' k-means in its worker thread. */
+export type ClusterFn = (
+  matrix: PatchMatrix,
+  options: KMeansOptions,
+) => Promise<{ labels: Int32Array; inertia: number }>;
 
 /** A k-means runner for `segment`, with a stop. */
 export interface Clusterer {

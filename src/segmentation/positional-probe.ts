@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { encodePng } from "../images/encode-png";
 import { createRgbImage } from "../images/rgb-image";
-import { encodePng } from "../render/label-map";
 import { createRandom } from "../util/random";
 import { writeFileAtomic } from "../util/write-file-atomic";
 

@@ -13,15 +13,12 @@ import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../fe
 import { featureKey, type Rep } from "../features/selection";
 import type { KMeansOptions } from "../kmeans/kmeans-options";
 import { alignSequence } from "./align-labels";
-import { createClusterFn } from "./cluster";
+import { type ClusterFn, createClusterFn } from "./cluster";
+
+export type { ClusterFn } from "./cluster";
+
 import { type LabelMaps, type MapScores, mapScores } from "./metrics";
 import { loadMasks, miou } from "./miou";
-
-/** Clusters one patch matrix; the default runs seglens' k-means in its worker thread. */
-export type ClusterFn = (
-  matrix: PatchMatrix,
-  options: KMeansOptions,
-) => Promise<{ labels: Int32Array; inertia: number }>;
 
 /** Scores of one (rep, layer): PB, LC, BA, and mIoU when masks were given. */
 export interface LayerScores extends MapScores {
