@@ -20,7 +20,6 @@ export { type FeatureRequest, prepareRequest } from "./features/feature-request"
 export { collectFeatures, type FeatureSet } from "./features/feature-set";
 export { type FeaturesOptions, features } from "./features/features";
 export { type NpyArray, readNpy, writeNpy } from "./features/npy";
-export { REPS, type Rep } from "./features/selection";
 export { createHubClient, type HubClient } from "./hub/hub-client";
 export type { DownloadProgress } from "./hub/hub-download";
 export { fetchHubModel, type HubModel } from "./hub/hub-model";
@@ -36,7 +35,7 @@ export {
   type KMeansWorker,
   type KMeansWorkerOptions,
 } from "./kmeans/kmeans-client";
-export { KMEANS_DEFAULTS, type KMeansNormalize, type KMeansOptions } from "./kmeans/kmeans-options";
+export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { listModels, type ModelListing } from "./models/list-models";
@@ -65,3 +64,13 @@ export {
   type SegmentOptions,
   segment,
 } from "./segmentation/segment";
+export {
+  DEFAULT_K,
+  DEFAULT_OPACITY,
+  K_RANGE,
+  type KMeansNormalize,
+  REPS,
+  type Rep,
+  /** The explorer's older name of {@link Rep}, kept for code that imports it. */
+  type Rep as Representation,
+} from "./vocabulary";

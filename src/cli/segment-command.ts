@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { createFeatureCache, type FeatureCache } from "../features/feature-cache";
-import { K_RANGE } from "../kmeans/kmeans-options";
 import { writeProbeImages } from "../segmentation/positional-probe";
 import { type Segmentation, segment } from "../segmentation/segment";
 import {
@@ -11,6 +10,7 @@ import {
 } from "../segmentation/write-segmentation";
 import { seglensCacheDir } from "../util/cache-dir";
 import { withOutput } from "../util/output-transaction";
+import { DEFAULT_K, K_RANGE, type KMeansNormalize } from "../vocabulary";
 import { ensureCacheDir } from "./cache-check";
 import { addModelFlags, type ModelFlags, noteSkipped, requestFromFlags } from "./features-command";
 import { abortOnSignals, type InterruptSignal } from "./interrupt";
@@ -21,7 +21,7 @@ import { createProgressBar } from "./progress-bar";
 export interface ClusterFlags {
   k: number;
   seed: number;
-  normalize: "l2" | "none";
+  normalize: KMeansNormalize;
   restarts: number;
   maxIter: number;
   masks?: string;
@@ -37,7 +37,7 @@ const MAX_ITER_RANGE = [1, 10000] as const;
 /** Adds the clustering flags to `command`. */
 export function addClusterFlags(command: Command): Command {
   return command
-    .option("--k <K>", `clusters, ${K_RANGE.join("..")}`, integerIn("--k", ...K_RANGE), 6)
+    .option("--k <K>", `clusters, ${K_RANGE.join("..")}`, integerIn("--k", ...K_RANGE), DEFAULT_K)
     .option("--seed <S>", `k-means seed, ${SEED_RANGE.join("..")}`, integerIn("--seed", ...SEED_RANGE), 0)
     .addOption(choiceOption("--normalize <N>", "L2-normalize vectors first, or not", ["l2", "none"], "l2"))
     .option(

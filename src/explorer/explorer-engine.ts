@@ -9,7 +9,7 @@ import { CancelledError, InputError } from "../errors";
 import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../features/feature-cache";
 import { type PreparedRequest, prepareRequest } from "../features/feature-request";
 import { matchingBlock } from "../features/relative-depth";
-import { featureKey, REPS } from "../features/selection";
+import { featureKey } from "../features/selection";
 import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
@@ -18,23 +18,17 @@ import { alignSequence, matchLabels, relabel } from "../segmentation/align-label
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import { mapScores } from "../segmentation/metrics";
 import { patchFeatures } from "../segmentation/segment";
-import type {
-  BinaryArray,
-  ExplorerFrame,
-  ExplorerStatus,
-  LayerMetrics,
-  Normalization,
-  Representation,
-} from "./explorer-state";
+import { type KMeansNormalize, REPS, type Rep } from "../vocabulary";
+import type { BinaryArray, ExplorerFrame, ExplorerStatus, LayerMetrics } from "./explorer-state";
 
 /** What one frame is computed from: the explorer's controls that affect clustering. */
 export interface ExplorerRequest {
   models: string[];
   k: number;
-  rep: Representation;
+  rep: Rep;
   /** Inclusive, in the first model's blocks; `undefined` = all of them. */
   layerRange: [first: number, last: number] | undefined;
-  normalize: Normalization;
+  normalize: KMeansNormalize;
 }
 
 /** Frames kept per engine: every K of two settings (a frame of ViT-S × 8 images is 19 KB). */

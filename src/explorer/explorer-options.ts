@@ -6,13 +6,16 @@
 import type { FeatureCache } from "../features/feature-cache";
 import type { ViewChecks } from "../kernel/ipywidgets/widget";
 import { preview } from "../kernel/wire/wire-message";
-import type {
-  ExplorerIdentity,
-  ExplorerLimits,
-  ExplorerState,
-  Normalization,
-  Representation,
-} from "./explorer-state";
+import {
+  DEFAULT_K,
+  DEFAULT_OPACITY,
+  EXPLORER_LIMITS,
+  KMEANS_NORMALIZATIONS,
+  type KMeansNormalize,
+  REPS,
+  type Rep,
+} from "../vocabulary";
+import type { ExplorerIdentity, ExplorerState } from "./explorer-state";
 
 /** Options of `explore()`. */
 export interface ExploreOptions {
@@ -25,13 +28,13 @@ export interface ExploreOptions {
   /** Number of clusters, 2..32; default 6. */
   k?: number;
   /** Representation clustered; default `"tokens"`. */
-  rep?: Representation;
+  rep?: Rep;
   /** Inclusive block range `[first, last]`; default every layer. */
   layers?: readonly [first: number, last: number];
   /** Overlay opacity 0..1; default 0.6. */
   opacity?: number;
   /** Normalization before k-means; default `"l2"`. */
-  normalize?: Normalization;
+  normalize?: KMeansNormalize;
   /**
    * While idle, compute the frames of the other K values (nearest first), so moving the K slider
    * then only draws; any control change stops it. Default true.
@@ -43,16 +46,13 @@ export interface ExploreOptions {
 
 /** Defaults of {@link ExploreOptions}. */
 export const EXPLORE_DEFAULTS = Object.freeze({
-  k: 6,
-  rep: "tokens" as Representation,
-  opacity: 0.6,
-  normalize: "l2" as Normalization,
+  k: DEFAULT_K,
+  rep: "tokens" as Rep,
+  opacity: DEFAULT_OPACITY,
+  normalize: "l2" as KMeansNormalize,
 });
 
-/** The limits the view enforces; the kernel checks them again. */
-export const EXPLORER_LIMITS: Readonly<ExplorerLimits> = Object.freeze({ maxModels: 3, minK: 2, maxK: 32 });
-
-const REPRESENTATIONS: readonly Representation[] = ["tokens", "q", "k", "v"];
+export { EXPLORER_LIMITS } from "../vocabulary";
 
 /** Checks `k`; returns it. */
 export function checkK(k: unknown): number {
@@ -64,17 +64,17 @@ export function checkK(k: unknown): number {
 }
 
 /** Checks a representation; returns it. */
-export function checkRep(rep: unknown): Representation {
-  if (!REPRESENTATIONS.includes(rep as Representation))
-    throw new TypeError(`invalid rep ${preview(rep)}; expected one of ${REPRESENTATIONS.join(", ")}`);
-  return rep as Representation;
+export function checkRep(rep: unknown): Rep {
+  if (!(REPS as readonly unknown[]).includes(rep))
+    throw new TypeError(`invalid rep ${preview(rep)}; expected one of ${REPS.join(", ")}`);
+  return rep as Rep;
 }
 
 /** Checks a normalization; returns it. */
-export function checkNormalize(normalize: unknown): Normalization {
-  if (normalize !== "l2" && normalize !== "none")
+export function checkNormalize(normalize: unknown): KMeansNormalize {
+  if (!(KMEANS_NORMALIZATIONS as readonly unknown[]).includes(normalize))
     throw new TypeError(`invalid normalize ${preview(normalize)}; expected "l2" or "none"`);
-  return normalize;
+  return normalize as KMeansNormalize;
 }
 
 /** Checks an opacity; returns it. */

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { KMeansNormalize, Rep } from "../vocabulary";
+
 /** The widget's module identity; the version is `"^<package version>"`, injected at build. */
 export interface ExplorerIdentity {
   _model_module: "seglens";
@@ -18,12 +20,6 @@ export interface ExplorerIdentity {
   _view_module_version: string;
   _view_name: "ExplorerView";
 }
-
-/** A representation of a block (design §1.2). */
-export type Representation = "tokens" | "q" | "k" | "v";
-
-/** Normalization before k-means (design §1.4), as the CLI's `--normalize`. */
-export type Normalization = "l2" | "none";
 
 /** The stages a `loading` status reports, in the order they run. */
 export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
@@ -71,7 +67,7 @@ export interface LayerMetrics {
 export interface ExplorerFrame {
   /** Model ids, axis 0 of `labels` and of `metrics`. */
   models: string[];
-  rep: Representation;
+  rep: Rep;
   k: number;
   /** 1-based block numbers (0 = embeddings), axis 1 of `labels` and axis 1 of `metrics`. */
   layers: number[];
@@ -114,14 +110,14 @@ export interface ExplorerState extends ExplorerIdentity {
   models: string[];
   /** Number of clusters, 2..32. */
   k: number;
-  rep: Representation;
+  rep: Rep;
   /** Inclusive layer range, within `layer_bounds`. */
   layer_range: [first: number, last: number];
   /** The image shown in every panel, or all of them side by side. */
   image: number | "all";
   /** Overlay opacity over the image, 0..1 (display only; also used for the static PNG). */
   opacity: number;
-  normalize: Normalization;
+  normalize: KMeansNormalize;
 
   // ---- results (kernel writes) ----
   status: ExplorerStatus;
@@ -156,10 +152,3 @@ export type ExplorerKernelMessage =
   | { action: "export"; format: ExportFormat; filename: string }
   /** The export failed (no frame, a malformed request); `error` is one line for the user. */
   | { action: "export"; error: string };
-
-/** Limits the view enforces and the kernel validates (style rule 18). */
-export interface ExplorerLimits {
-  maxModels: 3;
-  minK: 2;
-  maxK: 32;
-}

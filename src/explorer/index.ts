@@ -27,6 +27,5 @@ export type {
   ExplorerViewMessage,
   ExportFormat,
   LayerMetrics,
-  Representation,
 } from "./explorer-state";
 export { ExplorerWidget, type ExplorerWidgetState, explore, explorerSpec } from "./explorer-widget";

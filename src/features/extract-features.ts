@@ -4,6 +4,7 @@ import type { TappedModel } from "../onnx/tapped-model";
 import { createInferenceWorker, type InferenceWorker } from "../runtime/inference-client";
 import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../runtime/onnx-runtime";
 import { float16ToFloat32 } from "../util/float16";
+import { REPS, type Rep } from "../vocabulary";
 import type {
   Dims3,
   ExtractProgress,
@@ -14,7 +15,7 @@ import type {
 } from "./feature-batch";
 import type { FeatureJournal } from "./feature-journal";
 import type { PixelSource } from "./pixel-source";
-import { checkSelection, featureKey, REPS, type Rep } from "./selection";
+import { checkSelection, featureKey } from "./selection";
 
 export type {
   ExtractProgress,

@@ -1,4 +1,4 @@
-import type { Rep } from "./selection";
+import type { Rep } from "../vocabulary";
 
 /** The dims of one feature array: `[images, tokens, hidden]`. */
 export type Dims3 = [images: number, tokens: number, hidden: number];

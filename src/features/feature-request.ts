@@ -7,7 +7,8 @@ import type { FileChoice } from "../models/local-model";
 import { type ResolvedModel, type ResolveOptions, resolveModel } from "../models/resolve-model";
 import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
 import type { ExecutionProvider } from "../runtime/onnx-runtime";
-import { checkSelection, parseLayers, parseReps, REPS, type Rep } from "./selection";
+import { REPS, type Rep } from "../vocabulary";
+import { checkSelection, parseLayers, parseReps } from "./selection";
 
 /** What to extract: the options of `features()` and of `seglens features`. */
 export interface FeatureRequest extends FileChoice {

@@ -2,8 +2,8 @@ import type { ConversionIdentity } from "../convert/ensure-converted-model";
 import { runtimeVersion } from "../runtime/onnx-runtime";
 import { sha256File } from "../util/sha256";
 import { seglensVersion } from "../util/version";
+import type { Rep } from "../vocabulary";
 import type { PreparedRequest } from "./feature-request";
-import type { Rep } from "./selection";
 
 /** The `meta.json` fields every output folder shares (design §6 ⚑). */
 export interface RunMeta {

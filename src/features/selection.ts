@@ -1,8 +1,5 @@
 import { InputError } from "../errors";
-
-/** The representations seglens clusters: block output tokens and the attention projections. */
-export const REPS = Object.freeze(["tokens", "q", "k", "v"] as const);
-export type Rep = (typeof REPS)[number];
+import { REPS, type Rep } from "../vocabulary";
 
 /** Whether `value` is one of {@link REPS}. */
 export function isRep(value: unknown): value is Rep {

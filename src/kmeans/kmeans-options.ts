@@ -1,7 +1,5 @@
 import { InputError, OptionRangeError, OptionTypeError } from "../errors";
-
-/** How vectors are prepared before clustering: `"l2"` scales each to unit length, `"none"` keeps them. */
-export type KMeansNormalize = "l2" | "none";
+import { DEFAULT_K, K_RANGE, type KMeansNormalize } from "../vocabulary";
 
 /** Options of {@link kmeans}; every field is optional, defaults in {@link KMEANS_DEFAULTS}. */
 export interface KMeansOptions {
@@ -35,7 +33,7 @@ export interface KMeansOptions {
 
 /** The defaults of {@link KMeansOptions}. */
 export const KMEANS_DEFAULTS = Object.freeze({
-  k: 6,
+  k: DEFAULT_K,
   seed: 0,
   restarts: 5,
   maxIter: 100,
@@ -47,9 +45,6 @@ export const KMEANS_DEFAULTS = Object.freeze({
 
 /** Options with every default applied and every value checked. */
 export type ResolvedKMeansOptions = Readonly<Required<KMeansOptions>>;
-
-/** Smallest and largest K offered (design §4: the explorer's K slider). */
-export const K_RANGE = Object.freeze([2, 32] as const);
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== "number" || Number.isNaN(value))

@@ -1,4 +1,5 @@
 import { createRgbImage, type RgbImage } from "../images/rgb-image";
+import { DEFAULT_OPACITY } from "../vocabulary";
 import { clusterColour } from "./palette";
 
 /** How to draw a label map. */
@@ -24,7 +25,7 @@ export function paintLabels(
   const [gh, gw] = grid;
   const [height, width] =
     options.size ?? (photo === undefined ? [gh * 8, gw * 8] : [photo.dims[0], photo.dims[1]]);
-  const opacity = options.opacity ?? 0.6;
+  const opacity = options.opacity ?? DEFAULT_OPACITY;
   const out = createRgbImage(height, width);
   for (let y = 0; y < height; y++) {
     const py = Math.min(gh - 1, Math.floor((y * gh) / height));

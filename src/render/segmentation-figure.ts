@@ -1,11 +1,13 @@
 import { basename } from "node:path";
-import { featureKey, type Rep } from "../features/selection";
+import { featureKey } from "../features/selection";
 import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
 import { matchLabels, relabel } from "../segmentation/align-labels";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import type { LayerScores, Segmentation } from "../segmentation/segment";
+import type { Rep } from "../vocabulary";
+import { DEFAULT_OPACITY } from "../vocabulary";
 import type { FigureRow, FigureSpec } from "./figure";
 import { paintLabels } from "./label-map";
 
@@ -90,7 +92,7 @@ export async function segmentationFigure(
   layout: FigureLayout,
 ): Promise<FigureSpec> {
   const first = segmentations[0] as Segmentation;
-  const opacity = layout.opacity ?? 0.6;
+  const opacity = layout.opacity ?? DEFAULT_OPACITY;
   const rows: FigureRow[] = [];
   let columns: string[];
   if (layout.rows === "models" && layout.cols === "layers") {

@@ -10,8 +10,10 @@ import {
 } from "../features/feature-cache";
 import type { FeatureJournal } from "../features/feature-journal";
 import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../features/feature-request";
-import { featureKey, type Rep } from "../features/selection";
+import { featureKey } from "../features/selection";
 import type { KMeansOptions } from "../kmeans/kmeans-options";
+import type { Rep } from "../vocabulary";
+import { DEFAULT_K, type KMeansNormalize } from "../vocabulary";
 import { alignSequence } from "./align-labels";
 import { type ClusterFn, createClusterFn } from "./cluster";
 
@@ -30,7 +32,7 @@ export interface LayerScores extends MapScores {
 export interface SegmentOptions extends FeatureRequest {
   k?: number;
   seed?: number;
-  normalize?: "l2" | "none";
+  normalize?: KMeansNormalize;
   restarts?: number;
   maxIter?: number;
   /** Folder of ground-truth masks (PNG per image, same base name; 255 = ignore). */
@@ -172,7 +174,7 @@ async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise
       `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
     );
   }
-  const k = options.k ?? 6;
+  const k = options.k ?? DEFAULT_K;
   const n = request.images.length;
   const [gh, gw] = info.grid;
   const masks =

@@ -1,12 +1,13 @@
 import { createNpyWriter } from "../features/npy";
 import { jsonText, type RunMeta, runMeta } from "../features/run-meta";
 import { type OutputOptions, type OutputTransaction, withOutput } from "../util/output-transaction";
+import type { KMeansNormalize } from "../vocabulary";
 import type { Segmentation } from "./segment";
 
 /** `DIR/meta.json` of `seglens segment` (design §6 ⚑). */
 export interface SegmentMeta extends RunMeta {
   k: number;
-  normalize: "l2" | "none";
+  normalize: KMeansNormalize;
   seed: number;
   restarts: number;
   /** Per `<rep>_L<l>`: sum of squared distances to the assigned centroid, float64. */
@@ -21,7 +22,7 @@ export type MetricsFile = Record<
 
 /** The settings of a segmentation that meta.json records besides K. */
 export interface SegmentSettings {
-  normalize: "l2" | "none";
+  normalize: KMeansNormalize;
   seed: number;
   restarts: number;
 }

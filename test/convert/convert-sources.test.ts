@@ -8,8 +8,8 @@ import { transformersArchitecture } from "../../src/convert/transformers-archite
 import { writeConvertedModel } from "../../src/convert/write-converted-model";
 import { tensorPixels } from "../../src/features/extract-features";
 import { collectFeatures } from "../../src/features/feature-set";
-import { REPS } from "../../src/features/selection";
 import { prepareTappedModel } from "../../src/onnx/tapped-model";
+import { REPS } from "../../src/vocabulary";
 import { compare, reference } from "../support/fixtures";
 import { testCacheDir } from "../support/temp";
 

@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { sessionOptions, tensorPixels } from "../../src/features/extract-features";
 import { collectFeatures } from "../../src/features/feature-set";
-import { REPS } from "../../src/features/selection";
 import { prepareTappedModel } from "../../src/onnx/tapped-model";
 import { createRuntimeSession } from "../../src/runtime/onnx-runtime";
+import { REPS } from "../../src/vocabulary";
 import { compare, listFixtures, reference } from "../support/fixtures";
 import { testCacheDir } from "../support/temp";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PALETTE_RGB } from "../../widgets/src/palette";
+import { PALETTE } from "../../src/render/palette";
 import { FIXTURE, type FixtureOptions } from "../../widgets/test/harness-api";
 import {
   browserSkipReason,
@@ -14,7 +14,7 @@ import {
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[seglens] ${skipReason}`);
 
-const rgb = (label: number) => [...(PALETTE_RGB[label] as readonly number[]), 255];
+const rgb = (label: number) => [...(PALETTE[label] as readonly number[]), 255];
 
 // Each test opens a fresh page with the harness (plotly included, ~9 MB of script): up to ~50 s per
 // test was measured while other work kept both cores busy.

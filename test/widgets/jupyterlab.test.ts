@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { PALETTE_RGB } from "../../widgets/src/palette";
+import { PALETTE } from "../../src/render/palette";
 import { ARTIFACTS, launchChromium } from "./browser-page";
 import {
   kernelIdle,
@@ -284,7 +284,7 @@ describe.skipIf(reason !== null)(
         .evaluate((c) => [
           ...((c as unknown as PageCanvas).getContext("2d")?.getImageData(1, 1, 1, 1).data ?? []),
         ]);
-      expect(pixel).toEqual([...(PALETTE_RGB[0] as readonly number[]), 255]);
+      expect(pixel).toEqual([...(PALETTE[0] as readonly number[]), 255]);
     }, 240_000);
 
     it("Cancel reaches the kernel as custom {action: 'cancel'}; a K key press as an update of k", async () => {

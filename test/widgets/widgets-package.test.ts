@@ -2,18 +2,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PALETTE } from "../../src/render/palette";
-import { PALETTE_RGB } from "../../widgets/src/palette";
 
 const ROOT = join(__dirname, "..", "..");
 const readJson = (path: string) =>
   JSON.parse(readFileSync(join(ROOT, path), "utf8")) as Record<string, unknown>;
 
 describe("widgets/ package", () => {
-  it("the widget palette equals src/render/palette's 32 colours in order", () => {
-    expect(PALETTE_RGB.map((c) => [...c])).toEqual(PALETTE.map((c) => [...c]));
-  });
-
   it("widgets/package.json is the labextension `seglens` at the root package's version", () => {
     const widgets = readJson("widgets/package.json");
     expect(widgets.name).toBe("seglens");

@@ -1,4 +1,4 @@
-import type { ExplorerLimits, Normalization, Representation } from "../../src/explorer/explorer-state";
+import { EXPLORER_LIMITS, type KMeansNormalize, REPS, type Rep } from "../../src/vocabulary";
 import { h, modelLabel } from "./dom";
 import type { ViewState } from "./read-state";
 
@@ -20,10 +20,7 @@ export interface Controls {
   update(state: ViewState): void;
 }
 
-const MAX_MODELS: ExplorerLimits["maxModels"] = 3;
-const MIN_K: ExplorerLimits["minK"] = 2;
-const MAX_K: ExplorerLimits["maxK"] = 32;
-const REPRESENTATIONS: readonly Representation[] = ["tokens", "q", "k", "v"];
+const { maxModels: MAX_MODELS, minK: MIN_K, maxK: MAX_K } = EXPLORER_LIMITS;
 
 function labelled(doc: Document, text: string, input: HTMLElement, ...rest: Node[]): HTMLLabelElement {
   return h(doc, "label", {}, text, input, ...rest);
@@ -54,8 +51,8 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
   on(k, "change", () => onChange({ k: k.valueAsNumber }, true));
 
   const rep = h(doc, "select", { class: "seglens-rep", "aria-label": "Representation" });
-  rep.append(...REPRESENTATIONS.map((r) => h(doc, "option", { value: r }, r)));
-  on(rep, "change", () => onChange({ rep: rep.value as Representation }, true));
+  rep.append(...REPS.map((r) => h(doc, "option", { value: r }, r)));
+  on(rep, "change", () => onChange({ rep: rep.value as Rep }, true));
 
   const first = h(doc, "input", {
     type: "number",
@@ -90,7 +87,7 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
 
   const normalize = h(doc, "input", { type: "checkbox", class: "seglens-normalize" });
   on(normalize, "change", () =>
-    onChange({ normalize: (normalize.checked ? "l2" : "none") satisfies Normalization }, true),
+    onChange({ normalize: (normalize.checked ? "l2" : "none") satisfies KMeansNormalize }, true),
   );
 
   const element = h(doc, "div", {

@@ -1,8 +1,8 @@
 import type { PlotlyTrace } from "plotly.js-dist-min";
 import type { LayerMetrics } from "../../src/explorer/explorer-state";
+import { clusterColour, cssColour } from "../../src/render/palette";
 import type { DecodedFrame } from "./binary";
 import { h } from "./dom";
-import { PALETTE_HEX } from "./palette";
 
 /** The PB/LC/BA-per-layer chart. Plotly loads on the first frame, not at import (style rule 6). */
 export interface MetricsChart {
@@ -36,7 +36,7 @@ export function metricTraces(frame: DecodedFrame): PlotlyTrace[] {
       name: frame.models.length > 1 ? `${name} · ${model}` : name,
       type: "scatter" as const,
       mode: "lines+markers" as const,
-      line: { color: PALETTE_HEX[i] as string, dash: DASHES[m % DASHES.length] },
+      line: { color: cssColour(clusterColour(i)), dash: DASHES[m % DASHES.length] },
     })),
   );
 }

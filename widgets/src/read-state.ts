@@ -1,4 +1,5 @@
 import type { ExplorerIdentity, ExplorerState, ExplorerStatus } from "../../src/explorer/explorer-state";
+import { DEFAULT_K, DEFAULT_OPACITY } from "../../src/vocabulary";
 import type { Decoded, DecodedFrame, DecodedImages } from "./binary";
 
 /** The state as the view reads it: wire fields narrowed, binary fields decoded. */
@@ -12,11 +13,11 @@ const DEFAULTS: Omit<ViewState, "images" | "frame"> = {
   layer_bounds: [1, 1],
   image_names: [],
   models: [],
-  k: 6,
+  k: DEFAULT_K,
   rep: "tokens",
   layer_range: [1, 1],
   image: 0,
-  opacity: 0.6,
+  opacity: DEFAULT_OPACITY,
   normalize: "l2",
   status: { kind: "idle" },
   view_error: null,
