@@ -1,7 +1,8 @@
 /**
- * The explorer widget's synced state (design §4, issue #6): the one description of what crosses the
- * comm between the kernel (`src/widget/`) and the browser (`widgets/src/`). Type-only: the browser
- * bundle imports it with `import type`, so nothing here may exist at run time (style rules 5, 14).
+ * The explorer widget's synced state: the one description of what crosses the comm between the
+ * kernel (`src/explorer/`) and the browser (`widgets/src/`). Type-only: the browser bundle imports
+ * it with `import type`, so nothing here may exist at run time; the view shares types with the
+ * kernel, never code.
  *
  * Keys are snake_case because they are wire names (ipywidgets protocol 2.1, `update` messages).
  * "Kernel writes" / "view writes" says which side owns a key; the other side only reads it.
@@ -19,10 +20,10 @@ export interface ExplorerIdentity {
   _view_name: "ExplorerView";
 }
 
-/** A representation of a block (design §1.2). */
+/** A representation of a block: its output tokens, or its attention's query, key or value projection. */
 export type Representation = "tokens" | "q" | "k" | "v";
 
-/** Normalization before k-means (design §1.4), as the CLI's `--normalize`. */
+/** Normalization of each patch vector before k-means, as the CLI's `--normalize`. */
 export type Normalization = "l2" | "none";
 
 /** The stages a `loading` status reports, in the order they run. */
@@ -30,7 +31,7 @@ export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
 
 /**
  * What the kernel is doing; the view shows a progress bar and a cancel button while `loading`, and
- * the message of an `error` in the widget (style rule 20).
+ * the message of an `error` in the widget, so a failure is never only in a log.
  */
 export type ExplorerStatus =
   | { kind: "idle" }
@@ -44,7 +45,7 @@ export type ExplorerStatus =
 export type BinaryBuffer = ArrayBuffer | ArrayBufferView;
 
 /**
- * A C-order array whose bytes cross the comm as one binary buffer (style rule 14). The kernel puts
+ * A C-order array whose bytes cross the comm as one binary buffer, never as JSON. The kernel puts
  * `["<key>", …, "buffer"]` in `buffer_paths`; the descriptor (`dtype`, `shape`) stays in the JSON.
  * The element count is the product of `shape`; `buffer` holds exactly that many elements.
  */
@@ -54,7 +55,7 @@ export interface BinaryArray<D extends "uint8" = "uint8"> {
   buffer: BinaryBuffer;
 }
 
-/** Chance-corrected scores of one (model, representation, layer) (design §1.6); `null` if undefined. */
+/** Chance-corrected scores of one (model, representation, layer), see README.md; `null` if undefined. */
 export interface LayerMetrics {
   /** Positional bias. */
   pb: number | null;
@@ -65,8 +66,9 @@ export interface LayerMetrics {
 }
 
 /**
- * One clustering result: aligned label maps of the shown models × layers × images (design §1.5),
- * with the settings that produced them (they may lag the controls while the kernel works).
+ * One clustering result: label maps of the shown models × layers × images (each model's layers
+ * aligned through depth, the other models to the first), with the settings that produced them (they
+ * may lag the controls while the kernel works).
  */
 export interface ExplorerFrame {
   /** Model ids, axis 0 of `labels` and of `metrics`. */
@@ -157,7 +159,7 @@ export type ExplorerKernelMessage =
   /** The export failed (no frame, a malformed request); `error` is one line for the user. */
   | { action: "export"; error: string };
 
-/** Limits the view enforces and the kernel validates (style rule 18). */
+/** Limits the view enforces and the kernel validates again (a front end may send anything). */
 export interface ExplorerLimits {
   maxModels: 3;
   minK: 2;

@@ -48,7 +48,7 @@ export const KMEANS_DEFAULTS = Object.freeze({
 /** Options with every default applied and every value checked. */
 export type ResolvedKMeansOptions = Readonly<Required<KMeansOptions>>;
 
-/** Smallest and largest K offered (design §4: the explorer's K slider). */
+/** Smallest and largest K offered (the explorer's K slider; the palette has 32 colours). */
 export const K_RANGE = Object.freeze([2, 32] as const);
 
 function integer(name: string, value: unknown, min: number, max: number): number {

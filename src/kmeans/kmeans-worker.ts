@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry for k-means: owns the k-means graphs' onnxruntime sessions, so a K change
- * never waits behind feature extraction and the thread serving Jupyter stays free (design §2).
+ * never waits behind feature extraction and the thread serving Jupyter stays free.
  * Fits run one at a time, in the order they arrive.
  */
 import { parentPort, workerData } from "node:worker_threads";

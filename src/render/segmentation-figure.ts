@@ -9,7 +9,7 @@ import type { LayerScores, Segmentation } from "../segmentation/segment";
 import type { FigureRow, FigureSpec } from "./figure";
 import { paintLabels } from "./label-map";
 
-/** How a figure is laid out (design §6 `seglens figure`). */
+/** How a figure is laid out (`seglens figure --rows … --cols …`). */
 export interface FigureLayout {
   /** `layers`: one row per layer of one model; `models`: one row per model at one layer. */
   rows: "layers" | "models";
@@ -64,8 +64,8 @@ function panel(
 }
 
 /**
- * Models side by side: each model's labels relabelled to best match the first model's (design
- * §1.5), so that equal colours mean overlapping clusters. Models with different patch grids are
+ * Models side by side: each model's labels relabelled to best match the first model's,
+ * so that equal colours mean overlapping clusters. Models with different patch grids are
  * matched on their common grid; each keeps its own grid in the picture.
  */
 function alignAcrossModels(segmentations: readonly Segmentation[], keys: readonly string[]): Int32Array[] {

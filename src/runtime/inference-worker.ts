@@ -1,6 +1,6 @@
 /**
  * Worker-thread entry: owns one onnxruntime session, so the blocking `run()` never stalls the
- * thread that serves Jupyter messages, timers and progress (design §2).
+ * thread that serves Jupyter messages, timers and progress.
  */
 import { parentPort } from "node:worker_threads";
 import { serializeError } from "../errors";
