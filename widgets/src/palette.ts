@@ -1,6 +1,6 @@
 // A copy of the 32 hex values of src/render/palette.ts (widgets/ shares types with src/, not code,
-// so the view's bundle holds no kernel module). test/widgets/palette.test.ts fails when the two
-// lists drift apart.
+// so the view's bundle holds no kernel module). test/widgets/widgets-package.test.ts fails when
+// the two lists drift apart.
 // biome-ignore format: a table reads better in rows of eight
 const HEX = [
   "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999",
