@@ -1,5 +1,5 @@
 /**
- * The explorer's latency as a user sees it (issue #6): a K change made in the widget's slider in a
+ * The explorer's latency as a user sees it: a K change made in the widget's slider in a
  * real JupyterLab in headless Chromium, through the comm to the seglens kernel (k-means on cached
  * ViT-S/16 features of 8 photos), back to the browser, until the new frame is drawn.
  */

@@ -32,7 +32,10 @@ export interface KMeansBenchOptions {
 const REPO = resolve(__dirname, "..", "..");
 const K = 6;
 
-/** The two workloads of issue 4: the CLI sweep over every tap of ViT-B/16, and a K slider move on ViT-S/16. */
+/**
+ * The two workloads the README's k-means benchmark reports: the CLI sweep over every tap of ViT-B/16,
+ * and a K slider move on ViT-S/16.
+ */
 const JOBS = [
   {
     id: "vit-base-patch16",

@@ -1,4 +1,4 @@
-/** One benchmark number (design §6 `npm run bench -- --json FILE`). */
+/** One benchmark number: an element of what `npm run bench -- --json FILE` writes (README.md, Benchmarks). */
 export interface BenchResult {
   name: string;
   value: number;

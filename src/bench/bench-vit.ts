@@ -13,7 +13,7 @@ export interface VitShape {
   imageSize: number;
 }
 
-/** ViT-S/16 and ViT-B/16 at 224 px, the benchmark sizes of issue 2. */
+/** ViT-S/16 and ViT-B/16 at 224 px, the sizes the README's benchmarks report. */
 export const VIT_SHAPES = Object.freeze({
   "vit-small-patch16": { depth: 12, hiddenSize: 384, heads: 6, mlpSize: 1536, patchSize: 16, imageSize: 224 },
   "vit-base-patch16": { depth: 12, hiddenSize: 768, heads: 12, mlpSize: 3072, patchSize: 16, imageSize: 224 },

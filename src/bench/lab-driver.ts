@@ -19,7 +19,10 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const LAB_VENV = process.env.SEGLENS_LAB_VENV ?? resolve(__dirname, "..", "..", ".venv");
 export const TOKEN = "seglens-test-token";
 
-/** Launches Debian's Chromium headless and kept off the network (notes/facts.md). */
+/**
+ * Launches Debian's Chromium headless and kept off the network: without these flags it reaches out
+ * for component updates, sync and QUIC probes; `--no-sandbox` because the tests may run as root.
+ */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,

@@ -1,7 +1,7 @@
 """scikit-learn reference for seglens' k-means benchmark (src/bench/bench-kmeans.ts).
 
 For every float32 [n, d] .npy file in --dir (sorted by name): L2-normalize the rows and fit
-KMeans(n_clusters=--k, n_init=10, random_state=0), as the seglens design's Python counterpart would.
+KMeans(n_clusters=--k, n_init=10, random_state=0), the call a Python version of the same protocol would make.
 Prints one JSON object: {"<file name>": {"ms": fit time, "inertia": inertia_}, ...}.
 """
 import argparse

@@ -41,7 +41,7 @@ export function abortOnSignals(): InterruptSignal {
 
 /**
  * Outside `abortOnSignals` (and the lab command's own handling), Ctrl-C and SIGTERM end the
- * process at once with one line and the shell's status (130, 143), as the error contract says,
+ * process at once with one line and the shell's status (130, 143), as README.md's exit-status table says,
  * instead of Node's silent death by signal.
  */
 export function exitOnSignals(): void {

@@ -1,8 +1,8 @@
 /**
- * The explorer's computation (design §2 data flow): models and images → features (once per model and
- * image set, in one shared FeatureCache) → one joint k-means per layer → labels aligned through depth
- * and across models → metrics → one {@link ExplorerFrame}. A request re-enters at the latest stage
- * it affects because every earlier stage is served from the cache.
+ * The explorer's computation (the data flow of ARCHITECTURE.md): models and images → features
+ * (once per model and image set, in one shared FeatureCache) → one joint k-means per layer → labels
+ * aligned through depth and across models → metrics → one {@link ExplorerFrame}. A request
+ * re-enters at the latest stage it affects because every earlier stage is served from the cache.
  */
 import { basename } from "node:path";
 import { CancelledError, InputError } from "../errors";

@@ -1,5 +1,5 @@
 /**
- * Exporting the explorer's current view to a file (issue #6): the format from the file name, a
+ * Exporting the explorer's current view to a file: the format from the file name, a
  * suggested name for downloads, and the atomic write.
  */
 import { basename, extname, resolve } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * The explorer's current view as a figure (design §4): the static `image/png` of the display
+ * The explorer's current view as a figure: the static `image/png` of the display
  * bundle (what nbconvert, GitHub and viewers without a kernel show) and the PNG/SVG export share
  * this one layout.
  */

@@ -1,6 +1,6 @@
 /**
- * Checks the custom messages the explorer's view sends (style rule 11: wire JSON enters as
- * `unknown` and is narrowed here, never cast).
+ * Checks the custom messages the explorer's view sends: wire JSON enters as `unknown` and is
+ * narrowed here, never cast, since any front end holding the connection key can send anything.
  */
 import type { ExplorerViewMessage, ExportFormat } from "./explorer-state";
 

@@ -1,6 +1,6 @@
 /**
  * The options of `explore()` and the checks every control value passes, whether it comes from
- * the call or from the view (style rule 18: TypeError for kind, RangeError for range).
+ * the call or from the view (TypeError for a wrong kind, RangeError for a value out of range).
  */
 
 import type { FeatureCache } from "../features/feature-cache";

@@ -1,7 +1,8 @@
 /**
- * The explorer widget's synced state (design §4, issue #6): the one description of what crosses the
- * comm between the kernel (`src/widget/`) and the browser (`widgets/src/`). Type-only: the browser
- * bundle imports it with `import type`, so nothing here may exist at run time (style rules 5, 14).
+ * The explorer widget's synced state: the one description of what crosses the comm between the
+ * kernel (`src/explorer/`) and the browser (`widgets/src/`). Type-only: the browser bundle imports
+ * it with `import type`, so nothing here may exist at run time; the view shares types with the
+ * kernel, never code.
  *
  * Keys are snake_case because they are wire names (ipywidgets protocol 2.1, `update` messages).
  * "Kernel writes" / "view writes" says which side owns a key; the other side only reads it.
@@ -26,7 +27,7 @@ export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
 
 /**
  * What the kernel is doing; the view shows a progress bar and a cancel button while `loading`, and
- * the message of an `error` in the widget (style rule 20).
+ * the message of an `error` in the widget, so a failure is never only in a log.
  */
 export type ExplorerStatus =
   | { kind: "idle" }
@@ -40,7 +41,7 @@ export type ExplorerStatus =
 export type BinaryBuffer = ArrayBuffer | ArrayBufferView;
 
 /**
- * A C-order array whose bytes cross the comm as one binary buffer (style rule 14). The kernel puts
+ * A C-order array whose bytes cross the comm as one binary buffer, never as JSON. The kernel puts
  * `["<key>", …, "buffer"]` in `buffer_paths`; the descriptor (`dtype`, `shape`) stays in the JSON.
  * The element count is the product of `shape`; `buffer` holds exactly that many elements.
  */
@@ -50,7 +51,7 @@ export interface BinaryArray<D extends "uint8" = "uint8"> {
   buffer: BinaryBuffer;
 }
 
-/** Chance-corrected scores of one (model, representation, layer) (design §1.6); `null` if undefined. */
+/** Chance-corrected scores of one (model, representation, layer), see README.md; `null` if undefined. */
 export interface LayerMetrics {
   /** Positional bias. */
   pb: number | null;
@@ -61,8 +62,9 @@ export interface LayerMetrics {
 }
 
 /**
- * One clustering result: aligned label maps of the shown models × layers × images (design §1.5),
- * with the settings that produced them (they may lag the controls while the kernel works).
+ * One clustering result: label maps of the shown models × layers × images (each model's layers
+ * aligned through depth, the other models to the first), with the settings that produced them (they
+ * may lag the controls while the kernel works).
  */
 export interface ExplorerFrame {
   /** Model ids, axis 0 of `labels` and of `metrics`. */

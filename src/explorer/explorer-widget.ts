@@ -1,5 +1,5 @@
 /**
- * The explorer's kernel side (design §4, issue #6): an ipywidgets model with the state of
+ * The explorer's kernel side: an ipywidgets model with the state of
  * `explorer-state.ts` whose controls, changed by the view, re-run the engine. Newest request wins:
  * every run has its own AbortController, a newer run aborts the older one, and a result is written
  * only while its run is still the newest.
@@ -65,7 +65,7 @@ export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
 /** Keys whose change from the view starts a new computation. */
 const COMPUTE_KEYS = ["models", "k", "rep", "layer_range", "normalize"] as const;
 
-/** The explorer's module identity (design §4). */
+/** The explorer's module identity: the names the labextension registers (`widgets/src/version.ts`). */
 export function explorerSpec(): WidgetSpec {
   const version = `^${seglensVersion()}`;
   return {

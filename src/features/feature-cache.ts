@@ -31,7 +31,7 @@ export interface CacheStats {
 
 /**
  * Patch features computed once per (model file, image set, preprocessing) and reused for every K,
- * representation and layer (design §2). Memory entries are evicted least recently used past the
+ * representation and layer. Memory entries are evicted least recently used past the
  * byte budget; with a folder, entries also persist as .npy files (keyed the same way), so a later
  * process starts warm.
  */

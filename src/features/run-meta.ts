@@ -5,7 +5,10 @@ import { seglensVersion } from "../util/version";
 import type { Rep } from "../vocabulary";
 import type { PreparedRequest } from "./feature-request";
 
-/** The `meta.json` fields every output folder shares (design §6 ⚑). */
+/**
+ * The `meta.json` fields every output folder shares: a file format others read (README.md,
+ * `seglens features`; ARCHITECTURE.md): fields may be added, never renamed or removed.
+ */
 export interface RunMeta {
   model: string;
   num_layers: number;

@@ -5,7 +5,7 @@ import type { PreparedRequest } from "./feature-request";
 import { createNpyFeatureSink } from "./npy-feature-sink";
 import { jsonText, type RunMeta, runMeta } from "./run-meta";
 
-/** `DIR/meta.json` of `seglens features` (design §6 ⚑). */
+/** `DIR/meta.json` of `seglens features`: a file format others read (ARCHITECTURE.md, File formats). */
 export type FeaturesMeta = RunMeta;
 
 /** Options of {@link writeFeatures}. */

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { InputError } from "../errors";
 
-/** File endings a directory contributes (design §6). */
+/** File endings a directory contributes to `--images` (README.md, `seglens features`). */
 export const IMAGE_EXTENSIONS = Object.freeze([".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"]);
 
 /**

@@ -35,7 +35,7 @@ export interface Normalization {
 /**
  * A model's image preprocessing: how files are decoded, then resize, centre crop, rescale,
  * normalize, in that order, with the output in CHW layout. Every image ends at `outputSize`, so
- * one patch grid serves a whole image set (design §1.1). Make one with
+ * one patch grid serves a whole image set. Make one with
  * {@link createPreprocessConfig} or `preprocessConfigFromHub`. It is plain JSON, fit for
  * provenance records and cache keys: changing any field, the decoding options included, changes
  * which features it makes.

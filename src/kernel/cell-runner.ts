@@ -59,7 +59,7 @@ type ConverterModule = typeof import("tslab/dist/converter");
 
 /**
  * Creates the runner in `cwd` (the notebook's directory). tslab and TypeScript load here, not at
- * import time (style rule 6).
+ * import time: importing seglens must stay cheap.
  */
 export function createCellRunner(cwd: string = process.cwd()): CellRunner {
   const tslabRequire = createRequire(require.resolve("tslab/dist/executor"));

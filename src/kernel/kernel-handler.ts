@@ -1,7 +1,7 @@
 /**
  * The kernel's protocol logic (messaging spec 5.3): one typed request in, IOPub messages out
- * through `publish`, a typed reply back. No sockets here (style rule 3): the server frames, signs,
- * sends and brackets each shell message with busy/idle.
+ * through `publish`, a typed reply back. No sockets here, so tests drive it without zeromq: the
+ * server frames, signs, sends and brackets each shell message with busy/idle.
  */
 import type { CellRunner } from "./cell-runner";
 import type { CommManager } from "./comm-manager";

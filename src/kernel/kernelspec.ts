@@ -1,5 +1,5 @@
 /**
- * `seglens install` / `uninstall` (design §6): the kernelspec `seglens` under
+ * `seglens install` / `uninstall` (README.md, Jupyter): the kernelspec `seglens` under
  * `<data dir>/kernels/seglens`, with absolute paths to node and the kernel entry.
  * Data dirs follow Jupyter's rules: `--prefix P` → `P/share/jupyter`, `--sys-prefix` → the
  * Python's `sys.prefix/share/jupyter`, `--user` → `$JUPYTER_DATA_DIR` or the XDG data dir.

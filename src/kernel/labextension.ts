@@ -5,7 +5,7 @@ import { type InstallScope, jupyterDataDir } from "./kernelspec";
 /** The prebuilt JupyterLab extension of the explorer widget, as `widgets/build.sh` writes it. */
 export const LABEXTENSION_SOURCE = resolve(__dirname, "..", "..", "widgets", "labextension");
 
-/** The labextension's name (design §4). */
+/** The labextension's name, as `widgets/package.json` names it. */
 export const LABEXTENSION_NAME = "seglens";
 
 /** Options of {@link installLabextension}. */

@@ -1,6 +1,7 @@
 /**
- * Makes `import … from "seglens"` resolve to the kernel's own copy in any notebook (design §4),
- * for both the type checker and `require`, the way tslab resolves "tslab" (its converter forwards
+ * Makes `import … from "seglens"` resolve to the kernel's own copy in any notebook, so notebooks
+ * work outside the repository, for both the type checker and `require`, the way tslab resolves
+ * "tslab" (its converter forwards
  * `<cwd>/node_modules/tslab/…` to its install, `forwardTslabPath` in `dist/converter.js`; its
  * executor's `wrapRequire` maps the id "tslab").
  */

@@ -1,7 +1,7 @@
 /**
  * Sends what cells write to `process.stdout`/`process.stderr` to the front end as `stream`
  * messages. Writes are grouped per tick (a loop of `console.log` becomes one message, not
- * thousands: Jupyter Server drops IOPub traffic above ~1000 messages/s, facts.md).
+ * thousands: Jupyter Server drops IOPub traffic above ~1000 messages/s).
  */
 
 /** Delivers text for the current request; returns false when there is none (write to the terminal). Called with "" only to ask. */

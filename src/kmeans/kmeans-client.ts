@@ -8,7 +8,7 @@ export type { KMeansFitOptions } from "./kmeans-options";
 
 /**
  * k-means in worker threads of its own, each with onnxruntime sessions kept across fits: a K
- * change never waits behind feature extraction, and the calling thread stays free (design §2).
+ * change never waits behind feature extraction, and the calling thread stays free.
  */
 export interface KMeansWorker {
   /** Worker threads: how many fits run at once (send at least that many to keep them busy). */

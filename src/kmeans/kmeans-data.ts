@@ -111,7 +111,7 @@ export function gatherRows(data: Float32Array, d: number, indices: Int32Array): 
 
 /**
  * The exact inertia: Σ over rows of ‖x − c(label)‖², each difference and sum in float64 from the
- * float32 vectors and centroids (design §6 `inertia`).
+ * float32 vectors and centroids: the `inertia` of `seglens segment`'s meta.json.
  */
 export function exactInertia(
   data: Float32Array,

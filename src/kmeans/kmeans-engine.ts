@@ -18,7 +18,8 @@ export interface LloydStepResult {
 
 /**
  * The k-means graphs, each in one onnxruntime session created on first use and reused for every
- * fit afterwards (sessions are costly to create, and repeated create/release leaks: design §2).
+ * fit afterwards (sessions are costly to create, and repeated create/release leaks memory in
+ * onnxruntime-node).
  * `run()` blocks the calling thread: use it inside the k-means worker, or in tests.
  */
 export interface KMeansEngine {

@@ -1,10 +1,10 @@
 import { createGraphBuilder } from "../onnx/onnx-builder";
 
 /**
- * The ONNX graphs behind k-means (design §1.4), written in memory with the graph builder and run
+ * The ONNX graphs behind k-means, written in memory with the graph builder and run
  * by onnxruntime: its multithreaded SGEMM does in ~10 ms what a Float32Array loop does in ~0.3 s
- * (facts.md, "k-means in JS"). Every dimension is dynamic — rows, features, restarts and K — so one
- * session of each graph serves every fit.
+ * (one Lloyd assignment of 20k × 768 rows to K = 16, on 2 cores). Every dimension is dynamic —
+ * rows, features, restarts and K — so one session of each graph serves every fit.
  */
 
 // Opset 17: ReduceMin and ReduceSumSquare still take `axes` as an attribute; ReduceSum and

@@ -19,7 +19,8 @@ export interface KMeansResult {
   centroids: Float32Array;
   /**
    * Σ over all n vectors of the squared distance to their centroid, over the vectors as clustered
-   * (after normalization): float32 data, float64 differences and sum (design §6).
+   * (after normalization): float32 data, float64 differences and sum, as `seglens segment`
+   * writes it to meta.json.
    */
   inertia: number;
   /** Lloyd iterations of the winning restart. */

@@ -38,7 +38,7 @@ export interface LocalModel {
 /**
  * Resolves a local model argument: a Hub-layout folder (`config.json`, `preprocessor_config.json`,
  * `onnx/*.onnx`) or an `.onnx` file, whose configs are looked up in the parent of its `onnx/`
- * folder (design §3). Returns undefined when `arg` is not an existing path.
+ * folder (README.md, `seglens features`). Returns undefined when `arg` is not an existing path.
  */
 export function resolveLocalModel(arg: string, choice: FileChoice = {}): LocalModel | undefined {
   const path = resolve(arg);

@@ -49,7 +49,7 @@ export interface ResolveOptions extends FileChoice {
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
 /**
- * Resolves a model argument (design §3), in this order: an existing local path (a Hub-layout
+ * Resolves a model argument (README.md, `--model`), in this order: an existing local path (a Hub-layout
  * folder or an `.onnx` file; never any network), a catalog id (`dinov2-small`, optionally
  * `@revision`), a Hub id `org/name[@revision]`. Hub models are fetched into the cache shared with
  * Python tools (see `fetchHubModel`); a catalog model that cannot fit in memory is refused before

@@ -67,7 +67,9 @@ interface Attention {
  * Finds the per-block taps of a vision transformer by graph structure: q/k/v are the linear
  * projections of one tensor whose outputs meet in the attention products (q·kᵀ, then ·v), and block
  * outputs are every second step of the residual stream (`x + f(x)`). Node names are not used, since
- * they depend on the exporter and its version (facts.md); they only label errors.
+ * they depend on the exporter and its version (`…/layer.0/attention/attention/query/…` from
+ * transformers 4, `…/layers.0/attention/q_proj/…` from 5, `node_MatMul_12` from the dynamo
+ * exporter); they only label errors.
  */
 export function discoverTaps(graph: OnnxGraph, label = "model"): VitTaps {
   const index = createGraphIndex(graph);

@@ -1,7 +1,8 @@
 /**
  * Just enough of the protobuf wire format to walk ONNX files and append to them.
  * We read fields in place instead of decoding with a schema, so nothing the schema does not know
- * (newer fields, metadata_props) is lost when a graph is edited (facts.md "ONNX exports").
+ * (newer fields, metadata_props) is lost when a graph is edited: decoding with an older schema (the
+ * `onnx-proto` npm package, say) drops `metadata_props`.
  */
 
 /** Protobuf wire types. */

@@ -18,7 +18,7 @@ const HEX = [
   "#bcbd22", "#dbdb8d", "#17becf", "#ff00ff",
 ];
 
-/** Cluster colours (design §4): 32, the largest K the explorer offers; the first 12 colour-blind safe. */
+/** Cluster colours: 32, the largest K the explorer offers; the first 12 colour-blind safe. */
 export const PALETTE: readonly Rgb8[] = Object.freeze(HEX.map(hex));
 
 /** The colour of cluster `label`; past the palette's end the colours repeat. */

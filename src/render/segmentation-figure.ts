@@ -11,7 +11,7 @@ import { DEFAULT_OPACITY } from "../vocabulary";
 import type { FigureRow, FigureSpec } from "./figure";
 import { paintLabels } from "./label-map";
 
-/** How a figure is laid out (design §6 `seglens figure`). */
+/** How a figure is laid out (`seglens figure --rows … --cols …`). */
 export interface FigureLayout {
   /** `layers`: one row per layer of one model; `models`: one row per model at one layer. */
   rows: "layers" | "models";
@@ -66,8 +66,8 @@ function panel(
 }
 
 /**
- * Models side by side: each model's labels relabelled to best match the first model's (design
- * §1.5), so that equal colours mean overlapping clusters. Models with different patch grids are
+ * Models side by side: each model's labels relabelled to best match the first model's,
+ * so that equal colours mean overlapping clusters. Models with different patch grids are
  * matched on their common grid; each keeps its own grid in the picture.
  */
 function alignAcrossModels(segmentations: readonly Segmentation[], keys: readonly string[]): Int32Array[] {

@@ -35,7 +35,7 @@ export interface RuntimeSessionOptions {
   spinning?: boolean;
 }
 
-/** One loaded model file. Reuse it: repeated create/release leaks in onnxruntime-node (design §2). */
+/** One loaded model file. Reuse it: repeated create/release leaks in onnxruntime-node. */
 export interface RuntimeSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -44,7 +44,8 @@ export interface RuntimeSession {
   dispose(): Promise<void>;
 }
 
-// The one place that loads onnxruntime-node (style.md rule 4); loaded lazily so importing seglens is cheap.
+// The one place that loads onnxruntime-node, so its options live in one module; loaded lazily so
+// importing seglens is cheap.
 function runtime(): typeof ort {
   return require("onnxruntime-node") as typeof ort;
 }

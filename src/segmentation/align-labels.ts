@@ -3,7 +3,7 @@ import { maximumMatching } from "./hungarian";
 
 /**
  * The relabelling that makes `labels` (0..k-1) best overlap `reference` (0..kRef-1), by maximum
- * one-to-one overlap (Hungarian on the k × kRef overlap matrix; design §1.5). `mapping[label]` is
+ * one-to-one overlap (Hungarian on the k × kRef overlap matrix). `mapping[label]` is
  * the new id: a matched label takes its reference label's id; labels left unmatched (k > kRef) take
  * kRef, kRef+1, … by decreasing size. With k = kRef this is a permutation of 0..k-1; with k < kRef
  * the ids stay within the reference's, so colours stay consistent across K.

@@ -1,6 +1,6 @@
 /**
  * Label maps of models with different patch grids (DINO ViT-S/16 at 224 px: 14 × 14; DINOv2 ViT-S/14
- * at 224 px: 16 × 16) on one grid, so they can be aligned (design §1.5) and drawn side by side.
+ * at 224 px: 16 × 16) on one grid, so they can be aligned and drawn side by side.
  * Every model's grid covers the same model view, so a cell maps to the patch under its centre.
  */
 

@@ -10,7 +10,7 @@ export interface LabelMaps {
 
 /** Options of the chance-corrected scores. */
 export interface MetricOptions {
-  /** Shuffles averaged for the permutation baseline X* (design §1.6). Default 20. */
+  /** Shuffles averaged for the permutation baseline X* (README.md, Metrics). Default 20. */
   shuffles?: number;
   /** Seed of the shuffles. Default 0. */
   seed?: number;
@@ -19,7 +19,7 @@ export interface MetricOptions {
 /** Defaults of {@link MetricOptions}. */
 export const METRIC_DEFAULTS = Object.freeze({ shuffles: 20, seed: 0 });
 
-/** Positional bias, locality and border artifact scores (design §1.6). */
+/** Positional bias, locality and border artifact scores, chance-corrected (README.md, Metrics). */
 export interface MapScores {
   pb: number;
   lc: number;

@@ -17,7 +17,7 @@ export interface Masks {
   dims: [images: number, height: number, width: number];
 }
 
-/** mIoU of clusters against classes (design §1.6). */
+/** mIoU of clusters against the classes of ground-truth masks (`seglens segment --masks`). */
 export interface MiouScores {
   /** One-to-one (Hungarian) matching of clusters to classes; unmatched clusters count as wrong. */
   miou: number;

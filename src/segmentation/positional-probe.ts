@@ -14,7 +14,7 @@ const FLAT: readonly (readonly [number, number, number])[] = [
 ];
 
 /**
- * Writes the content-free images of the positional probe (design §1.6) into `dir`: four flat
+ * Writes the content-free images of the positional probe into `dir`: four flat
  * colours and `noise` images of seeded uniform noise, all `height × width` (the model's input
  * size, so preprocessing only normalizes them). Run through the protocol, whatever structure their
  * label maps show comes from position alone. Returns the files in a fixed order.

@@ -148,8 +148,8 @@ async function extractPatchMatrices(
 }
 
 /**
- * Runs the protocol of design §1: features (cached), one joint k-means per (rep, layer), labels
- * aligned layer to layer within each representation, and the chance-corrected scores.
+ * Runs the protocol (ARCHITECTURE.md, Data flow): features (cached), one joint k-means per (rep,
+ * layer), labels aligned layer to layer within each representation, and the chance-corrected scores.
  */
 export async function segment(options: SegmentOptions): Promise<Segmentation> {
   if (options.cluster !== undefined) return segmentWith(options, options.cluster);

@@ -4,7 +4,7 @@ import { type OutputOptions, type OutputTransaction, withOutput } from "../util/
 import type { KMeansNormalize } from "../vocabulary";
 import type { Segmentation } from "./segment";
 
-/** `DIR/meta.json` of `seglens segment` (design §6 ⚑). */
+/** `DIR/meta.json` of `seglens segment`: a file format others read (ARCHITECTURE.md, File formats). */
 export interface SegmentMeta extends RunMeta {
   k: number;
   normalize: KMeansNormalize;
@@ -14,7 +14,7 @@ export interface SegmentMeta extends RunMeta {
   inertia: Record<string, number>;
 }
 
-/** `DIR/metrics.json`: per `<rep>_L<l>`, the scores of design §1.6. */
+/** `DIR/metrics.json`: per `<rep>_L<l>`, the scores of README.md's Metrics. */
 export type MetricsFile = Record<
   string,
   { pb: number; lc: number; ba: number; miou?: number; miou_many_to_one?: number }

@@ -1,6 +1,6 @@
 import type SharpFactory from "sharp";
 
-/** sharp, loaded on first use: importing seglens must not load native modules (style.md rule 6). */
+/** sharp, loaded on first use: importing seglens must not load native modules. */
 export function loadSharp(): typeof SharpFactory {
   return require("sharp") as typeof SharpFactory;
 }

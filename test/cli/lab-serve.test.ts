@@ -1,4 +1,4 @@
-// `npm start` as a user meets it (issue #7): `seglens lab` serves JupyterLab on the quickstart
+// `npm start` as a user meets it: `seglens lab` serves JupyterLab on the quickstart
 // notebook, headless Chromium runs every cell in the seglens kernel and sees the explorer; then a
 // SIGTERM to the seglens process alone must stop JupyterLab and its kernel too. Offline, the
 // notebook uses the bundled tiny model; dist/ is built by `npm test`.

@@ -51,7 +51,7 @@ function expectedValue(byte: number, c: number): number {
 }
 
 describe("preprocessImage(image, config)", () => {
-  it("a 32×32 image under shortest-edge 40 + crop 32 is used as is: no resize, no crop (design §5)", async () => {
+  it("a 32×32 image under shortest-edge 40 + crop 32 is used as is: no resize, no crop", async () => {
     const noise = await decodeImage(fixture("noise-61x47.png"));
     const pixels = new Uint8Array(32 * 32 * 3);
     for (let y = 0; y < 32; y++) pixels.set(noise.data.subarray(y * 61 * 3, (y * 61 + 32) * 3), y * 32 * 3);

@@ -4,7 +4,7 @@ import { createCommManager } from "../../src/kernel/comm-manager";
 import { createKernelHandler } from "../../src/kernel/kernel-handler";
 import type { JsonObject, JupyterMessage, OutgoingMessage } from "../../src/kernel/wire/wire-message";
 
-// The protocol handlers without sockets (style rule 3): a fake cell runner, real comms.
+// The protocol handlers without sockets: a fake cell runner, real comms.
 function fakeRunner(outcome: CellOutcome): CellRunner & { interrupts: number } {
   return {
     interrupts: 0,

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { testCacheDir } from "../support/temp";
 
 // tslab compiles notebook cells to CommonJS and type-checks them with TypeScript 5.0 and node10
-// resolution (design §4): the built package must satisfy both, from outside the repo.
+// resolution: the built package must satisfy both, from outside the repo.
 const temp = testCacheDir();
 afterAll(() => temp.remove());
 const repo = resolve(".");

@@ -1,6 +1,6 @@
 // Opens the explorer test page (widgets/test/harness.ts bundled by esbuild) in Debian's Chromium,
 // driven by playwright-core. Requests to the page's origin are answered in-process; Chromium is kept
-// off the network with the flags from notes/facts.md.
+// off the network by the flags of `launchChromium` (src/bench/lab-driver.ts).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";

@@ -1,5 +1,5 @@
 // The built labextension in a real JupyterLab: a Python ipywidgets stand-in for the kernel side
-// opens an explorer (same module identity, state and buffer layout as src/widget/explorer-state.ts)
+// opens an explorer (same module identity, state and buffer layout as src/explorer/explorer-state.ts)
 // and answers control changes, so module registration, the version range and binary buffers over a
 // real comm are all exercised. A second notebook runs explore() in the seglens kernel itself
 // (kernelspec from `seglens install --prefix`, found through JUPYTER_PATH; dist/ is built by npm test).

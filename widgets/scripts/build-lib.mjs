@@ -1,6 +1,7 @@
 // Compiles widgets/src into one ES module, lib/plugin.js, for `jupyter labextension build`, whose
 // webpack then shares @jupyter-widgets/base with JupyterLab and splits plotly into its own chunk.
-// The widget module version comes from the root package.json (style rule 33).
+// The widget module version comes from the root package.json, the one source
+// of the version: the kernel sends the same range.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -17,8 +17,7 @@ export type DecodedImages = Uint8NdArray;
 
 /**
  * The result of decoding a kernel-written field: the view renders `invalid` as an error in the
- * widget instead of throwing inside ipywidgets' `set_state`, which would log and swallow it
- * (style rules 15, 20).
+ * widget instead of throwing inside ipywidgets' `set_state`, which would log and swallow it.
  */
 export type Decoded<T> = { kind: "ok"; value: T } | { kind: "invalid"; message: string };
 

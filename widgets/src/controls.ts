@@ -108,7 +108,7 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
   function toggleModel(id: string, box: HTMLInputElement): void {
     const next = modelChoices.filter((m) => (m === id ? box.checked : checked.includes(m)));
     if (next.length === 0 || next.length > MAX_MODELS) {
-      box.checked = !box.checked; // refuse: at least one model, at most three (design §4)
+      box.checked = !box.checked; // refuse: at least one model, at most three
       return;
     }
     onChange({ models: next }, true);

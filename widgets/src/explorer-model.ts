@@ -4,7 +4,7 @@ import { decodeFrame, decodeImages, encodeFrame, encodeImages } from "./binary";
 import { STATE_DEFAULTS } from "./read-state";
 import { MODULE_NAME, MODULE_RANGE } from "./version";
 
-/** The explorer's module identity (design §4); the kernel sends the same values. */
+/** The explorer's module identity; the kernel sends the same values. */
 export const EXPLORER_IDENTITY: Readonly<ExplorerIdentity> = Object.freeze({
   _model_module: MODULE_NAME,
   _model_module_version: MODULE_RANGE,

@@ -22,11 +22,11 @@ const FOCUSABLE = "input, select, button";
 /** Per model: the position among FOCUSABLE of the control that had focus in one of its views. */
 const focusedControl = new WeakMap<object, number>();
 
-/** Tags browser console messages, like anywidget's `[anywidget]` (style rule 19). */
+/** Tags browser console messages, like anywidget's `[anywidget]`. */
 const TAG = "[seglens]";
 
 /**
- * The explorer (design §4): controls, a progress bar with cancel, one panel per layer with the
+ * The explorer: controls, a progress bar with cancel, one panel per layer with the
  * label maps over the image, a cluster legend, and the PB/LC/BA chart. Control changes set the
  * model and sync it; the kernel answers with a new `status` and `frame`.
  */

@@ -4,7 +4,7 @@ import { clusterColour, cssColour } from "../../src/render/palette";
 import type { DecodedFrame } from "./binary";
 import { h } from "./dom";
 
-/** The PB/LC/BA-per-layer chart. Plotly loads on the first frame, not at import (style rule 6). */
+/** The PB/LC/BA-per-layer chart. Plotly, the bulk of the bundle, loads on the first frame, not at import. */
 export interface MetricsChart {
   readonly element: HTMLElement;
   /** Draws `frame`'s metrics (resolves when drawn); `null` clears the chart. */

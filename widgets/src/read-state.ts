@@ -71,8 +71,9 @@ const CHECKS: Checks = {
 };
 
 /**
- * Reads and narrows the synced state (style rule 11). A field that fails its check takes its
- * default and adds a line to `problems`, which the view shows in the widget.
+ * Reads and narrows the synced state: it arrives as `unknown` and is checked, never cast. A field
+ * that fails its check takes its default and adds a line to `problems`, which the view shows in the
+ * widget.
  */
 export function readState(get: (key: string) => unknown): { state: ViewState; problems: string[] } {
   const problems: string[] = [];

@@ -1,4 +1,4 @@
-/** The widget module's name, as in `_model_module` / `_view_module` (design §4). */
+/** The widget module's name, as in `_model_module` / `_view_module`. */
 export const MODULE_NAME = "seglens";
 
 /** The package version, injected at build from the root package.json. */

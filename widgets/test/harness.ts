@@ -1,5 +1,5 @@
 // The browser test page: a minimal ManagerBase serving the explorer from a fixed state with
-// synthetic label maps, talking through a recording comm (style rule 29).
+// synthetic label maps, talking through a recording comm.
 
 import type { ICallbacks, IClassicComm } from "@jupyter-widgets/base";
 import * as base from "@jupyter-widgets/base";

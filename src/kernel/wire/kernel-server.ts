@@ -1,8 +1,9 @@
 /**
  * The socket layer: binds the five Jupyter sockets with zeromq, decodes and verifies incoming
  * frames, runs the handler with busy/idle around every shell and control message, and frames,
- * signs and sends replies. Avoids tslab 1.0.22's wire bugs (facts.md): one session id per kernel
- * process, sends serialized per socket (zeromq.js v6 throws "Socket is busy" on overlapping sends).
+ * signs and sends replies. Avoids tslab 1.0.22's wire bugs (it reuses the client's session id and
+ * sends without waiting): one session id per kernel process, sends serialized per socket (zeromq.js
+ * v6 throws "Socket is busy" on overlapping sends).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";

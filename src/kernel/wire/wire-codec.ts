@@ -2,7 +2,7 @@
  * Framing and signing of Jupyter wire messages:
  * `[identities…, "<IDS|MSG>", hmac, header, parent_header, metadata, content, buffer…]`.
  * The HMAC covers the four JSON frames only; buffers are raw frames after them, never JSON
- * (tslab 1.0.22 JSON-encodes and signs them: facts.md, bug 2).
+ * (tslab 1.0.22 JSON-encodes them and includes them in the HMAC).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { WireFormatError } from "../kernel-errors";
