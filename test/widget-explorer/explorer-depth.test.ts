@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildVitOnnx } from "../../src/bench/bench-vit";
 import { InputError } from "../../src/errors";
 import { createExplorerEngine } from "../../src/widget/explorer-engine";
 import { testCacheDir } from "../support/temp";
+import { writeTestVit } from "../support/test-vit";
 
 // Models of different depth side by side in the explorer: a 6-block random ViT (made by the graph
 // builder) and the bundled 2-block DINOv2, matched by relative depth.
@@ -14,14 +13,7 @@ const images = [resolve("models/samples")];
 let deep: string;
 
 beforeAll(() => {
-  deep = join(temp.path, "vit-6-blocks");
-  mkdirSync(join(deep, "onnx"), { recursive: true });
-  const shape = { depth: 6, hiddenSize: 32, heads: 4, mlpSize: 64, patchSize: 8, imageSize: 32 };
-  writeFileSync(join(deep, "onnx", "model.onnx"), buildVitOnnx(shape, 3));
-  writeFileSync(
-    join(deep, "preprocessor_config.json"),
-    JSON.stringify({ image_processor_type: "ViTImageProcessor", size: { height: 32, width: 32 } }),
-  );
+  deep = writeTestVit(join(temp.path, "vit-6-blocks"));
 });
 afterAll(() => temp.remove());
 
