@@ -55,7 +55,14 @@ export {
   segment,
 } from "./protocol/segment";
 export { REPS, type Rep } from "./protocol/selection";
-export { type FigureSpec, figurePng, figureSvg } from "./render/figure";
+export {
+  type FigurePanel,
+  type FigureRow,
+  type FigureSpec,
+  figurePng,
+  figureSvg,
+  type LabelPanel,
+} from "./render/figure";
 export { paintLabels } from "./render/label-map";
 export { clusterColour, PALETTE } from "./render/palette";
 export { type FigureLayout, segmentationFigure } from "./render/segmentation-figure";

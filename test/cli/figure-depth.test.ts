@@ -139,6 +139,20 @@ describe("figure --depth", () => {
   });
 });
 
+describe("figure --depth 0: the embeddings have no q, k, v", () => {
+  it("--cols reps --depth 0,1 leaves the embeddings' row out with a note; --depth 0 alone is refused", () => {
+    const base = ["figure", "--model", deep, "--images", IMAGE, "--cols", "reps", "--k", "3"];
+    const run = runCli([...base, "--depth", "0,1", "--out", join(temp.path, "reps01.svg")], env());
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toBe("note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n");
+    expect(run.stdout).toMatch(/1 × 4 panels/);
+    expectOneLineFailure(
+      runCli([...base, "--depth", "0", "--out", join(temp.path, "reps0.svg")], env()),
+      /^seglens: --cols reps shows q, k, v, and --depth "0" is layer 0, the embeddings, which have tokens but no q, k, v; choose layers from 1 up, or --cols images$/,
+    );
+  });
+});
+
 describe("features() and segment() with depth", () => {
   it("select the blocks at those fractions; depth with layers is an InputError", async () => {
     const set = await features({ model: deep, images: [IMAGE], reps: "tokens", depth: [0.5, 1] });

@@ -93,6 +93,29 @@ describe("seglens figure --image all", () => {
     expect(svg.match(/<image /g)).toHaveLength(10);
   });
 
+  it("layers × representations: --image picks the photo; all gives a block of layer rows per image", () => {
+    const one = join(temp.path, "layers-reps.svg");
+    const base = [
+      "figure",
+      "--model",
+      deep,
+      "--cols",
+      "reps",
+      "--layers",
+      "1,6",
+      "--images",
+      "models/samples",
+    ];
+    const run = runCli([...base, "--image", "2", "--k", "3", "--out", one], env());
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(one, "utf8")).toContain("vit-6-blocks · camera.png · K=3");
+    const all = join(temp.path, "layers-reps-all.svg");
+    const blocks = runCli([...base, "--image", "all", "--k", "3", "--out", all], env());
+    expect(blocks.status, blocks.stderr).toBe(0);
+    expect(blocks.stdout).toMatch(/10 × 4 panels/);
+    expect(readFileSync(all, "utf8").match(/font-size="13" fill="#333">/g)).toHaveLength(5);
+  });
+
   it("--image with --cols images is refused in one line", () => {
     expectOneLineFailure(
       runCli(
