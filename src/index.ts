@@ -47,6 +47,7 @@ export { type LabelMaps, type MapScores, type MetricOptions, mapScores as metric
 export { loadMasks, type Masks, type MiouScores, miou } from "./protocol/miou";
 export { type NpyArray, readNpy, writeNpy } from "./protocol/npy";
 export { writeProbeImages } from "./protocol/positional-probe";
+export { blocksAtDepths, matchingBlock } from "./protocol/relative-depth";
 export {
   type ClusterFn,
   type LayerScores,
