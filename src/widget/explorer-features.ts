@@ -55,11 +55,16 @@ export function createFeatureLoader(options: FeatureLoaderOptions): FeatureLoade
 
   const extract = async (model: string, signal: AbortSignal): Promise<ModelFeatures> => {
     const checkpoint = options.checkpoint?.model === model ? { checkpoint: options.checkpoint.path } : {};
+    // What a first-use conversion will take (disk, memory, time), said while its source downloads.
+    let conversion: string | undefined;
     const request = await prepareRequest(
       { model, images: options.images, reps: [...REPS], ...checkpoint },
       {
         signal,
-        onProgress: (p) => report(downloadStatus(p)),
+        onNote: (note) => {
+          conversion = note;
+        },
+        onProgress: (p) => report(downloadStatus(p, conversion)),
         onConvertProgress: ({ done, total }) =>
           report({
             kind: "loading",
@@ -126,25 +131,24 @@ export function createFeatureLoader(options: FeatureLoaderOptions): FeatureLoade
   };
 }
 
-/** A download's progress as a status: bytes, with the file and megabytes in words. */
-function downloadStatus(p: DownloadProgress): Extract<ExplorerStatus, { kind: "loading" }> {
+/**
+ * A download's progress as a status: bytes, with the file and megabytes in words, followed by the
+ * conversion that comes after it, if one does.
+ */
+function downloadStatus(
+  p: DownloadProgress,
+  conversion: string | undefined,
+): Extract<ExplorerStatus, { kind: "loading" }> {
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)}`;
-  const file = basename(p.file);
-  if (p.totalBytes === undefined || p.totalBytes < 1) {
-    return {
-      kind: "loading",
-      stage: "download",
-      done: 0,
-      total: 1,
-      detail: `downloading ${file}: ${mb(p.doneBytes)} MB`,
-    };
-  }
-  const total = p.totalBytes;
+  const known = p.totalBytes !== undefined && p.totalBytes >= 1;
+  const total = known ? (p.totalBytes as number) : 1;
+  const size = known ? `${mb(p.doneBytes)} of ${mb(total)} MB` : `${mb(p.doneBytes)} MB`;
+  const then = conversion === undefined ? "" : `; then ${conversion}`;
   return {
     kind: "loading",
     stage: "download",
-    done: Math.min(p.doneBytes, total),
+    done: known ? Math.min(p.doneBytes, total) : 0,
     total,
-    detail: `downloading ${file}: ${mb(p.doneBytes)} of ${mb(total)} MB`,
+    detail: `downloading ${basename(p.file)}: ${size}${then}`,
   };
 }

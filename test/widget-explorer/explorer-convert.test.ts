@@ -220,8 +220,11 @@ describe("cancelling a first-use conversion from the explorer", () => {
     expect(entries(modelsDir())).toEqual(["mae-base"]);
     expect(hub.requests.filter((r) => r.host === "cdn" && r.range === "bytes=4096-")).toHaveLength(1);
     const details = loading.map((s) => `${s.stage}: ${s.detail ?? `${s.done}/${s.total}`}`);
+    // While the source downloads, what its conversion will take is said beside it.
     expect(details).toContainEqual(
-      expect.stringMatching(/^download: downloading model\.safetensors: [\d.]+ of 0\.1 MB$/),
+      expect.stringMatching(
+        /^download: downloading model\.safetensors: [\d.]+ of 0\.1 MB; then converting "mae-base" from facebook\/vit-mae-base@[0-9a-f]{7} once, into .*mae-base: writes 0\.34 GB of float32 weights, needs about [\d.]+ GB of memory and ~\d+ s after the download$/,
+      ),
     );
     expect(details).toContain("convert: converting mae-base: 0 of 2 blocks");
     expect(details).toContain("convert: converting mae-base: 2 of 2 blocks");
