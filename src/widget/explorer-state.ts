@@ -25,8 +25,12 @@ export type Representation = "tokens" | "q" | "k" | "v";
 /** Normalization before k-means (design §1.4), as the CLI's `--normalize`. */
 export type Normalization = "l2" | "none";
 
-/** The stages a `loading` status reports, in the order they run. */
-export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
+/**
+ * The stages a `loading` status reports, in the order they run: `download` (a model's files from
+ * the Hub, or a checkpoint), `convert` (a catalog model converted on first use), `features`,
+ * `kmeans`, `metrics`.
+ */
+export type LoadingStage = "download" | "convert" | "features" | "kmeans" | "metrics";
 
 /**
  * What the kernel is doing; the view shows a progress bar and a cancel button while `loading`, and
@@ -34,8 +38,12 @@ export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
  */
 export type ExplorerStatus =
   | { kind: "idle" }
-  /** `done` of `total` units of `stage` (files, images, layers): `total` ≥ 1, 0 ≤ `done` ≤ `total`. */
-  | { kind: "loading"; stage: LoadingStage; done: number; total: number }
+  /**
+   * `done` of `total` units of `stage` (bytes, blocks, images, layers): `total` ≥ 1, 0 ≤ `done` ≤
+   * `total`. `detail`, when present, is the progress in words for the user (e.g.
+   * `downloading model.safetensors: 12.0 of 343.3 MB`), which the view shows instead of the counts.
+   */
+  | { kind: "loading"; stage: LoadingStage; done: number; total: number; detail?: string }
   | { kind: "ready" }
   /** `message` is one line for the user; the view shows it verbatim. */
   | { kind: "error"; message: string };
