@@ -20,6 +20,7 @@ export { type FeatureRequest, prepareRequest } from "./features/feature-request"
 export { collectFeatures, type FeatureSet } from "./features/feature-set";
 export { type FeaturesOptions, features } from "./features/features";
 export { type NpyArray, readNpy, writeNpy } from "./features/npy";
+export { blocksAtDepths, matchingBlock } from "./features/relative-depth";
 export { createHubClient, type HubClient } from "./hub/hub-client";
 export type { DownloadProgress } from "./hub/hub-download";
 export { fetchHubModel, type HubModel } from "./hub/hub-model";
@@ -43,7 +44,14 @@ export { estimateRunBytes } from "./models/memory-estimate";
 export { type ResolvedModel, type ResolveOptions, resolveModel, variantFile } from "./models/resolve-model";
 export { type BlockTaps, discoverTaps, type TapRef, type VitTaps } from "./onnx/discover-taps";
 export { prepareTappedModel, type TappedModel } from "./onnx/tapped-model";
-export { type FigureSpec, figurePng, figureSvg } from "./render/figure";
+export {
+  type FigurePanel,
+  type FigureRow,
+  type FigureSpec,
+  figurePng,
+  figureSvg,
+  type LabelPanel,
+} from "./render/figure";
 export { paintLabels } from "./render/label-map";
 export { clusterColour, PALETTE } from "./render/palette";
 export { type FigureLayout, segmentationFigure } from "./render/segmentation-figure";

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createProgram } from "../cli/main";
@@ -18,7 +18,8 @@ async function timeCli(args: string[], cache: string): Promise<number> {
 
 /**
  * `seglens figure` end to end on ViT-S/16 with 8 photos, run in this process: cold (empty caches:
- * graph editing, inference, k-means, rendering) and warm (features from the on-disk cache).
+ * graph editing, inference, k-means, rendering) and warm (features from the on-disk cache); and
+ * the size of the SVG of 12 layers × the 5 sample photos (label maps as paths, photos once).
  */
 export async function benchFigure(): Promise<BenchResult[]> {
   const folder = ensureBenchVit(join(REPO, "models", "bench"), "vit-small-patch16");
@@ -29,12 +30,22 @@ export async function benchFigure(): Promise<BenchResult[]> {
     const cache = join(dir, "cache");
     const cold = await timeCli(args, cache);
     const warm = Math.min(await timeCli(args, cache), await timeCli(args, cache));
+    const svg = join(dir, "figure.svg");
+    await timeCli(
+      ["figure", "--model", folder, "--images", join(REPO, "models", "samples"), "--out", svg],
+      cache,
+    );
     return [
       { name: "seglens figure, ViT-S/16, 8 photos, 12 layers, cold caches", value: cold / 1000, unit: "s" },
       {
         name: "seglens figure, ViT-S/16, 8 photos, 12 layers, warm feature cache",
         value: warm / 1000,
         unit: "s",
+      },
+      {
+        name: "seglens figure SVG, ViT-S/16, 12 layers × 5 sample photos",
+        value: statSync(svg).size / 1e3,
+        unit: "kB",
       },
     ];
   } finally {

@@ -16,7 +16,7 @@ import type { ExecutionProvider } from "../runtime/onnx-runtime";
 import { seglensCacheDir } from "../util/cache-dir";
 import { ensureCacheDir } from "./cache-check";
 import { abortOnSignals } from "./interrupt";
-import { choiceOption, integerIn, layerSpec, repsSpec, rgb } from "./option-parsers";
+import { choiceOption, depthList, integerIn, layerSpec, repsSpec, rgb } from "./option-parsers";
 import { createProgressBar, type ProgressBar } from "./progress-bar";
 
 /** Options shared by every command that runs a model. */
@@ -27,6 +27,7 @@ export interface ModelFlags {
   images: string[];
   size?: number;
   layers?: string;
+  depth?: number[];
   reps?: string;
   ep?: ExecutionProvider;
   threads?: number;
@@ -49,6 +50,7 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
   const model = options.modelOptional
     ? command.option("--model <M>", MODEL_HELP)
     : command.requiredOption("--model <M>", MODEL_HELP);
+  // --layers has no commander default: whether it was given tells whether it clashes with --depth.
   return model
     .option("--file <F>", "ONNX file inside the model folder, e.g. onnx/vision_model.onnx")
     .option("--variant <V>", "fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4")
@@ -63,9 +65,13 @@ export function addModelFlags(command: Command, options: { modelOptional?: boole
     )
     .option(
       "--layers <L>",
-      "all, last, or 1-based block numbers and ranges like 1,3-5; 0 = the embeddings (tokens only)",
+      "all, last, or 1-based block numbers and ranges like 1,3-5; 0 = the embeddings (tokens only) (default: all)",
       layerSpec,
-      "all",
+    )
+    .option(
+      "--depth <F1,F2,...>",
+      "instead of --layers: fractions of each model's depth, 0..1; block round(F·depth), 0 = the embeddings (e.g. 0.25,0.5,1)",
+      depthList,
     )
     .option(
       "--reps <R>",
@@ -119,6 +125,7 @@ export function requestFromFlags(flags: ModelFlags): FeatureRequest {
   if (flags.variant !== undefined) request.variant = flags.variant;
   if (flags.size !== undefined) request.size = flags.size;
   if (flags.layers !== undefined) request.layers = flags.layers;
+  if (flags.depth !== undefined) request.depth = flags.depth;
   if (flags.reps !== undefined) request.reps = flags.reps;
   if (flags.ep !== undefined) request.ep = flags.ep;
   if (flags.threads !== undefined) request.threads = flags.threads;

@@ -1,6 +1,12 @@
 import { relative, sep } from "node:path";
 import type { Command } from "commander";
-import { type BundledModel, listBundledModels, listModels, type ModelListing } from "../models/list-models";
+import {
+  type BundledModel,
+  listBundledModels,
+  listModels,
+  type ModelListing,
+  modelStatus,
+} from "../models/list-models";
 
 /** `seglens models [--json]`: the catalog, which models are on this machine, and the bundled ones. */
 export function addModelsCommand(program: Command): void {
@@ -21,41 +27,49 @@ export function addModelsCommand(program: Command): void {
     });
 }
 
-const COLUMNS = ["id", "family", "size", "category", "params", "memory", "onnx", "cached"] as const;
+const COLUMNS = ["id", "family", "size", "category", "params", "memory", "status"] as const;
 
 /**
  * The listing as an aligned text table with a summary line, e.g.
  * ```
- * id            family  size  category  params  memory  onnx  cached
- * dinov2-small  DINOv2  S     CL        21 M    0.7 GB  hub   yes
+ * id            family  size  category  params  memory  status
+ * dinov2-small  DINOv2  S     CL        21 M    0.7 GB  ready (Hub ONNX), cached
+ * mae-base      MAE     B     MIM       86 M    1.3 GB  convertible (converted on first use)
  * ```
  */
 export function formatModelsTable(listing: readonly ModelListing[]): string {
-  const rows = listing.map(({ entry, onnx, cached }) => [
-    entry.id,
-    entry.family,
-    entry.size,
-    entry.category,
-    `${entry.params_m} M`,
-    `${entry.memory_gb.toFixed(1)} GB`,
-    onnx,
-    cached ? "yes" : "no",
+  const rows = listing.map((m) => [
+    m.entry.id,
+    m.entry.family,
+    m.entry.size,
+    m.entry.category,
+    `${m.entry.params_m} M`,
+    `${m.entry.memory_gb.toFixed(1)} GB`,
+    modelStatus(m),
   ]);
   const lines = alignedRows([[...COLUMNS], ...rows]);
+  const count = (onnx: readonly ModelListing["onnx"][]) =>
+    listing.filter((m) => onnx.includes(m.onnx)).length;
   const cachedCount = listing.filter((m) => m.cached).length;
   lines.push(
     "",
-    `${listing.length} models, ${cachedCount} cached. \`seglens features --model <id>\` downloads a hub model on first use` +
-      " and converts a convert one from its checkpoint (once; convert --checkpoint: pass the downloaded file with --checkpoint PATH);" +
-      " export ones need `python models/export/export.py <id>` once (models/export/README.md).",
+    `${listing.length} models: ${count(["hub"])} ready, ${count(["convert", "convert --checkpoint"])} convertible, ` +
+      `${count(["export"])} need the export script; ${cachedCount} cached.`,
+    "  ready: a ready ONNX on the Hub, downloaded on first use (`--model <id>`)",
+    "  convertible: `--model <id>` fetches the checkpoint and converts it once into seglens' cache;" +
+      " needs --checkpoint PATH: the checkpoint is only shared by a download link (a run without it says where)",
+    "  export script needed: run `python models/export/export.py <id>` once (models/export/README.md)",
   );
   return `${lines.join("\n")}\n`;
 }
 
-/** The listing as JSON lines: `{"id", "family", …, "onnx", "cached", "path"}` per model. */
+/** The listing as JSON lines: `{"id", "family", …, "onnx", "cached", "status", "path"}` per model. */
 export function formatModelsJson(listing: readonly ModelListing[]): string {
   return listing
-    .map(({ entry, onnx, cached, path }) => `${JSON.stringify({ ...entry, onnx, cached, path })}\n`)
+    .map(
+      ({ entry, onnx, cached, path }) =>
+        `${JSON.stringify({ ...entry, onnx, cached, status: modelStatus({ onnx, cached }), path })}\n`,
+    )
     .join("");
 }
 

@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { Option } from "commander";
 import { InputError } from "../errors";
+import { parseDepths } from "../features/relative-depth";
 import { parseLayerSpec, parseReps } from "../features/selection";
 import type { Rgb } from "../images/preprocess-config";
 
@@ -17,6 +18,16 @@ export function integerIn(flag: string, min: number, max: number): Parser<number
     const n = /^\s*[+-]?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max)
       throw new InputError(`invalid ${flag} "${value}": expected an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+/** A decimal number in `min..max` (inclusive): `0.6`, `1`, `.5`; `1e0`, `0x1` and `NaN` are refused. */
+export function numberIn(flag: string, min: number, max: number): Parser<number> {
+  return (value) => {
+    const n = /^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!(n >= min && n <= max))
+      throw new InputError(`invalid ${flag} "${value}": expected a number in ${min}..${max}`);
     return n;
   };
 }
@@ -61,6 +72,11 @@ export function choiceOption<T extends string>(
 export function layerSpec(value: string): string {
   parseLayerSpec(value);
   return value;
+}
+
+/** A `--depth` value: fractions of each model's depth, each in 0..1 (`0.25,0.5,1`). */
+export function depthList(value: string): number[] {
+  return parseDepths(value);
 }
 
 /** A `--reps` value, checked at once. */

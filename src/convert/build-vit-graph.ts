@@ -17,12 +17,18 @@ const OPSET = 17;
  * `[batch, 3, H, W]` (H, W = grid × patch size), output `last_hidden_state`. The graph follows
  * PyTorch's operator order (pre-norm blocks, scores scaled after q·kᵀ) so its taps are found the same
  * way as in exported models and agree with PyTorch to float32 rounding. Weights go to `external`
- * when given (needed above 2 GiB).
+ * when given (needed above 2 GiB). `onBlocks` is told how many blocks are built: 0 once the
+ * embeddings are, then after each block; `signal` stops the build before the next block.
  */
 export async function buildVitGraph(
   spec: VitSpec,
   source: WeightSource,
-  options: { name?: string; external?: ExternalWeights; signal?: AbortSignal } = {},
+  options: {
+    name?: string;
+    external?: ExternalWeights;
+    signal?: AbortSignal;
+    onBlocks?: (built: number, depth: number) => void;
+  } = {},
 ): Promise<Uint8Array> {
   const g = createGraphBuilder(options.name ?? "vit", options.external);
   const w = createWeightReader(g, source);
@@ -35,9 +41,11 @@ export async function buildVitGraph(
   let x = await embeddings(g, w, spec, pixels);
   if (spec.preNorm) x = await layerNorm(g, w, "pre_norm", x, spec.normEps);
   const shared = sharedConstants(g, spec);
+  options.onBlocks?.(0, spec.depth);
   for (let l = 0; l < spec.depth; l++) {
     if (options.signal?.aborted) throw new CancelledError("conversion cancelled");
     x = await block(g, w, spec, shared, `blocks.${l}`, x);
+    options.onBlocks?.(l + 1, spec.depth);
   }
   const last = spec.finalNorm ? await layerNorm(g, w, "norm", x, spec.normEps) : x;
   g.node("Identity", [last], {}, ["last_hidden_state"]);

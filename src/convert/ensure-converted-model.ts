@@ -12,7 +12,7 @@ import { fetchHubSource, sourceCommit } from "./fetch-hub-source";
 import { fetchUrlCheckpoint } from "./fetch-url-checkpoint";
 import { timmArchitecture } from "./timm-architecture";
 import { transformersArchitecture } from "./transformers-architectures";
-import { writeConvertedModel } from "./write-converted-model";
+import { type ConvertProgress, writeConvertedModel } from "./write-converted-model";
 
 /**
  * The converter's version: part of every conversion's identity, so a converter that builds
@@ -42,6 +42,9 @@ export interface EnsureConvertedOptions {
   /** Parameters in millions (the catalog's), for the estimates in that note. */
   paramsM?: number;
   onProgress?: (progress: DownloadProgress | { file: string; doneBytes: number; totalBytes: number }) => void;
+  /** Told how many blocks of the graph are written while it converts (after the download). */
+  onConvertProgress?: (progress: ConvertProgress) => void;
+  /** Stops the download or the conversion; a stopped conversion leaves no folder behind. */
   signal?: AbortSignal;
 }
 
@@ -85,6 +88,7 @@ export async function ensureConvertedModel(
         preprocessor: recipe.preprocessor ?? source.preprocessor,
         identity,
         signal: options.signal,
+        onProgress: options.onConvertProgress,
       });
       return identity;
     }
@@ -111,6 +115,7 @@ export async function ensureConvertedModel(
         preprocessor: recipe.preprocessor,
         identity,
         signal: options.signal,
+        onProgress: options.onConvertProgress,
       });
       return identity;
     }
@@ -131,6 +136,7 @@ async function convert(
     preprocessor: unknown;
     identity: ConversionIdentity;
     signal: AbortSignal | undefined;
+    onProgress: ((progress: ConvertProgress) => void) | undefined;
   },
 ): Promise<void> {
   if (extra.preprocessor === undefined) {
@@ -161,6 +167,7 @@ async function convert(
       label,
       marker: { name: CONVERSION_MARKER, content: extra.identity },
       ...(extra.signal === undefined ? {} : { signal: extra.signal }),
+      ...(extra.onProgress === undefined ? {} : { onProgress: extra.onProgress }),
     });
   } finally {
     await checkpoint.close();

@@ -26,6 +26,14 @@ export interface WriteConvertedOptions {
   marker?: { name: string; content: unknown };
   /** Stops the conversion between blocks; nothing is left behind. */
   signal?: AbortSignal;
+  /** Told how many of the model's blocks are converted: 0 once the embeddings are, then after each block. */
+  onProgress?: (progress: ConvertProgress) => void;
+}
+
+/** How far a conversion is: `done` of `total` transformer blocks written. */
+export interface ConvertProgress {
+  done: number;
+  total: number;
 }
 
 /**
@@ -61,6 +69,9 @@ export async function writeConvertedModel(
         name: options.label,
         external: appendingTo(data),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.onProgress === undefined
+          ? {}
+          : { onBlocks: (done: number, total: number) => options.onProgress?.({ done, total }) }),
       });
     } finally {
       closeSync(data);

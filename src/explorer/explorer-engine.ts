@@ -7,8 +7,7 @@
 import { basename } from "node:path";
 import { CancelledError, InputError } from "../errors";
 import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../features/feature-cache";
-import { type PreparedRequest, prepareRequest } from "../features/feature-request";
-import { matchingBlock } from "../features/relative-depth";
+import type { PreparedRequest } from "../features/feature-request";
 import { featureKey } from "../features/selection";
 import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
@@ -17,9 +16,12 @@ import { createKMeansWorker, type KMeansWorker } from "../kmeans/kmeans-client";
 import { alignSequence, matchLabels, relabel } from "../segmentation/align-labels";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import { mapScores } from "../segmentation/metrics";
-import { patchFeatures } from "../segmentation/segment";
-import { type KMeansNormalize, REPS, type Rep } from "../vocabulary";
-import type { BinaryArray, ExplorerFrame, ExplorerStatus, LayerMetrics } from "./explorer-state";
+import type { KMeansNormalize, Rep } from "../vocabulary";
+import { createFeatureLoader, type ExplorerProgress, type ModelFeatures } from "./explorer-features";
+import { shownBlocks } from "./explorer-layers";
+import type { BinaryArray, ExplorerFrame, LayerMetrics } from "./explorer-state";
+
+export type { ExplorerProgress } from "./explorer-features";
 
 /** What one frame is computed from: the explorer's controls that affect clustering. */
 export interface ExplorerRequest {
@@ -28,6 +30,8 @@ export interface ExplorerRequest {
   rep: Rep;
   /** Inclusive, in the first model's blocks; `undefined` = all of them. */
   layerRange: [first: number, last: number] | undefined;
+  /** Fractions of each model's depth (see `shownBlocks`); when given, `layerRange` is not used. */
+  depths?: readonly number[];
   normalize: KMeansNormalize;
 }
 
@@ -47,14 +51,14 @@ export interface ExplorerResult {
   views: RgbImage[];
 }
 
-/** Reports a `loading` status. */
-export type ExplorerProgress = (status: Extract<ExplorerStatus, { kind: "loading" }>) => void;
-
 /** Computes frames; owns the feature cache and the k-means threads. */
 export interface ExplorerEngine {
   compute(request: ExplorerRequest, signal: AbortSignal, progress: ExplorerProgress): Promise<ExplorerResult>;
-  /** Stops feature extraction in flight (cancel); cached features stay. */
-  cancelFeatures(): void;
+  /**
+   * Stops feature extraction in flight, with the download or conversion of its model (cancel);
+   * cached features stay. Resolves once the stopped work has settled and cleaned up.
+   */
+  cancelFeatures(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -68,13 +72,8 @@ export interface ExplorerEngineOptions {
   restarts?: number;
   /** Finished frames kept for requests seen again; default 64, 0 keeps none (benchmarks). */
   frameCacheSize?: number;
-}
-
-interface Features {
-  request: PreparedRequest;
-  matrices: Map<string, PatchMatrix>;
-  grid: [height: number, width: number];
-  numImages: number;
+  /** The checkpoint file of one catalog model, used for that model only (`explore({ checkpoint })`). */
+  checkpoint?: { model: string; path: string };
 }
 
 /** Throws a CancelledError when `signal` is aborted. */
@@ -105,49 +104,16 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEngine {
   const cache = options.cache ?? createFeatureCache();
   let kmeans: KMeansWorker | undefined;
-  // Extraction in flight per model: shared by every request that needs it, so a K change during
-  // extraction waits for it instead of restarting it; only cancel (or dropping the model) stops it.
-  const extracting = new Map<string, { promise: Promise<Features>; controller: AbortController }>();
-  // Features of the shown models, kept between requests: a K change then costs only k-means (preparing
-  // the request and finding the matrices in the cache again took 10–80 ms).
-  const ready = new Map<string, Features>();
+  const loader = createFeatureLoader({
+    images: options.images,
+    cache,
+    ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
+  });
   // Finished frames by request, newest last: a K seen before (or precomputed while idle) is served
   // without k-means.
   const frames = new Map<string, ExplorerFrame>();
   let viewsKey: string | undefined;
   let views: RgbImage[] = [];
-  // Extraction outlives the request that started it: its progress goes to the newest request.
-  let report: ExplorerProgress = () => undefined;
-
-  const features = (model: string): Promise<Features> => {
-    const kept = ready.get(model);
-    if (kept !== undefined) return Promise.resolve(kept);
-    const running = extracting.get(model);
-    if (running !== undefined) return running.promise;
-    const controller = new AbortController();
-    const promise = (async () => {
-      const request = await prepareRequest(
-        { model, images: options.images, reps: [...REPS] },
-        { signal: controller.signal },
-      );
-      const { matrices, info } = await patchFeatures(request, cache, {
-        model,
-        images: options.images,
-        signal: controller.signal,
-        onProgress: (p) => report({ kind: "loading", stage: "features", done: p.done, total: p.total }),
-      });
-      const result = { request, matrices, grid: info.grid, numImages: info.numImages };
-      ready.set(model, result);
-      return result;
-    })();
-    extracting.set(model, { promise, controller });
-    // Once settled the cache serves the matrices: the next call finds them there without inference.
-    const forget = () => {
-      if (extracting.get(model)?.promise === promise) extracting.delete(model);
-    };
-    promise.then(forget, forget);
-    return promise;
-  };
 
   const modelViews = async (request: PreparedRequest): Promise<BinaryArray<"uint8"> | undefined> => {
     const key = JSON.stringify([request.images, request.preprocess.outputSize, request.preprocess]);
@@ -168,34 +134,28 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
 
   return {
     async compute(request, signal, progress) {
-      report = progress;
-      for (const [model, running] of extracting)
-        if (!request.models.includes(model)) running.controller.abort(new CancelledError("model deselected"));
-      // Deselected models' matrices stay in the feature cache, which may evict them.
-      for (const model of ready.keys()) if (!request.models.includes(model)) ready.delete(model);
-      const sets: Features[] = [];
-      for (const model of request.models) sets.push(await untilAborted(features(model), signal));
+      loader.reportTo(progress);
+      loader.keepOnly(request.models);
+      const sets: ModelFeatures[] = [];
+      for (const model of request.models) sets.push(await untilAborted(loader.get(model), signal));
       const first = sets[0];
       if (first === undefined) throw new InputError("no model selected: choose 1 to 3 models");
-      // Layers are the first model's; other models show the block at the same relative depth.
+      // Columns are the first model's blocks; other models show theirs at the same relative depth.
       const depths = sets.map((s) => s.request.tapped.taps.blocks.length);
-      const depth = depths[0] as number;
-      const [from, to] = request.layerRange ?? [1, depth];
-      if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 1 && from <= to && to <= depth)) {
-        throw new InputError(`invalid layer_range [${from}, ${to}]; expected 1 ≤ first ≤ last ≤ ${depth}`);
-      }
-      const layers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
-      const modelLayers = depths.map((d) => layers.map((l) => matchingBlock(l, depth, d)));
+      const { layers, modelLayers } = shownBlocks(depths, {
+        range: request.layerRange,
+        depths: request.depths,
+      });
       const images = await untilAborted(modelViews(first.request), signal);
       const result = (frame: ExplorerFrame): ExplorerResult => ({
         frame,
-        layerBounds: [1, depth],
-        layerRange: [from, to],
+        layerBounds: [1, depths[0] as number],
+        layerRange: [layers[0] as number, layers.at(-1) as number],
         imageNames: first.request.images.map((p) => basename(p)),
         images,
         views,
       });
-      const key = JSON.stringify([request.models, request.k, request.rep, [from, to], request.normalize]);
+      const key = JSON.stringify([request.models, request.k, request.rep, modelLayers, request.normalize]);
       const cached = frames.get(key);
       if (cached !== undefined) {
         frames.delete(key); // most recently used last
@@ -233,11 +193,11 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       return result(frame);
     },
     cancelFeatures() {
-      for (const running of extracting.values()) running.controller.abort(new CancelledError("cancelled"));
+      return loader.cancel(new CancelledError("cancelled"));
     },
     async dispose() {
-      this.cancelFeatures();
-      ready.clear();
+      await this.cancelFeatures();
+      loader.clear();
       frames.clear();
       await kmeans?.dispose();
       kmeans = undefined;
@@ -254,11 +214,11 @@ function assembleFrame(
   request: ExplorerRequest,
   fitsPerModel: Int32Array[][],
   layers: number[],
-  sets: readonly Features[],
+  sets: readonly ModelFeatures[],
 ): ExplorerFrame {
   const grids = sets.map((set) => set.grid);
   const [gh, gw] = commonGrid(grids);
-  const n = (sets[0] as Features).numImages;
+  const n = (sets[0] as ModelFeatures).numImages;
   const perMap = n * gh * gw;
   const buffer = new Uint8Array(sets.length * layers.length * perMap);
   const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);

@@ -6,6 +6,8 @@
 import type { FeatureCache } from "../features/feature-cache";
 import type { ViewChecks } from "../kernel/ipywidgets/widget";
 import { preview } from "../kernel/wire/wire-message";
+import { loadCatalog } from "../models/catalog";
+import { checkCheckpointModel } from "../models/resolve-model";
 import {
   DEFAULT_K,
   DEFAULT_OPACITY,
@@ -15,6 +17,7 @@ import {
   REPS,
   type Rep,
 } from "../vocabulary";
+import type { ExplorerEngineOptions } from "./explorer-engine";
 import type { ExplorerIdentity, ExplorerState } from "./explorer-state";
 
 /** Options of `explore()`. */
@@ -29,8 +32,18 @@ export interface ExploreOptions {
   k?: number;
   /** Representation clustered; default `"tokens"`. */
   rep?: Rep;
-  /** Inclusive block range `[first, last]`; default every layer. */
+  /**
+   * Inclusive block range `[first, last]` of the first model; default every layer. A model of
+   * another depth shows, under block l of an L-block first model, its block round(l·L′/L).
+   */
   layers?: readonly [first: number, last: number];
+  /**
+   * The relative form of `layers`: fractions of each model's depth in (0, 1], e.g.
+   * `[0.25, 0.5, 0.75, 1]` shows blocks 3, 6, 9, 12 of a 12-block model beside blocks 6, 12, 18,
+   * 24 of a 24-block one. Not together with `layers`. The layer range control then shows the
+   * first model's blocks from the first to the last of them; changing it shows that range instead.
+   */
+  depth?: readonly number[];
   /** Overlay opacity 0..1; default 0.6. */
   opacity?: number;
   /** Normalization before k-means; default `"l2"`. */
@@ -42,6 +55,13 @@ export interface ExploreOptions {
   precompute?: boolean;
   /** Share a feature cache between explorers; default a fresh one per widget. */
   cache?: FeatureCache;
+  /**
+   * The downloaded checkpoint file of the first model in `model`, a catalog model only shared by
+   * a download link (as the command line's `--checkpoint PATH`; `seglens models` says which). It
+   * is used for that model only: other models of `model` or `choices` never get it. Refused for
+   * a model that is not converted from a checkpoint.
+   */
+  checkpoint?: string;
 }
 
 /** Defaults of {@link ExploreOptions}. */
@@ -111,6 +131,54 @@ export function checkLayerRange(range: unknown): [first: number, last: number] {
   if (first < 0 || first > last)
     throw new RangeError(`invalid layer range [${first}, ${last}]; expected 0 ≤ first ≤ last`);
   return [first, last];
+}
+
+/**
+ * Checks `depth` (fractions of each model's depth, each in (0, 1]) and that it does not come with
+ * `layers`; returns a copy, or undefined when not given.
+ */
+export function checkDepth(depth: unknown, layers: unknown): number[] | undefined {
+  if (depth === undefined) return undefined;
+  if (layers !== undefined)
+    throw new TypeError(
+      `invalid options: layers ${preview(layers)} and depth ${preview(depth)} given together; expected one of them (layers: the first model's blocks, depth: fractions of every model's depth)`,
+    );
+  if (!Array.isArray(depth) || depth.length === 0 || !depth.every((f) => typeof f === "number"))
+    throw new TypeError(
+      `invalid depth ${preview(depth)}; expected a list of fractions, e.g. [0.25, 0.5, 0.75, 1]`,
+    );
+  const outside = depth.find((f) => !(f > 0 && f <= 1));
+  if (outside !== undefined)
+    throw new RangeError(
+      `invalid depth entry ${preview(outside)}; expected fractions of the model's depth above 0 up to 1 (the explorer shows blocks, not the embeddings)`,
+    );
+  return [...(depth as number[])];
+}
+
+/**
+ * The checkpoint option as the engine takes it: the file, for the first of `models`. Refused, as
+ * on the command line, when that model is not a catalog model converted from a checkpoint.
+ */
+export function checkCheckpoint(
+  checkpoint: unknown,
+  models: readonly string[],
+): { model: string; path: string } | undefined {
+  if (checkpoint === undefined) return undefined;
+  if (typeof checkpoint !== "string" || checkpoint === "")
+    throw new TypeError(`invalid checkpoint ${preview(checkpoint)}; expected the path of a checkpoint file`);
+  const model = models[0] as string;
+  checkCheckpointModel(model, loadCatalog(), "checkpoint");
+  return { model, path: checkpoint };
+}
+
+/** What the engine of `explore(options)` is made with; checks the checkpoint against the first model. */
+export function engineOptions(options: ExploreOptions): ExplorerEngineOptions {
+  const checkpoint = checkCheckpoint(options.checkpoint, checkModels(options.model));
+  return {
+    images: typeof options.images === "string" ? [options.images] : options.images,
+    ...(options.cache === undefined ? {} : { cache: options.cache }),
+    ...(checkpoint === undefined ? {} : { checkpoint }),
+  };
 }
 
 /** Checks the image choice against the number of images; returns it. */

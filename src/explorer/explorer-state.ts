@@ -1,8 +1,8 @@
 /**
  * The explorer widget's synced state: the one description of what crosses the comm between the
  * kernel (`src/explorer/`) and the browser (`widgets/src/`). Type-only: the browser bundle imports
- * it with `import type`, so nothing here may exist at run time; the view shares types with the
- * kernel, never code.
+ * it with `import type`, so nothing here may exist at run time; the words both sides share as
+ * values (representations, K range, defaults) are in `src/vocabulary.ts`.
  *
  * Keys are snake_case because they are wire names (ipywidgets protocol 2.1, `update` messages).
  * "Kernel writes" / "view writes" says which side owns a key; the other side only reads it.
@@ -22,8 +22,12 @@ export interface ExplorerIdentity {
   _view_name: "ExplorerView";
 }
 
-/** The stages a `loading` status reports, in the order they run. */
-export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
+/**
+ * The stages a `loading` status reports, in the order they run: `download` (a model's files from
+ * the Hub, or a checkpoint), `convert` (a catalog model converted on first use), `features`,
+ * `kmeans`, `metrics`.
+ */
+export type LoadingStage = "download" | "convert" | "features" | "kmeans" | "metrics";
 
 /**
  * What the kernel is doing; the view shows a progress bar and a cancel button while `loading`, and
@@ -31,8 +35,12 @@ export type LoadingStage = "download" | "features" | "kmeans" | "metrics";
  */
 export type ExplorerStatus =
   | { kind: "idle" }
-  /** `done` of `total` units of `stage` (files, images, layers): `total` ≥ 1, 0 ≤ `done` ≤ `total`. */
-  | { kind: "loading"; stage: LoadingStage; done: number; total: number }
+  /**
+   * `done` of `total` units of `stage` (bytes, blocks, images, layers): `total` ≥ 1, 0 ≤ `done` ≤
+   * `total`. `detail`, when present, is the progress in words for the user (e.g.
+   * `downloading model.safetensors: 12.0 of 343.3 MB`), which the view shows instead of the counts.
+   */
+  | { kind: "loading"; stage: LoadingStage; done: number; total: number; detail?: string }
   | { kind: "ready" }
   /** `message` is one line for the user; the view shows it verbatim. */
   | { kind: "error"; message: string };
@@ -63,8 +71,8 @@ export interface LayerMetrics {
 
 /**
  * One clustering result: label maps of the shown models × layers × images (each model's layers
- * aligned through depth, the other models to the first), with the settings that produced them (they
- * may lag the controls while the kernel works).
+ * aligned through depth, the other models to the first), with the settings that produced them
+ * (they may lag the controls while the kernel works).
  */
 export interface ExplorerFrame {
   /** Model ids, axis 0 of `labels` and of `metrics`. */

@@ -18,6 +18,7 @@ import { renderFrame } from "./explorer-figure";
 import { readViewMessage } from "./explorer-messages";
 import {
   checkChoices,
+  checkDepth,
   checkImage,
   checkK,
   checkLayerRange,
@@ -26,10 +27,12 @@ import {
   checkOpacity,
   checkRep,
   EXPLORE_DEFAULTS,
-  EXPLORER_LIMITS,
   EXPLORER_VIEW_CHECKS,
   type ExploreOptions,
+  engineOptions,
 } from "./explorer-options";
+import { precomputeOtherKs } from "./explorer-precompute";
+import { throttledProgress } from "./explorer-progress";
 import type {
   ExplorerFrame,
   ExplorerIdentity,
@@ -46,19 +49,6 @@ import type {
  * rest rather than a pause between two slider moves.
  */
 const PNG_DELAY_MS = 3000;
-/** Wait after a frame before precomputing the other Ks. */
-const WARM_DELAY_MS = 300;
-/** Least time between two progress updates of one stage. */
-const PROGRESS_INTERVAL_MS = 100;
-
-/** Every selectable K but `k`, nearest first (k+1, k−1, k+2, …). */
-function nearestKs(k: number): number[] {
-  const ks: number[] = [];
-  for (let d = 1; d <= EXPLORER_LIMITS.maxK - EXPLORER_LIMITS.minK; d++)
-    for (const n of [k + d, k - d]) if (n >= EXPLORER_LIMITS.minK && n <= EXPLORER_LIMITS.maxK) ks.push(n);
-  return ks;
-}
-
 /** The synced state without the module identity (the Widget base adds it). */
 export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
 
@@ -101,6 +91,8 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   private generation = 0;
   private running: Promise<void> = Promise.resolve();
   private rangeChosen: boolean;
+  /** `explore({ depth })`'s fractions, until the user picks a layer range. */
+  private depths: number[] | undefined;
   private views: RgbImage[] = [];
   private png: Buffer | undefined;
   private pngTimer: NodeJS.Timeout | undefined;
@@ -112,12 +104,10 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
 
   constructor(
     options: ExploreOptions,
-    private readonly engine: ExplorerEngine = createExplorerEngine({
-      images: typeof options.images === "string" ? [options.images] : options.images,
-      ...(options.cache === undefined ? {} : { cache: options.cache }),
-    }),
+    private readonly engine: ExplorerEngine = createExplorerEngine(engineOptions(options)),
   ) {
     const models = checkModels(options.model);
+    const depths = checkDepth(options.depth, options.layers);
     super(
       explorerSpec(),
       {
@@ -139,12 +129,17 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
       { viewChecks: EXPLORER_VIEW_CHECKS },
     );
     this.rangeChosen = options.layers !== undefined;
+    this.depths = depths;
     this.precompute = options.precompute ?? true;
     this.on("change", ({ changes, origin }) => {
       if (origin !== "frontend") return;
       if (this.get("view_error") !== null) this.set({ view_error: null });
       if (COMPUTE_KEYS.some((key) => key in changes)) {
-        if ("layer_range" in changes) this.rangeChosen = true;
+        if ("layer_range" in changes) {
+          // A range the user picks replaces the blocks `depth` chose.
+          this.rangeChosen = true;
+          this.depths = undefined;
+        }
         this.recompute();
       } else if ("image" in changes || "opacity" in changes) this.schedulePng();
     });
@@ -169,14 +164,19 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     }
   }
 
-  /** Stops the running work; status becomes `ready` with the last frame, else `idle`. */
+  /**
+   * Stops the running work, a model's download or conversion included; status becomes `ready`
+   * with the last frame, else `idle`. {@link ExplorerWidget.idle} then resolves once the stopped
+   * work has settled (a stopped conversion leaves no files behind).
+   */
   cancel(): void {
     if (!this.open) return;
     this.generation++;
     this.controller?.abort(new CancelledError("cancelled"));
     this.controller = undefined;
     this.warming?.abort(new CancelledError("cancelled"));
-    this.engine.cancelFeatures();
+    const stopped = this.engine.cancelFeatures();
+    this.running = Promise.all([this.running, stopped]).then(() => undefined);
     this.set({ status: this.get("frame") === null ? { kind: "idle" } : { kind: "ready" } });
   }
 
@@ -227,74 +227,39 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         k: checkK(this.get("k")),
         rep: checkRep(this.get("rep")),
         layerRange: this.rangeChosen ? checkLayerRange(this.get("layer_range")) : undefined,
+        ...(this.depths === undefined ? {} : { depths: this.depths }),
         normalize: checkNormalize(this.get("normalize")),
       };
     } catch (error) {
       this.set({ status: { kind: "error", message: message(error) } });
       return;
     }
-    // Every status update makes the front end update its page; on 2 cores that competes with the
-    // k-means threads, so within a stage progress goes out at most every PROGRESS_INTERVAL_MS.
-    let sent = { stage: "", at: Number.NEGATIVE_INFINITY };
-    this.running = this.engine
-      .compute(request, controller.signal, (status) => {
+    const progress = throttledProgress((status) => {
+      if (current()) this.set({ status });
+    });
+    this.running = this.engine.compute(request, controller.signal, progress).then(
+      (result) => {
         if (!current()) return;
-        const now = performance.now();
-        const last = status.done === status.total;
-        if (status.stage === sent.stage && !last && now - sent.at < PROGRESS_INTERVAL_MS) return;
-        sent = { stage: status.stage, at: now };
-        this.set({ status });
-      })
-      .then(
-        (result) => {
-          if (!current()) return;
-          this.views = result.views;
-          const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-          // Only what changed: a layer_range echoed back unchanged could overwrite a newer one in flight.
-          this.set({
-            ...(result.images === undefined ? {} : { images: result.images }),
-            ...(same(result.imageNames, this.get("image_names")) ? {} : { image_names: result.imageNames }),
-            ...(same(result.layerBounds, this.get("layer_bounds"))
-              ? {}
-              : { layer_bounds: result.layerBounds }),
-            ...(same(result.layerRange, this.get("layer_range")) ? {} : { layer_range: result.layerRange }),
-            frame: result.frame,
-            status: { kind: "ready" },
-          });
-          this.schedulePng();
-          if (this.precompute) this.warmOtherKs(request);
-        },
-        (error: unknown) => {
-          if (!current()) return;
-          if (error instanceof CancelledError) return;
-          this.set({ status: { kind: "error", message: message(error) } });
-        },
-      );
-  }
-
-  /**
-   * Computes the frames of the other K values for the same models, representation, layers and
-   * normalization in the background, nearest K first (the engine keeps them), so a K slider move
-   * is then a cache hit: ViT-S × 8 images, ~0.1 s of k-means per K on 2 cores. A new request
-   * aborts it before starting.
-   */
-  private warmOtherKs(request: ExplorerRequest): void {
-    const controller = new AbortController();
-    setMaxListeners(256, controller.signal);
-    this.warming = controller;
-    void (async () => {
-      // Not before the front end has drawn the frame just sent: on 2 cores the k-means threads
-      // would slow its drawing down.
-      await new Promise((resolve) => setTimeout(resolve, WARM_DELAY_MS).unref());
-      for (const k of nearestKs(request.k)) {
-        if (controller.signal.aborted) return;
-        try {
-          await this.engine.compute({ ...request, k }, controller.signal, () => undefined);
-        } catch {
-          return; // aborted, or failing for every K alike: the foreground request reports errors
-        }
-      }
-    })();
+        this.views = result.views;
+        const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+        // Only what changed: a layer_range echoed back unchanged could overwrite a newer one in flight.
+        this.set({
+          ...(result.images === undefined ? {} : { images: result.images }),
+          ...(same(result.imageNames, this.get("image_names")) ? {} : { image_names: result.imageNames }),
+          ...(same(result.layerBounds, this.get("layer_bounds")) ? {} : { layer_bounds: result.layerBounds }),
+          ...(same(result.layerRange, this.get("layer_range")) ? {} : { layer_range: result.layerRange }),
+          frame: result.frame,
+          status: { kind: "ready" },
+        });
+        this.schedulePng();
+        if (this.precompute) this.warming = precomputeOtherKs(this.engine, request);
+      },
+      (error: unknown) => {
+        if (!current()) return;
+        if (error instanceof CancelledError) return;
+        this.set({ status: { kind: "error", message: message(error) } });
+      },
+    );
   }
 
   /**

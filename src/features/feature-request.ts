@@ -8,6 +8,7 @@ import { type ResolvedModel, type ResolveOptions, resolveModel } from "../models
 import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
 import type { ExecutionProvider } from "../runtime/onnx-runtime";
 import { REPS, type Rep } from "../vocabulary";
+import { blocksAtDepths, parseDepths } from "./relative-depth";
 import { checkSelection, parseLayers, parseReps } from "./selection";
 
 /** What to extract: the options of `features()` and of `seglens features`. */
@@ -20,6 +21,12 @@ export interface FeatureRequest extends FileChoice {
   size?: number;
   /** `all`, `1,3-5`, or block numbers (0 = embeddings, tokens only). Default all. */
   layers?: string | readonly number[];
+  /**
+   * The relative form of `layers`: fractions of the model's depth, each in 0..1; block
+   * round(f · depth), 0 = the embeddings (`[0.25, 0.5, 1]` → blocks 3, 6, 12 of a 12-block model).
+   * Give `layers` or `depth`, not both.
+   */
+  depth?: readonly number[];
   /** Default all four. */
   reps?: string | readonly Rep[];
   /** For an .onnx without preprocessor_config.json, or to override it. */
@@ -66,6 +73,7 @@ export async function prepareRequest(
   request: FeatureRequest,
   options: PrepareOptions = {},
 ): Promise<PreparedRequest> {
+  checkLayerChoice(request);
   const images = listImages(request.images);
   const model = await resolveModel(request.model, {
     ...options,
@@ -75,12 +83,7 @@ export async function prepareRequest(
   });
   const tapped = prepareTappedModel(model.onnxPath);
   const numLayers = tapped.taps.blocks.length;
-  const layers =
-    request.layers === undefined
-      ? parseLayers("all", numLayers)
-      : typeof request.layers === "string"
-        ? parseLayers(request.layers, numLayers)
-        : parseLayers(request.layers.join(","), numLayers);
+  const layers = requestedLayers(request, numLayers);
   const reps =
     request.reps === undefined
       ? [...REPS]
@@ -94,6 +97,30 @@ export async function prepareRequest(
   const prepared: PreparedRequest = { model, tapped, preprocess, images, layers, reps };
   if (request.prefixTokens !== undefined) prepared.prefixTokens = request.prefixTokens;
   return prepared;
+}
+
+/**
+ * Refuses `layers` and `depth` together: both choose blocks, and which one wins would be a guess.
+ * Checked before anything is loaded.
+ */
+export function checkLayerChoice(request: Pick<FeatureRequest, "layers" | "depth">): void {
+  const { layers, depth } = request;
+  if (layers === undefined || depth === undefined) return;
+  const quote = (value: string | readonly number[]) => (typeof value === "string" ? value : value.join(","));
+  throw new InputError(
+    `--layers "${quote(layers)}" and --depth "${quote(depth)}" both choose blocks: give one (--layers block numbers, --depth fractions of each model's depth)`,
+  );
+}
+
+/** The blocks `layers` or `depth` select in a `numLayers`-block model (default all). */
+function requestedLayers(request: FeatureRequest, numLayers: number): number[] {
+  // Numbers from code are checked as the command line's text is: NaN, -1 or 2 are refused alike.
+  if (request.depth !== undefined) return blocksAtDepths(parseDepths(request.depth.join(",")), numLayers);
+  if (request.layers === undefined) return parseLayers("all", numLayers);
+  return parseLayers(
+    typeof request.layers === "string" ? request.layers : request.layers.join(","),
+    numLayers,
+  );
 }
 
 function roundToPatch(size: number, patch: number): number {

@@ -20,6 +20,33 @@ export interface ModelListing {
   path: string;
 }
 
+/**
+ * Whether `--model <id>` runs as it is, in words: `ready (Hub ONNX)` (a ready export on the Hub,
+ * downloaded on first use), `convertible (converted on first use)`, `convertible (needs
+ * --checkpoint PATH)` (the checkpoint is only shared by a download link), `export script needed`
+ * (`models/export/export.py`); with `, cached` (or `converted, cached`, `exported, cached`) once it
+ * is on this machine.
+ *
+ * @example
+ * modelStatus({ entry, onnx: "convert", cached: false, path }); // "convertible (converted on first use)"
+ */
+export function modelStatus(listing: Pick<ModelListing, "onnx" | "cached">): string {
+  switch (listing.onnx) {
+    case "hub":
+      return listing.cached ? "ready (Hub ONNX), cached" : "ready (Hub ONNX)";
+    case "convert":
+      return listing.cached ? "converted, cached" : "convertible (converted on first use)";
+    case "convert --checkpoint":
+      return listing.cached ? "converted, cached" : "convertible (needs --checkpoint PATH)";
+    case "export":
+      return listing.cached ? "exported, cached" : "export script needed";
+    default: {
+      const unknown: never = listing.onnx;
+      return String(unknown);
+    }
+  }
+}
+
 /** Options of {@link listModels}. */
 export interface ListModelsOptions {
   /** Default `loadCatalog()`. */

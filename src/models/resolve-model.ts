@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join, posix } from "node:path";
 import { type ConversionIdentity, ensureConvertedModel } from "../convert/ensure-converted-model";
+import type { ConvertProgress } from "../convert/write-converted-model";
 import { InputError } from "../errors";
 import { loadableModelPath } from "../hub/external-data";
 import { createHubClient, type HubClient } from "../hub/hub-client";
@@ -41,6 +42,8 @@ export interface ResolveOptions extends FileChoice {
   onWarning?: (message: string) => void;
   /** Told what a first-use conversion will do, before it starts. */
   onNote?: (message: string) => void;
+  /** Told how many blocks a first-use conversion has written. */
+  onConvertProgress?: (progress: ConvertProgress) => void;
   /** The checkpoint file of a catalog model that is converted from a file (`--checkpoint`). */
   checkpoint?: string;
   signal?: AbortSignal;
@@ -69,14 +72,7 @@ export async function resolveModel(arg: string, options: ResolveOptions = {}): P
 async function resolveAnyModel(arg: string, options: ResolveOptions): Promise<ResolvedModel> {
   if (arg.trim() === "")
     throw new InputError("no model given: pass --model with a folder, an .onnx file or a model id");
-  if (
-    options.checkpoint !== undefined &&
-    (options.catalog ?? loadCatalog()).find(arg)?.convert === undefined
-  ) {
-    throw new InputError(
-      `--checkpoint applies to catalog models that seglens converts from a checkpoint (\`seglens models\` lists them as convertible); "${arg}" is not one`,
-    );
-  }
+  if (options.checkpoint !== undefined) checkCheckpointModel(arg, options.catalog ?? loadCatalog());
   const choice = fileChoice(options);
   const local = resolveLocalModel(arg, choice);
   if (local !== undefined) return local;
@@ -125,6 +121,7 @@ async function resolveCatalogModel(
         ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
         ...(options.onNote === undefined ? {} : { onNote: options.onNote }),
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        ...(options.onConvertProgress === undefined ? {} : { onConvertProgress: options.onConvertProgress }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
     }
@@ -179,6 +176,17 @@ async function resolveHubModel(
   if (local === undefined)
     throw new InputError(`the cached snapshot "${model.folder}" disappeared; run again`);
   return { ...local, id: arg, hub: { repo, revision: model.revision, commit: model.commit } };
+}
+
+/**
+ * Refuses a checkpoint file for `model` unless it is a catalog model that seglens converts; `option`
+ * names the option in the message (`--checkpoint` on the command line, `checkpoint` in code).
+ */
+export function checkCheckpointModel(model: string, catalog: Catalog, option = "--checkpoint"): void {
+  if (catalog.find(model)?.convert !== undefined) return;
+  throw new InputError(
+    `${option} applies to catalog models that seglens converts from a checkpoint (\`seglens models\` lists them as convertible); "${model}" is not one`,
+  );
 }
 
 /**

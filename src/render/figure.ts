@@ -1,15 +1,20 @@
-import { encodePng } from "../images/encode-png";
 import type { RgbImage } from "../images/rgb-image";
 import { loadSharp } from "../util/load-sharp";
+import { DEFAULT_OPACITY } from "../vocabulary";
 import { clusterColour, cssColour } from "./palette";
+import { type FigurePanel, imagePanelSvg, isLabelPanel, labelPanelSvg, photoDefs } from "./panel-svg";
+
+export type { FigurePanel, LabelPanel } from "./panel-svg";
 
 /** One row of a figure grid: a title, an optional note (metric values) and one panel per column. */
 export interface FigureRow {
   title: string;
   note?: string;
-  panels: RgbImage[];
+  panels: FigurePanel[];
   /** Per panel, lines drawn over its top-left corner (e.g. the model's own block number). */
   captions?: string[][];
+  /** A heading above this row, starting a block of rows (e.g. the image the block shows). */
+  heading?: string;
 }
 
 /** A paper-style grid of label-map panels with titles and a cluster legend. */
@@ -18,8 +23,12 @@ export interface FigureSpec {
   /** Column titles (images or representations). */
   columns: string[];
   rows: FigureRow[];
-  /** Number of clusters shown in the legend. */
+  /** Number of clusters shown in the legend (at least; label maps with higher ids extend it). */
   k: number;
+  /** The pictures under label-map panels, each embedded once (`LabelPanel.photo` indexes them). */
+  photos?: RgbImage[];
+  /** Weight of the label colours over the photos, 0 (the photo only) to 1 (labels only); default 0.6. */
+  opacity?: number;
   /** Side of a panel in pixels; default 128. */
   panelSize?: number;
   /** A line under the grid (e.g. that the model is a tiny test model). */
@@ -34,6 +43,7 @@ const TITLE_HEIGHT = 30;
 const COLUMN_TITLE_HEIGHT = 20;
 const ROW_TITLE_WIDTH = 150;
 const LEGEND_HEIGHT = 28;
+const HEADING_HEIGHT = 20;
 
 function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -43,18 +53,39 @@ function text(x: number, y: number, content: string, size: number, extra = ""): 
   return `<text x="${x}" y="${y}" font-family="${FONT}" font-size="${size}"${extra}>${escapeXml(content)}</text>`;
 }
 
+/** The top of each row, and below them the top of the legend. */
+function rowTops(spec: FigureSpec): number[] {
+  const panel = spec.panelSize ?? 128;
+  const tops: number[] = [];
+  let y = MARGIN + TITLE_HEIGHT + COLUMN_TITLE_HEIGHT;
+  for (const row of spec.rows) {
+    if (row.heading !== undefined) y += HEADING_HEIGHT;
+    tops.push(y);
+    y += panel + GAP;
+  }
+  return [...tops, y];
+}
+
 /** Width and height of the figure for `spec`. */
 export function figureSize(spec: FigureSpec): [width: number, height: number] {
   const panel = spec.panelSize ?? 128;
   const width = MARGIN * 2 + ROW_TITLE_WIDTH + spec.columns.length * (panel + GAP);
-  const height =
-    MARGIN * 2 + TITLE_HEIGHT + COLUMN_TITLE_HEIGHT + spec.rows.length * (panel + GAP) + LEGEND_HEIGHT;
+  const height = (rowTops(spec).at(-1) as number) + LEGEND_HEIGHT + MARGIN;
   return [width, height + (spec.footnote === undefined ? 0 : 18)];
+}
+
+/** Clusters in the legend: `spec.k`, or more when a label map was matched to ids beyond it. */
+function legendSize(spec: FigureSpec): number {
+  let k = spec.k;
+  for (const row of spec.rows)
+    for (const panel of row.panels)
+      if (isLabelPanel(panel)) for (const label of panel.labels) if (label >= k) k = label + 1;
+  return k;
 }
 
 function legend(spec: FigureSpec, top: number): string[] {
   const parts = [text(MARGIN, top + 18, "clusters", 12, ' fill="#444"')];
-  for (let label = 0; label < spec.k; label++) {
+  for (let label = 0; label < legendSize(spec); label++) {
     const x = MARGIN + 64 + label * 34;
     parts.push(
       `<rect x="${x}" y="${top + 6}" width="14" height="14" fill="${cssColour(clusterColour(label))}"/>`,
@@ -72,14 +103,20 @@ function caption(lines: readonly string[], x: number, y: number): string[] {
   ]);
 }
 
-/** The figure as an SVG document; panels are embedded PNGs. */
+/**
+ * The figure as an SVG document: label maps as vector paths over photos embedded once each,
+ * finished pictures (RGB panels) as embedded PNGs.
+ */
 export async function figureSvg(spec: FigureSpec): Promise<string> {
   const panel = spec.panelSize ?? 128;
+  const opacity = spec.opacity ?? DEFAULT_OPACITY;
   const [width, height] = figureSize(spec);
   const gridTop = MARGIN + TITLE_HEIGHT + COLUMN_TITLE_HEIGHT;
   const gridLeft = MARGIN + ROW_TITLE_WIDTH;
+  const tops = rowTops(spec);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    ...(await photoDefs(spec.photos ?? [], panel)),
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     text(MARGIN, MARGIN + 18, spec.title, 16, ' font-weight="bold"'),
   ];
@@ -87,23 +124,22 @@ export async function figureSvg(spec: FigureSpec): Promise<string> {
     parts.push(text(gridLeft + c * (panel + GAP), gridTop - 6, title, 11, ' fill="#333"'));
   });
   for (const [r, row] of spec.rows.entries()) {
-    const y = gridTop + r * (panel + GAP);
+    const y = tops[r] as number;
+    if (row.heading !== undefined) parts.push(text(MARGIN, y - 6, row.heading, 13, ' fill="#333"'));
     parts.push(text(MARGIN, y + 16, row.title, 13, ' font-weight="bold"'));
     if (row.note !== undefined) {
       row.note.split("\n").forEach((line, i) => {
         parts.push(text(MARGIN, y + 34 + i * 15, line, 11, ' fill="#444"'));
       });
     }
-    for (const [c, image] of row.panels.entries()) {
-      const png = (await encodePng(image)).toString("base64");
+    for (const [c, shown] of row.panels.entries()) {
       const x = gridLeft + c * (panel + GAP);
-      parts.push(
-        `<image x="${x}" y="${y}" width="${panel}" height="${panel}" preserveAspectRatio="none" xlink:href="data:image/png;base64,${png}"/>`,
-      );
+      if (isLabelPanel(shown)) parts.push(...labelPanelSvg(shown, x, y, panel, opacity));
+      else parts.push(await imagePanelSvg(shown, x, y, panel));
       parts.push(...caption(row.captions?.[c] ?? [], x, y));
     }
   }
-  const legendTop = gridTop + spec.rows.length * (panel + GAP);
+  const legendTop = tops.at(-1) as number;
   parts.push(...legend(spec, legendTop));
   if (spec.footnote !== undefined)
     parts.push(text(MARGIN, legendTop + LEGEND_HEIGHT + 12, spec.footnote, 10, ' fill="#777"'));

@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildVitOnnx } from "../../src/bench/bench-vit";
 import { matchingBlock } from "../../src/features/relative-depth";
 import { expectOneLineFailure, runCli } from "../support/cli";
 import { testCacheDir } from "../support/temp";
+import { writeTestVit } from "../support/test-vit";
 
 // A 6-block random ViT (made by the graph builder) beside the bundled 2-block DINOv2: models of
 // different depth in one models × layers figure.
@@ -14,20 +14,7 @@ let deep: string;
 const env = () => ({ ...process.env, SEGLENS_CACHE: join(temp.path, "cache"), HF_HUB_OFFLINE: "1" });
 
 beforeAll(() => {
-  deep = join(temp.path, "vit-6-blocks");
-  mkdirSync(join(deep, "onnx"), { recursive: true });
-  const shape = { depth: 6, hiddenSize: 32, heads: 4, mlpSize: 64, patchSize: 8, imageSize: 32 };
-  writeFileSync(join(deep, "onnx", "model.onnx"), buildVitOnnx(shape, 3));
-  writeFileSync(join(deep, "config.json"), JSON.stringify({ model_type: "vit", num_hidden_layers: 6 }));
-  writeFileSync(
-    join(deep, "preprocessor_config.json"),
-    JSON.stringify({
-      image_processor_type: "ViTImageProcessor",
-      size: { height: 32, width: 32 },
-      image_mean: [0.5, 0.5, 0.5],
-      image_std: [0.5, 0.5, 0.5],
-    }),
-  );
+  deep = writeTestVit(join(temp.path, "vit-6-blocks"));
 });
 afterAll(() => temp.remove());
 
@@ -66,7 +53,9 @@ describe("seglens figure --rows models --cols layers", () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/2 × 6 panels/);
     const svg = readFileSync(file, "utf8");
-    expect(svg.match(/<image /g)).toHaveLength(12);
+    // One photo per model (they preprocess differently), drawn under each of its 6 panels.
+    expect(svg.match(/<image /g)).toHaveLength(2);
+    expect(svg.match(/<use href="#photo-\d"/g)).toHaveLength(12);
     expect(svg).toContain("models × layers · coffee.png · tokens · K=4");
     // Column titles in the first model's numbering; captions in each model's own.
     for (let l = 1; l <= 6; l++) expect(svg).toContain(`>layer ${l}<`);
@@ -138,7 +127,7 @@ describe("seglens figure --rows models --cols layers", () => {
         ],
         env(),
       ),
-      /--image "9" is not one of the 5 images: give 1\.\.5 or a file name among them/,
+      /--image "9" is not one of the 5 images: give 1\.\.5, a file name among them, or all/,
     );
   });
 });

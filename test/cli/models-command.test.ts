@@ -1,11 +1,13 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { addModelsCommand, formatModelsTable } from "../../src/cli/models-command";
+import { CONVERSION_MARKER } from "../../src/convert/ensure-converted-model";
 import { createHubClient } from "../../src/hub/hub-client";
 import { fetchHubModel } from "../../src/hub/hub-model";
 import { hubSettingsFromEnv } from "../../src/hub/hub-settings";
-import { listBundledModels, listModels } from "../../src/models/list-models";
+import { listBundledModels, listModels, modelStatus } from "../../src/models/list-models";
 import { runCli } from "../support/cli";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
@@ -48,21 +50,47 @@ describe("listModels() and seglens models", () => {
     expect(listing.find((m) => m.entry.id === "mae-base")).toMatchObject({ onnx: "convert", cached: false });
   });
 
-  it("prints one aligned row per catalog model with family, size, category and cache state", async () => {
-    const saved = process.env.HF_HUB_CACHE;
+  it("prints one aligned row per catalog model with family, size, category and, in words, whether it is ready, convertible or cached", async () => {
+    const saved = { hub: process.env.HF_HUB_CACHE, seglens: process.env.SEGLENS_CACHE };
     process.env.HF_HUB_CACHE = cacheDir;
+    // mae-base as seglens leaves it after converting it on first use.
+    process.env.SEGLENS_CACHE = join(temp.path, "seglens");
+    const maeFolder = join(temp.path, "seglens", "models", "mae-base");
+    mkdirSync(join(maeFolder, "onnx"), { recursive: true });
+    writeFileSync(join(maeFolder, "onnx", "model.onnx"), "");
+    writeFileSync(join(maeFolder, CONVERSION_MARKER), "{}");
     const text = await runModels().finally(() => {
-      process.env.HF_HUB_CACHE = saved;
+      process.env.HF_HUB_CACHE = saved.hub;
+      process.env.SEGLENS_CACHE = saved.seglens;
     });
     const lines = text.split("\n");
-    expect(lines[0]).toMatch(/^id +family +size +category +params +memory +onnx +cached$/);
-    expect(text).toMatch(/\ndinov2-small +DINOv2 +S +CL +21 M +0\.7 GB +hub +yes\n/);
-    expect(text).toMatch(/\nmae-base +MAE +B +MIM +86 M +1\.3 GB +convert +no\n/);
-    expect(text).toMatch(/\nsimdino-vitb16 +SimDINO +B +CL +85 M +1\.3 GB +convert --checkpoint +no\n/);
-    expect(text).toMatch(/\npe-core-b16 .* export +no\n/);
-    expect(text).toMatch(/\n37 models, 1 cached\./);
+    expect(lines[0]).toMatch(/^id +family +size +category +params +memory +status$/);
+    expect(text).toMatch(/\ndinov2-small +DINOv2 +S +CL +21 M +0\.7 GB +ready \(Hub ONNX\), cached\n/);
+    expect(text).toMatch(/\ndinov2-base +DINOv2 +B +CL +86 M +1\.3 GB +ready \(Hub ONNX\)\n/);
+    expect(text).toMatch(/\nmae-base +MAE +B +MIM +86 M +1\.3 GB +converted, cached\n/);
+    expect(text).toMatch(/\nmae-large +MAE +L +MIM .* convertible \(converted on first use\)\n/);
+    expect(text).toMatch(/\nibot-vits16 .* convertible \(converted on first use\)\n/);
+    expect(text).toMatch(
+      /\nsimdino-vitb16 +SimDINO +B +CL +85 M +1\.3 GB +convertible \(needs --checkpoint PATH\)\n/,
+    );
+    expect(text).toMatch(/\npe-core-b16 .* export script needed\n/);
+    expect(text).toMatch(/\n37 models: 17 ready, 18 convertible, 2 need the export script; 2 cached\.\n/);
     const familyColumn = (lines[0] as string).indexOf("family");
     for (const line of lines.slice(1, 38)) expect(line[familyColumn - 1], line).toBe(" ");
+  });
+
+  it("modelStatus says each kind of model in words, cached or not", () => {
+    const kinds = ["hub", "convert", "convert --checkpoint", "export"] as const;
+    expect(kinds.flatMap((onnx) => [false, true].map((cached) => modelStatus({ onnx, cached })))).toEqual([
+      "ready (Hub ONNX)",
+      "ready (Hub ONNX), cached",
+      "convertible (converted on first use)",
+      "converted, cached",
+      "convertible (needs --checkpoint PATH)",
+      "converted, cached",
+      "export script needed",
+      "exported, cached",
+    ]);
   });
 
   it("--json prints one parseable object per model", async () => {
@@ -73,6 +101,11 @@ describe("listModels() and seglens models", () => {
       .map((l) => JSON.parse(l));
     expect(objects.length).toBe(37 + 1);
     expect(objects[0]).toMatchObject({ id: "dino-vits16", onnx: "hub", cached: expect.any(Boolean) });
+    expect(objects.find((m) => m.id === "simdino-vits16")).toMatchObject({
+      onnx: "convert --checkpoint",
+      cached: false,
+      status: "convertible (needs --checkpoint PATH)",
+    });
     expect(objects.at(-1)).toEqual({
       id: "dinov2-tf4",
       bundled: true,
@@ -116,6 +149,8 @@ describe("listModels() and seglens models", () => {
   });
 
   it("formatModelsTable of an empty listing still has the header and the summary", () => {
-    expect(formatModelsTable([])).toMatch(/^id {2}family.*\n\n0 models, 0 cached\./);
+    expect(formatModelsTable([])).toMatch(
+      /^id {2}family.*\n\n0 models: 0 ready, 0 convertible, 0 need the export script; 0 cached\./,
+    );
   });
 });

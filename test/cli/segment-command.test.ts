@@ -148,7 +148,9 @@ describe("seglens figure", () => {
     );
     expect(run.stderr).toBe("");
     const svg = readFileSync(file, "utf8");
-    expect(svg.match(/<image /g)).toHaveLength(4);
+    // 4 panels over the 2 photos, each embedded once (both models preprocess alike).
+    expect(svg.match(/<use href="#photo-\d"/g)).toHaveLength(4);
+    expect(svg.match(/<image /g)).toHaveLength(2);
     expect(svg).toContain("dinov2-reg-tf4");
   });
 
@@ -187,7 +189,9 @@ describe("seglens figure", () => {
       file,
     );
     expect(run.status).toBe(0);
-    expect(readFileSync(file, "utf8").match(/<image /g)).toHaveLength(8);
+    const svg = readFileSync(file, "utf8");
+    expect(svg.match(/<use href="#photo-0"/g)).toHaveLength(8);
+    expect(svg.match(/<image /g)).toHaveLength(1);
   });
 
   it("no --model, Hub unreachable, nothing cached: draws the bundled tiny model and says so", () => {

@@ -95,7 +95,7 @@ function manualEngine() {
           finish: (error) => (error === undefined ? resolvePromise(fakeResult(request)) : reject(error)),
         });
       }),
-    cancelFeatures: () => {
+    cancelFeatures: async () => {
       cancelled++;
     },
     dispose: async () => undefined,

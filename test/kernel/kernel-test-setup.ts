@@ -1,4 +1,4 @@
-import { execFileSync, type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { installKernelspec } from "../../src/kernel/kernelspec";
@@ -35,5 +35,42 @@ export function runKernelScript(
     encoding: "utf8",
     env: { ...process.env, JUPYTER_PATH: setup.jupyterPath },
     timeout: timeoutMs,
+  });
+}
+
+/** What {@link runKernelScriptAsync} returns once the script has exited. */
+export interface KernelScriptRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * {@link runKernelScript} without blocking this process, so that servers it runs (a fake Hub on
+ * loopback) can answer the kernel; `env` adds to the environment, which the kernel inherits. The
+ * script is killed after `timeoutMs`.
+ */
+export function runKernelScriptAsync(
+  setup: KernelTestSetup,
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+  env: Readonly<Record<string, string>> = {},
+): Promise<KernelScriptRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(setup.python, [join(HERE, script), ...args], {
+      env: { ...process.env, ...env, JUPYTER_PATH: setup.jupyterPath },
+      timeout: timeoutMs,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", fail);
+    child.on("close", (status) => done({ status, stdout, stderr }));
   });
 }

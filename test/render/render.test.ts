@@ -92,3 +92,73 @@ describe("figures", () => {
     expect([...data.subarray(o, o + 3)]).toEqual([...clusterColour(1)]);
   });
 });
+
+describe("figures of label maps (vector panels over photos embedded once)", () => {
+  const photos = [grey, createRgbImage(20, 30, new Uint8Array(20 * 30 * 3).fill(200))];
+  const vectorSpec = (opacity: number): FigureSpec => ({
+    title: "vector",
+    columns: ["a.png", "b.png"],
+    rows: [1, 2].map((l) => ({
+      title: `layer ${l}`,
+      panels: [0, 1].map((photo) => ({ labels: labels.map((v) => (v + l) % 6), grid, photo })),
+    })),
+    k: 6,
+    panelSize: 60,
+    photos,
+    opacity,
+  });
+  // The centre of patch (py, px) of the panel at (row, column): panels are 60 px, 4 px apart.
+  const centre = (row: number, column: number, py: number, px: number) => [
+    12 + 150 + column * 64 + px * 20 + 10,
+    12 + 30 + 20 + row * 64 + py * 30 + 15,
+  ];
+
+  async function rasterPixel(spec: FigureSpec, [x, y]: number[]): Promise<number[]> {
+    const png = await figurePng(spec);
+    const { data, info } = await loadSharp()(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const o = ((y as number) * info.width + (x as number)) * 3;
+    return [...data.subarray(o, o + 3)];
+  }
+
+  it("each photo is one JPEG in <defs>, panels refer to it with <use>, each cluster is one path", async () => {
+    const svg = await figureSvg(vectorSpec(0.6));
+    const defs = /<defs>([\s\S]*?)<\/defs>/.exec(svg)?.[1] ?? "";
+    expect(defs.match(/<image id="photo-\d" [^>]*href="data:image\/jpeg;base64,/g)).toHaveLength(2);
+    expect(svg.match(/<image /g)).toHaveLength(2);
+    expect(svg.match(/<use href="#photo-0" /g)).toHaveLength(2);
+    expect(svg.match(/<use href="#photo-1" /g)).toHaveLength(2);
+    expect(svg.match(/fill-opacity="0.6"/g)).toHaveLength(4);
+    // 6 clusters in a 2 × 3 map, each its own path, in every one of the 4 panels.
+    expect(svg.match(/<path fill="#[0-9a-f]{6}" d="M[\d hvz-]+"\/>/g)).toHaveLength(24);
+  });
+
+  it("rasterized, a patch shows (1 − opacity) · photo + opacity · its cluster's colour", async () => {
+    // Row 0 (l = 1) column 1 (photo 200): patch (1, 2) has label (5 + 1) % 6 = 0.
+    const at = centre(0, 1, 1, 2);
+    const blend = (opacity: number, photo: number) =>
+      clusterColour(0).map((v) => (1 - opacity) * photo + opacity * v);
+    for (const opacity of [0, 0.6, 1]) {
+      const got = await rasterPixel(vectorSpec(opacity), at);
+      blend(opacity, 200).forEach((v, c) => {
+        expect(
+          Math.abs((got[c] as number) - v),
+          `opacity ${opacity}: ${got} vs ${blend(opacity, 200)}`,
+        ).toBeLessThanOrEqual(3);
+      });
+    }
+    // Row 1 (l = 2) column 0 (photo 100): patch (0, 0) has label 2.
+    const got = await rasterPixel(vectorSpec(0.6), centre(1, 0, 0, 0));
+    clusterColour(2).forEach((v, c) => {
+      expect(Math.abs((got[c] as number) - (0.4 * 100 + 0.6 * v))).toBeLessThanOrEqual(3);
+    });
+  });
+
+  it("opacity 0 draws no path (the photo only); a panel without a photo is drawn on white", async () => {
+    expect(await figureSvg(vectorSpec(0))).not.toContain("<path");
+    const white: FigureSpec = { ...vectorSpec(1), photos: [] };
+    for (const row of white.rows) for (const panel of row.panels) delete (panel as { photo?: number }).photo;
+    const svg = await figureSvg(white);
+    expect(svg).not.toContain("<image");
+    expect(await rasterPixel(white, centre(0, 0, 0, 0))).toEqual([...clusterColour(1)]);
+  });
+});

@@ -34,6 +34,14 @@ export interface FakeTamper {
   listing?: unknown;
 }
 
+/** A transfer the file host holds half-way until the test releases it. */
+export interface HeldTransfer {
+  /** Sends the rest of the file. */
+  release(): void;
+  /** Resolves when the held connection has closed: the client gave up, or the rest was sent. */
+  closed: Promise<void>;
+}
+
 /** A Hub look-alike on loopback: the Hub on 127.0.0.1, its file host (CDN) on 127.0.0.2. */
 export interface FakeHub {
   /** `http://127.0.0.1:<port>`, for HF_ENDPOINT. */
@@ -49,6 +57,11 @@ export interface FakeHub {
   commitOf(repo: string): string;
   /** The next `times` transfers of `file` (any repo) stop after `afterBytes` bytes: the socket is destroyed. */
   cutTransfers(file: string, afterBytes: number, times?: number): void;
+  /**
+   * The next transfer of `file` (any repo) sends `afterBytes` bytes, then waits with the
+   * connection open until released: a download paced by the test, e.g. to cancel it half-way.
+   */
+  holdTransfer(file: string, afterBytes: number): HeldTransfer;
   /** The file host ignores `Range` and always sends whole files (as some CDNs with compression do). */
   ignoreRange: boolean;
   /** Makes the Hub hostile until set back to undefined. */
@@ -84,9 +97,10 @@ export function repoFromFolder(folder: string, extra: Partial<FakeRepo> = {}): F
  */
 export async function createFakeHub(repos: Record<string, FakeRepo> = {}): Promise<FakeHub> {
   const cuts = new Map<string, { afterBytes: number; times: number }>();
+  const holds = new Map<string, Hold>();
   const blobs = new Map<string, { bytes: Uint8Array; file: string }>();
   const hubServer = http.createServer((req, res) => answerHub(hub, blobs, req, res));
-  const cdnServer = http.createServer((req, res) => answerCdn(hub, blobs, cuts, req, res));
+  const cdnServer = http.createServer((req, res) => answerCdn(hub, blobs, { cuts, holds }, req, res));
   const hub: FakeHub = {
     endpoint: await listen(hubServer, "127.0.0.1"),
     cdn: await listen(cdnServer, "127.0.0.2"),
@@ -100,6 +114,30 @@ export async function createFakeHub(repos: Record<string, FakeRepo> = {}): Promi
     },
     cutTransfers(file, afterBytes, times = 1) {
       cuts.set(file, { afterBytes, times });
+    },
+    holdTransfer(file, afterBytes) {
+      let released = false;
+      let sendRest: (() => void) | undefined;
+      let closed: () => void = () => undefined;
+      const hold: Hold = {
+        afterBytes,
+        closed: new Promise<void>((resolve) => {
+          closed = resolve;
+        }),
+        onClose: () => closed(),
+        onRelease: (send) => {
+          if (released) send();
+          else sendRest = send;
+        },
+      };
+      holds.set(file, hold);
+      return {
+        release: () => {
+          released = true;
+          sendRest?.();
+        },
+        closed: hold.closed,
+      };
     },
     async close() {
       for (const server of [hubServer, cdnServer]) {
@@ -205,13 +243,23 @@ function tamperHeaders(res: http.ServerResponse, tamper: FakeTamper | undefined,
   Object.assign(res, { writeHead: hostile });
 }
 
+/** A held transfer as the file host sees it. */
+interface Hold {
+  afterBytes: number;
+  closed: Promise<void>;
+  onClose(): void;
+  /** Calls `send` once the test releases the transfer (at once if it already has). */
+  onRelease(send: () => void): void;
+}
+
 function answerCdn(
   hub: FakeHub,
   blobs: Map<string, { bytes: Uint8Array; file: string }>,
-  cuts: Map<string, { afterBytes: number; times: number }>,
+  pacing: { cuts: Map<string, { afterBytes: number; times: number }>; holds: Map<string, Hold> },
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): void {
+  const { cuts, holds } = pacing;
   record(hub, "cdn", req);
   const sha256 = /^\/blobs\/([0-9a-f]{64})/.exec(req.url ?? "")?.[1];
   const blob = sha256 === undefined ? undefined : blobs.get(sha256);
@@ -231,6 +279,14 @@ function answerCdn(
   if (range !== null) headers["content-range"] = `bytes ${start}-${bytes.length - 1}/${bytes.length}`;
   res.writeHead(range === null ? 200 : 206, headers);
   if (req.method === "HEAD") return void res.end();
+  const hold = holds.get(blob.file);
+  if (hold !== undefined && hold.afterBytes < body.length) {
+    holds.delete(blob.file);
+    res.on("close", () => hold.onClose());
+    res.write(body.subarray(0, hold.afterBytes));
+    hold.onRelease(() => res.end(body.subarray(hold.afterBytes)));
+    return;
+  }
   const cut = cuts.get(blob.file);
   if (cut === undefined || cut.times <= 0 || cut.afterBytes >= body.length) return void res.end(body);
   cut.times--;

@@ -17,9 +17,10 @@ describe("ExplorerState (the types both sides share)", () => {
     expectTypeOf<ExplorerStatus["kind"]>().toEqualTypeOf<"idle" | "loading" | "ready" | "error">();
     expectTypeOf<Extract<ExplorerStatus, { kind: "loading" }>>().toEqualTypeOf<{
       kind: "loading";
-      stage: "download" | "features" | "kmeans" | "metrics";
+      stage: "download" | "convert" | "features" | "kmeans" | "metrics";
       done: number;
       total: number;
+      detail?: string;
     }>();
   });
 

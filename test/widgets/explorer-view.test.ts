@@ -58,12 +58,24 @@ describe.skipIf(skipReason !== null)(
       expect(consoleErrors).toEqual([]);
     });
 
-    it("three models render one row per model, each with a panel per layer", async () => {
-      const { page, call, screenshot } = await open({ models: 3 });
+    it("three models of different depth render one row per model, each panel captioned with its model's own block from model_layers", async () => {
+      // Columns are blocks 1..3 of a 3-block first model; beside it a 6-block and a 2-block model.
+      const modelLayers = [
+        [1, 2, 3],
+        [2, 4, 6],
+        [1, 1, 2],
+      ];
+      const { page, call, screenshot } = await open({ models: 3, modelLayers });
       await expect(page.locator(".seglens-row").count()).resolves.toBe(3);
       await expect(page.locator(".seglens-panel").count()).resolves.toBe(9);
       await expect(call("chartTraces")).resolves.toBe(9);
       await expect(page.locator(".seglens-models input:checked").count()).resolves.toBe(3);
+      const captions = await page
+        .locator(".seglens-row")
+        .evaluateAll((rows) =>
+          rows.map((row) => [...row.querySelectorAll("figcaption")].map((c) => c.textContent?.trim())),
+        );
+      expect(captions).toEqual(modelLayers.map((blocks) => blocks.map((b) => `L${b}`)));
       await screenshot("explorer-three-models");
     });
 
@@ -166,6 +178,10 @@ describe.skipIf(skipReason !== null)(
           .evaluate((p) => [(p as { value: number }).value, (p as { max: number }).max]),
       ).resolves.toEqual([2, 8]);
       await expect(page.locator(".seglens-status-text").textContent()).resolves.toBe("features 2/8");
+      // A status with words for the user (a download, a conversion) shows them instead of the counts.
+      const detail = "converting mae-base: 5 of 12 blocks";
+      await call("update", { status: { kind: "loading", stage: "convert", done: 5, total: 12, detail } });
+      await expect(page.locator(".seglens-status-text").textContent()).resolves.toBe(detail);
       await screenshot("explorer-loading");
       await page.getByRole("button", { name: "Cancel" }).click();
       const custom = (await call("sent")).filter((m) => m.method === "custom");

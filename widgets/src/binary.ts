@@ -88,6 +88,33 @@ function decodeMetrics(value: unknown, models: number, layers: number): LayerMet
   });
 }
 
+/**
+ * The optional per-model fields: `model_layers` (each model's own block per column) and
+ * `model_grids` (each model's own patch grid); absent from older kernels' frames.
+ */
+function decodePerModel(
+  value: Record<string, unknown>,
+  models: number,
+  layers: number,
+): Pick<DecodedFrame, "model_layers" | "model_grids"> {
+  const decoded: Pick<DecodedFrame, "model_layers" | "model_grids"> = {};
+  const perModel = (key: string, length: number, what: string): number[][] | undefined => {
+    const field = value[key];
+    if (field === undefined) return undefined;
+    if (!Array.isArray(field) || field.length !== models) fail(`frame.${key}`, field, `${models} arrays`);
+    return field.map((row: unknown, m) => {
+      const entries = nonNegativeInts(row, `frame.${key}[${m}]`);
+      if (entries.length !== length) fail(`frame.${key}[${m}]`, row, what);
+      return entries;
+    });
+  };
+  const modelLayers = perModel("model_layers", layers, `${layers} block numbers`);
+  if (modelLayers !== undefined) decoded.model_layers = modelLayers;
+  const grids = perModel("model_grids", 2, "[gh, gw]");
+  if (grids !== undefined) decoded.model_grids = grids.map(([gh, gw]) => [gh as number, gw as number]);
+  return decoded;
+}
+
 function decodeFrameStrict(value: Record<string, unknown>): DecodedFrame {
   const { models, rep, k, grid } = value;
   if (!Array.isArray(models) || models.length === 0 || !models.every((m) => typeof m === "string")) {
@@ -110,7 +137,8 @@ function decodeFrameStrict(value: Record<string, unknown>): DecodedFrame {
   const over = labels.data.findIndex((label) => label >= k);
   if (over >= 0) fail(`frame.labels at element ${over}`, labels.data[over], `a label below k = ${k}`);
   const metrics = decodeMetrics(value.metrics, models.length, layers.length);
-  return { models: models as string[], rep, k, layers, images, grid: [gh, gw], labels, metrics };
+  const perModel = decodePerModel(value, models.length, layers.length);
+  return { models: models as string[], rep, k, layers, images, grid: [gh, gw], labels, metrics, ...perModel };
 }
 
 /** Deserializer of `frame` (`null` stays `null`). */

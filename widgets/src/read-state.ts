@@ -44,7 +44,8 @@ function isStatus(v: unknown): v is ExplorerStatus {
         isCount(s.done) &&
         isCount(s.total) &&
         s.total >= 1 &&
-        s.done <= s.total
+        s.done <= s.total &&
+        (s.detail === undefined || typeof s.detail === "string")
       );
     case "error":
       return typeof s.message === "string";

@@ -31,7 +31,7 @@ export function createStatusBar(doc: Document, onCancel: () => void, signal: Abo
           bar.hidden = false;
           progress.max = status.total;
           progress.value = status.done;
-          text.textContent = `${status.stage} ${status.done}/${status.total}`;
+          text.textContent = status.detail ?? `${status.stage} ${status.done}/${status.total}`;
           break;
         case "error":
           bar.hidden = true;

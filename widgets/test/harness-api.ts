@@ -11,6 +11,8 @@ export interface FixtureOptions {
   withImages?: boolean;
   /** Declare a labels shape that does not match the buffer (default false). */
   corruptLabels?: boolean;
+  /** The frame's `model_layers`: each model's own block per column (default none, as older kernels). */
+  modelLayers?: number[][];
 }
 
 /** A message the view sent through the comm. */

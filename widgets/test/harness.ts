@@ -105,6 +105,7 @@ function fixture(options: FixtureOptions) {
     metrics: models.map((_, m) =>
       FIXTURE.layers.map((l) => ({ pb: 0.1 * l + 0.05 * m, lc: 0.9 - 0.1 * l, ba: null })),
     ),
+    ...(options.modelLayers === undefined ? {} : { model_layers: options.modelLayers }),
   };
   const withImages = options.withImages ?? true;
   const state = {

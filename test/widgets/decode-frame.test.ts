@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { decodeFrame } from "../../widgets/src/binary";
+
+// The view's decoding of `frame` (widgets/src/binary.ts), which needs no browser.
+const frame = (extra: Record<string, unknown>) => ({
+  models: ["vit-s", "vit-l"],
+  rep: "tokens",
+  k: 2,
+  layers: [6, 12],
+  images: [0],
+  grid: [1, 1],
+  labels: { dtype: "uint8", shape: [2, 2, 1, 1, 1], buffer: new Uint8Array([0, 1, 1, 0]) },
+  metrics: [
+    [
+      { pb: 0, lc: 0, ba: 0 },
+      { pb: 0, lc: 0, ba: 0 },
+    ],
+    [
+      { pb: 0, lc: 0, ba: 0 },
+      { pb: 0, lc: 0, ba: 0 },
+    ],
+  ],
+  ...extra,
+});
+
+describe("decodeFrame(frame): each model's own blocks and grids", () => {
+  it("keeps model_layers and model_grids, which the panels' captions read", () => {
+    const decoded = decodeFrame(
+      frame({
+        model_layers: [
+          [6, 12],
+          [12, 24],
+        ],
+        model_grids: [
+          [14, 14],
+          [16, 16],
+        ],
+      }),
+    );
+    expect(decoded?.kind === "ok" && decoded.value.model_layers).toEqual([
+      [6, 12],
+      [12, 24],
+    ]);
+    expect(decoded?.kind === "ok" && decoded.value.model_grids).toEqual([
+      [14, 14],
+      [16, 16],
+    ]);
+  });
+
+  it("a frame of an older kernel without them decodes without them", () => {
+    const decoded = decodeFrame(frame({}));
+    expect(decoded?.kind).toBe("ok");
+    expect(decoded?.kind === "ok" && "model_layers" in decoded.value).toBe(false);
+  });
+
+  it("model_layers of the wrong shape is an invalid frame, said in one line", () => {
+    expect(decodeFrame(frame({ model_layers: [[6, 12]] }))).toEqual({
+      kind: "invalid",
+      message: "invalid frame.model_layers: [[6,12]]; expected 2 arrays",
+    });
+    expect(decodeFrame(frame({ model_layers: [[6, 12], [12]] }))).toEqual({
+      kind: "invalid",
+      message: "invalid frame.model_layers[1]: [12]; expected 2 block numbers",
+    });
+  });
+});
