@@ -2,6 +2,7 @@
  * Checks the custom messages the explorer's view sends: wire JSON enters as `unknown` and is
  * narrowed here, never cast, since any front end holding the connection key can send anything.
  */
+import { OptionTypeError } from "../errors";
 import type { ExplorerViewMessage, ExportFormat } from "./explorer-state";
 
 /** The export formats, in the order messages list them. */
@@ -20,7 +21,7 @@ function preview(value: unknown): string {
 /**
  * The view's message, checked. `undefined` for content without an action this kernel knows: a
  * newer view may send actions an older kernel lacks, and they must not break it. A known action
- * with bad fields throws a TypeError naming the field and the accepted values.
+ * with bad fields throws an OptionTypeError naming the field and the accepted values.
  */
 export function readViewMessage(content: unknown): ExplorerViewMessage | undefined {
   if (typeof content !== "object" || content === null) return undefined;
@@ -30,7 +31,7 @@ export function readViewMessage(content: unknown): ExplorerViewMessage | undefin
       return { action };
     case "export":
       if (!isExportFormat(format))
-        throw new TypeError(
+        throw new OptionTypeError(
           `invalid export format ${preview(format)}; expected one of ${EXPORT_FORMATS.map((f) => `"${f}"`).join(", ")}`,
         );
       return { action, format };

@@ -1,8 +1,9 @@
 /**
  * The options of `explore()` and the checks every control value passes, whether it comes from
- * the call or from the view (TypeError for a wrong kind, RangeError for a value out of range).
+ * the call or from the view (OptionTypeError for a wrong kind, OptionRangeError for a value out of range: both InputErrors).
  */
 
+import { OptionRangeError, OptionTypeError } from "../errors";
 import type { FeatureCache } from "../features/feature-cache";
 import type { ViewChecks } from "../kernel/ipywidgets/widget";
 import { preview } from "../kernel/wire/wire-message";
@@ -77,30 +78,30 @@ export { EXPLORER_LIMITS } from "../vocabulary";
 /** Checks `k`; returns it. */
 export function checkK(k: unknown): number {
   if (typeof k !== "number" || !Number.isInteger(k))
-    throw new TypeError(`invalid k ${preview(k)}; expected an integer`);
+    throw new OptionTypeError(`invalid k ${preview(k)}; expected an integer`);
   if (k < EXPLORER_LIMITS.minK || k > EXPLORER_LIMITS.maxK)
-    throw new RangeError(`invalid k ${k}; expected ${EXPLORER_LIMITS.minK}..${EXPLORER_LIMITS.maxK}`);
+    throw new OptionRangeError(`invalid k ${k}; expected ${EXPLORER_LIMITS.minK}..${EXPLORER_LIMITS.maxK}`);
   return k;
 }
 
 /** Checks a representation; returns it. */
 export function checkRep(rep: unknown): Rep {
   if (!(REPS as readonly unknown[]).includes(rep))
-    throw new TypeError(`invalid rep ${preview(rep)}; expected one of ${REPS.join(", ")}`);
+    throw new OptionTypeError(`invalid rep ${preview(rep)}; expected one of ${REPS.join(", ")}`);
   return rep as Rep;
 }
 
 /** Checks a normalization; returns it. */
 export function checkNormalize(normalize: unknown): KMeansNormalize {
   if (!(KMEANS_NORMALIZATIONS as readonly unknown[]).includes(normalize))
-    throw new TypeError(`invalid normalize ${preview(normalize)}; expected "l2" or "none"`);
+    throw new OptionTypeError(`invalid normalize ${preview(normalize)}; expected "l2" or "none"`);
   return normalize as KMeansNormalize;
 }
 
 /** Checks an opacity; returns it. */
 export function checkOpacity(opacity: unknown): number {
   if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1))
-    throw new RangeError(`invalid opacity ${preview(opacity)}; expected a number in 0..1`);
+    throw new OptionRangeError(`invalid opacity ${preview(opacity)}; expected a number in 0..1`);
   return opacity;
 }
 
@@ -108,9 +109,9 @@ export function checkOpacity(opacity: unknown): number {
 export function checkModels(models: unknown): string[] {
   const list = typeof models === "string" ? [models] : models;
   if (!Array.isArray(list) || !list.every((m) => typeof m === "string" && m.length > 0))
-    throw new TypeError(`invalid models ${preview(models)}; expected a model id or a list of them`);
+    throw new OptionTypeError(`invalid models ${preview(models)}; expected a model id or a list of them`);
   if (list.length < 1 || list.length > EXPLORER_LIMITS.maxModels || new Set(list).size !== list.length)
-    throw new RangeError(
+    throw new OptionRangeError(
       `invalid models ${preview(list)}; expected 1 to ${EXPLORER_LIMITS.maxModels} different models`,
     );
   return [...(list as string[])];
@@ -119,17 +120,17 @@ export function checkModels(models: unknown): string[] {
 /** The models the selector offers: the shown ones, then the other `choices` (non-empty strings). */
 export function checkChoices(models: readonly string[], choices: unknown = []): string[] {
   if (!Array.isArray(choices) || !choices.every((m) => typeof m === "string" && m.length > 0))
-    throw new TypeError(`invalid choices ${preview(choices)}; expected a list of model ids`);
+    throw new OptionTypeError(`invalid choices ${preview(choices)}; expected a list of model ids`);
   return [...new Set([...models, ...(choices as string[])])];
 }
 
 /** Checks a layer range's shape (the engine checks it against the models' depth); returns a copy. */
 export function checkLayerRange(range: unknown): [first: number, last: number] {
   if (!Array.isArray(range) || range.length !== 2 || !range.every((l) => Number.isInteger(l)))
-    throw new TypeError(`invalid layer range ${preview(range)}; expected [first, last] block numbers`);
+    throw new OptionTypeError(`invalid layer range ${preview(range)}; expected [first, last] block numbers`);
   const [first, last] = range as [number, number];
   if (first < 0 || first > last)
-    throw new RangeError(`invalid layer range [${first}, ${last}]; expected 0 ≤ first ≤ last`);
+    throw new OptionRangeError(`invalid layer range [${first}, ${last}]; expected 0 ≤ first ≤ last`);
   return [first, last];
 }
 
@@ -140,16 +141,16 @@ export function checkLayerRange(range: unknown): [first: number, last: number] {
 export function checkDepth(depth: unknown, layers: unknown): number[] | undefined {
   if (depth === undefined) return undefined;
   if (layers !== undefined)
-    throw new TypeError(
+    throw new OptionTypeError(
       `invalid options: layers ${preview(layers)} and depth ${preview(depth)} given together; expected one of them (layers: the first model's blocks, depth: fractions of every model's depth)`,
     );
   if (!Array.isArray(depth) || depth.length === 0 || !depth.every((f) => typeof f === "number"))
-    throw new TypeError(
+    throw new OptionTypeError(
       `invalid depth ${preview(depth)}; expected a list of fractions, e.g. [0.25, 0.5, 0.75, 1]`,
     );
   const outside = depth.find((f) => !(f > 0 && f <= 1));
   if (outside !== undefined)
-    throw new RangeError(
+    throw new OptionRangeError(
       `invalid depth entry ${preview(outside)}; expected fractions of the model's depth above 0 up to 1 (the explorer shows blocks, not the embeddings)`,
     );
   return [...(depth as number[])];
@@ -165,7 +166,9 @@ export function checkCheckpoint(
 ): { model: string; path: string } | undefined {
   if (checkpoint === undefined) return undefined;
   if (typeof checkpoint !== "string" || checkpoint === "")
-    throw new TypeError(`invalid checkpoint ${preview(checkpoint)}; expected the path of a checkpoint file`);
+    throw new OptionTypeError(
+      `invalid checkpoint ${preview(checkpoint)}; expected the path of a checkpoint file`,
+    );
   const model = models[0] as string;
   checkCheckpointModel(model, loadCatalog(), "checkpoint");
   return { model, path: checkpoint };
@@ -185,7 +188,7 @@ export function engineOptions(options: ExploreOptions): ExplorerEngineOptions {
 export function checkImage(image: unknown, count: number): number | "all" {
   if (image === "all") return image;
   if (typeof image !== "number" || !Number.isInteger(image) || image < 0 || (count > 0 && image >= count))
-    throw new RangeError(`invalid image ${preview(image)}; expected "all" or an index below ${count}`);
+    throw new OptionRangeError(`invalid image ${preview(image)}; expected "all" or an index below ${count}`);
   return image;
 }
 
@@ -201,7 +204,7 @@ export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof Explorer
     const models = checkModels(value);
     const unknown = models.filter((m) => !state.model_choices.includes(m));
     if (unknown.length > 0)
-      throw new RangeError(
+      throw new OptionRangeError(
         `invalid models ${preview(unknown)}; expected models the selector offers: ${preview(state.model_choices)}`,
       );
     return models;
@@ -212,7 +215,7 @@ export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof Explorer
     const [first, last] = checkLayerRange(value);
     const [min, max] = state.layer_bounds;
     if (state.frame !== null && (first < min || last > max))
-      throw new RangeError(`invalid layer range [${first}, ${last}]; expected within [${min}, ${max}]`);
+      throw new OptionRangeError(`invalid layer range [${first}, ${last}]; expected within [${min}, ${max}]`);
     return [first, last] as [first: number, last: number];
   },
   image: (value: unknown, state: Pick<ExplorerState, "image_names">) =>

@@ -41,14 +41,8 @@ import type {
   ExplorerViewMessage,
   ExportFormat,
 } from "./explorer-state";
+import { createStaticPng } from "./explorer-static-png";
 
-/**
- * Quiet time after the last frame or view change before the static PNG is rendered. The PNG only
- * matters once the notebook is saved, and updating the display makes JupyterLab render the widget
- * again (a new view: every canvas and the chart, ~0.3 s of the browser's time), so it waits for a
- * rest rather than a pause between two slider moves.
- */
-const PNG_DELAY_MS = 3000;
 /** The synced state without the module identity (the Widget base adds it). */
 export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
 
@@ -94,8 +88,16 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   /** `explore({ depth })`'s fractions, until the user picks a layer range. */
   private depths: number[] | undefined;
   private views: RgbImage[] = [];
-  private png: Buffer | undefined;
-  private pngTimer: NodeJS.Timeout | undefined;
+  private readonly png = createStaticPng(
+    () => {
+      const frame = this.get("frame");
+      if (frame === null || !this.open) return undefined;
+      return { png: this.render(frame, "png"), stillCurrent: () => this.get("frame") === frame };
+    },
+    () => {
+      if (this.displayed) this.display();
+    },
+  );
   private displayed = false;
   private open = true;
   /** The idle precomputation of other K values, stopped by any new request. */
@@ -141,7 +143,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
           this.depths = undefined;
         }
         this.recompute();
-      } else if ("image" in changes || "opacity" in changes) this.schedulePng();
+      } else if ("image" in changes || "opacity" in changes) this.png.schedule();
     });
     this.on("reject", ({ rejections }) => this.set({ view_error: refusal(rejections, this.state()) }));
     this.on("custom", ({ content }) => this.onViewMessage(content));
@@ -207,7 +209,9 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   /** The widget view, plus `image/png` of the current view when a frame exists. */
   override [MIME_BUNDLE](): MimeBundle {
     const bundle = super[MIME_BUNDLE]();
-    return this.png === undefined ? bundle : { ...bundle, "image/png": this.png.toString("base64") };
+    return this.png.current === undefined
+      ? bundle
+      : { ...bundle, "image/png": this.png.current.toString("base64") };
   }
 
   /** Starts a computation from the current controls; aborts the one running. */
@@ -251,7 +255,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
           frame: result.frame,
           status: { kind: "ready" },
         });
-        this.schedulePng();
+        this.png.schedule();
         if (this.precompute) this.warming = precomputeOtherKs(this.engine, request);
       },
       (error: unknown) => {
@@ -260,29 +264,6 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         this.set({ status: { kind: "error", message: message(error) } });
       },
     );
-  }
-
-  /**
-   * Renders the static PNG once the controls have rested for {@link PNG_DELAY_MS}: while a slider
-   * moves, rendering every frame's PNG (~0.3 s for ViT-S, 12 layers × 8 images) would delay the
-   * next frame, which is what the user is waiting for.
-   */
-  private schedulePng(): void {
-    clearTimeout(this.pngTimer);
-    this.pngTimer = setTimeout(() => void this.refreshPng(), PNG_DELAY_MS);
-    this.pngTimer.unref();
-  }
-
-  /** Renders the static PNG of the current frame and updates the display (best effort). */
-  private async refreshPng(): Promise<void> {
-    const frame = this.get("frame");
-    if (frame === null || !this.open) return;
-    try {
-      this.png = await this.render(frame, "png");
-      if (this.get("frame") === frame && this.displayed) this.display();
-    } catch {
-      // The PNG is a fallback for viewers without a kernel; the widget itself is unaffected.
-    }
   }
 
   /** `frame` drawn as the view shows it (image choice, opacity), in `format`. */

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { InputError } from "../../src/errors";
+import { InputError, OptionRangeError, OptionTypeError } from "../../src/errors";
 import { createExplorerEngine } from "../../src/explorer/explorer-engine";
 import { shownBlocks } from "../../src/explorer/explorer-layers";
 import { ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
@@ -172,8 +172,8 @@ describe("explore({ depth })", () => {
     expect(() => new ExplorerWidget({ model: shallow, images, layers: [1, 2], depth: [0.5] })).toThrow(
       /invalid options: layers \[1,2\] and depth \[0\.5\] given together; expected one of them/,
     );
-    expect(() => explore({ model: shallow, images, depth: [0, 1] })).toThrow(RangeError);
+    expect(() => explore({ model: shallow, images, depth: [0, 1] })).toThrow(OptionRangeError);
     expect(() => explore({ model: shallow, images, depth: [1.5] })).toThrow(/invalid depth entry 1\.5/);
-    expect(() => explore({ model: shallow, images, depth: [] })).toThrow(TypeError);
+    expect(() => explore({ model: shallow, images, depth: [] })).toThrow(OptionTypeError);
   });
 });

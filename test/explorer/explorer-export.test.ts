@@ -147,9 +147,18 @@ describe("custom {action: 'export'} from the view", () => {
       ).not.toThrow();
     const errors = answers().map((a) => a.content);
     expect(errors).toEqual([
-      { action: "export", error: 'TypeError: invalid export format "gif"; expected one of "png", "svg"' },
-      { action: "export", error: 'TypeError: invalid export format undefined; expected one of "png", "svg"' },
-      { action: "export", error: 'TypeError: invalid export format ["png"]; expected one of "png", "svg"' },
+      {
+        action: "export",
+        error: 'OptionTypeError: invalid export format "gif"; expected one of "png", "svg"',
+      },
+      {
+        action: "export",
+        error: 'OptionTypeError: invalid export format undefined; expected one of "png", "svg"',
+      },
+      {
+        action: "export",
+        error: 'OptionTypeError: invalid export format ["png"]; expected one of "png", "svg"',
+      },
     ]);
     expect(answers().every((a) => a.buffers.length === 0)).toBe(true);
     // Still serving: a good request is answered with a PNG.

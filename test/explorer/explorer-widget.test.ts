@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { CancelledError, InputError } from "../../src/errors";
+import { CancelledError, InputError, OptionRangeError } from "../../src/errors";
 import {
   createExplorerEngine,
   type ExplorerEngine,
@@ -381,8 +381,8 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     expect(widget.get("opacity")).toBe(0.3);
   });
 
-  it("explore() rejects 4 models and k 1 at the call with RangeError", () => {
-    expect(() => explore({ model: ["a", "b", "c", "d"], images: ["x"] })).toThrow(RangeError);
+  it("explore() rejects 4 models and k 1 at the call with OptionRangeError", () => {
+    expect(() => explore({ model: ["a", "b", "c", "d"], images: ["x"] })).toThrow(OptionRangeError);
     expect(() => explore({ model: "a", images: ["x"], k: 1 })).toThrow(/invalid k 1; expected 2..32/);
   });
 });
