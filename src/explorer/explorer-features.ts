@@ -7,8 +7,8 @@ import { basename } from "node:path";
 import { CancelledError } from "../errors";
 import type { FeatureCache, PatchMatrix } from "../features/feature-cache";
 import { type PreparedRequest, prepareRequest } from "../features/feature-request";
+import { patchFeatures } from "../features/patch-features";
 import type { DownloadProgress } from "../hub/hub-download";
-import { patchFeatures } from "../segmentation/segment";
 import { REPS } from "../vocabulary";
 import type { ExplorerStatus } from "./explorer-state";
 
@@ -76,8 +76,6 @@ export function createFeatureLoader(options: FeatureLoaderOptions): FeatureLoade
       },
     );
     const { matrices, info } = await patchFeatures(request, options.cache, {
-      model,
-      images: options.images,
       signal,
       onProgress: (p) => report({ kind: "loading", stage: "features", done: p.done, total: p.total }),
     });
