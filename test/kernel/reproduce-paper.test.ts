@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildVitOnnx } from "../../src/bench/bench-vit";
+import { type FigureRow, figureSize } from "../../src/render/figure";
 import { createFakeHub, type FakeHub, type FakeRepo, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 import { type KernelTestSetup, runKernelScriptAsync, setUpKernelTest } from "./kernel-test-setup";
@@ -70,6 +71,32 @@ const pngsOf = (run: NotebookRun, number: string): string[] =>
     .map((o) => o.data?.["image/png"])
     .filter((png): png is string => typeof png === "string");
 
+/** Width and height of a PNG, from its IHDR chunk. */
+function pngSize(base64: string): [width: number, height: number] {
+  const bytes = Buffer.from(base64, "base64");
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+/**
+ * The size of a figure grid of `columns` columns and `blocks` blocks of `rows` rows, each block
+ * headed when `headed`, with a footnote when `footnote` (the notebook's stand-in or cut note).
+ */
+function gridSize(grid: {
+  columns: number;
+  blocks: number;
+  rows: number;
+  headed: boolean;
+  footnote: boolean;
+}): [width: number, height: number] {
+  const rows = Array.from({ length: grid.blocks * grid.rows }, (_, r): FigureRow => {
+    const row: FigureRow = { title: "", panels: [] };
+    if (grid.headed && r % grid.rows === 0) row.heading = "";
+    return row;
+  });
+  const spec = { title: "", columns: new Array<string>(grid.columns).fill(""), rows, k: 6 };
+  return figureSize(grid.footnote ? { ...spec, footnote: "" } : spec);
+}
+
 /** The metric lines the notebook prints, `  PB    label  0.12 -0.03 …`, split. */
 function metricLines(text: string): { metric: string; label: string; values: string[] }[] {
   return text
@@ -122,24 +149,33 @@ function expectSectionsShowOrSayHub(run: NotebookRun): void {
   }
 }
 
-let setup: KernelTestSetup | undefined;
-/** Runs the notebook under nbclient in a work folder of its own, on 3 of the sample photos. */
-async function runNotebook(name: string, env: Record<string, string>): Promise<NotebookRun> {
-  setup ??= setUpKernelTest(temp.path);
-  const images = join(temp.path, "images");
-  if (!existsSync(images)) {
-    mkdirSync(images);
-    for (const file of ["astronaut.png", "chelsea.png", "rocket.jpg"]) {
-      copyFileSync(join("models", "samples", file), join(images, file));
-    }
+/**
+ * A folder of `count` photos: sample photos, and past the 5 samples, copies of one under other
+ * names (sorted after them).
+ */
+function imageFolder(count: number): string {
+  const folder = join(temp.path, `images-${count}`);
+  if (existsSync(folder)) return folder;
+  mkdirSync(folder);
+  const samples = ["astronaut.png", "chelsea.png", "rocket.jpg", "camera.png", "coffee.png"];
+  for (let i = 0; i < count; i++) {
+    const file = samples[i] ?? "chelsea.png";
+    copyFileSync(join("models", "samples", file), join(folder, samples[i] ?? `z-copy-${i}.png`));
   }
+  return folder;
+}
+
+let setup: KernelTestSetup | undefined;
+/** Runs the notebook under nbclient in a work folder of its own, on `images` photos (SEGLENS_IMAGES). */
+async function runNotebook(name: string, images: number, env: Record<string, string>): Promise<NotebookRun> {
+  setup ??= setUpKernelTest(temp.path);
   const work = join(temp.path, name, "work");
   mkdirSync(work, { recursive: true });
   const run = await runKernelScriptAsync(setup, "run_notebook.py", [NOTEBOOK, work], 400_000, {
     HF_HOME: join(temp.path, name, "hf"),
     HF_HUB_CACHE: join(temp.path, name, "hf", "hub"),
     SEGLENS_CACHE: join(temp.path, name, "seglens"),
-    SEGLENS_IMAGES: images,
+    SEGLENS_IMAGES: imageFolder(images),
     ...env,
   });
   const outputs =
@@ -195,22 +231,22 @@ describe("notebooks/reproduce-paper.ipynb", () => {
   describe("offline (HF_HUB_OFFLINE=1, no token, empty caches), on the folder SEGLENS_IMAGES names", () => {
     let run: NotebookRun;
     beforeAll(async () => {
-      run = await runNotebook("offline", { HF_HUB_OFFLINE: "1", HF_TOKEN: "" });
+      run = await runNotebook("offline", 7, { HF_HUB_OFFLINE: "1", HF_TOKEN: "" });
     }, 420_000);
 
-    it("runs every cell without an error output, on the 3 images of the folder", () => {
+    it("runs every cell without an error output, on the 7 images of the folder", () => {
       expectCleanRun(run);
       expect(
         run.outputs
           .flat()
           .map((o) => o.text ?? "")
           .join(""),
-      ).toContain(`3 images from ${join(temp.path, "images")}; K = 6`);
+      ).toContain(`7 images from ${join(temp.path, "images-7")}; K = 6`);
     });
 
     it("sections 1, 2 and 4 draw inline PNGs with the bundled stand-ins; section 3 says it needs the Hub", () => {
       expectSectionsShowOrSayHub(run);
-      expect(pngsOf(run, "1").length).toBe(5);
+      expect(pngsOf(run, "1").length).toBe(1);
       expect(pngsOf(run, "2").length).toBe(2);
       expect(pngsOf(run, "4").length).toBe(2);
       for (const number of ["1", "2", "4"])
@@ -223,6 +259,34 @@ describe("notebooks/reproduce-paper.ipynb", () => {
         /^3\. scaling beyond ViT-L: skipped: dinov3-vith16plus is gated; .*set HF_TOKEN/m,
       );
       expect(pngsOf(run, "3")).toEqual([]);
+    });
+
+    it("draws CL vs MIM as one figure: tokens, q, k, v of both models, a block of rows per depth", () => {
+      // The 2-block stand-ins at depth 0.5 (block 1) and 1 (block 2): 2 blocks of 2 model rows.
+      const [figure] = pngsOf(run, "1");
+      expect(pngSize(figure as string)).toEqual(
+        gridSize({ columns: 4, blocks: 2, rows: 2, headed: true, footnote: true }),
+      );
+    });
+
+    it("figures of every image show the first 6 of the 7 images", () => {
+      // Position vs locality: both models at 4 fractions of the depth, a block of rows per image.
+      const [photos, probe] = pngsOf(run, "2");
+      expect(pngSize(photos as string)).toEqual(
+        gridSize({ columns: 4, blocks: 6, rows: 2, headed: true, footnote: true }),
+      );
+      // The probe's 8 content-free images are all shown, a row per model.
+      expect(pngSize(probe as string)).toEqual(
+        gridSize({ columns: 8, blocks: 1, rows: 2, headed: false, footnote: true }),
+      );
+      // Boundary artifacts: a row per block of high BA (both of the 2) × images; then tokens, q, k, v.
+      const [tokens, reps] = pngsOf(run, "4");
+      expect(pngSize(tokens as string)).toEqual(
+        gridSize({ columns: 6, blocks: 1, rows: 2, headed: false, footnote: true }),
+      );
+      expect(pngSize(reps as string)).toEqual(
+        gridSize({ columns: 4, blocks: 1, rows: 2, headed: false, footnote: true }),
+      );
     });
 
     it("prints the metrics of each finding with finite values, one per block of the 2-block stand-ins", () => {
@@ -244,9 +308,10 @@ describe("notebooks/reproduce-paper.ipynb", () => {
       );
       const saved = join(temp.path, "offline", "out", "reproduce-paper");
       for (const name of [
-        "cl-vs-mim-tokens",
-        "cl-vs-mim-k",
-        "position-vs-locality-vitmae-tf4",
+        "cl-vs-mim",
+        "position-vs-locality",
+        "positional-probe",
+        "boundary-dinov3-tf4-tokens",
         "boundary-dinov3-tf4-reps",
       ]) {
         expect(existsSync(join(saved, `${name}.png`)), name).toBe(true);
@@ -259,7 +324,7 @@ describe("notebooks/reproduce-paper.ipynb", () => {
     let run: NotebookRun;
     beforeAll(async () => {
       hub = await createFakeHub(paperRepos());
-      run = await runNotebook("online", {
+      run = await runNotebook("online", 3, {
         HF_ENDPOINT: hub.endpoint,
         HF_HUB_OFFLINE: "",
         HF_TOKEN: TOKEN,
@@ -294,11 +359,18 @@ describe("notebooks/reproduce-paper.ipynb", () => {
       expect(gated.every((r) => r.host === "cdn" || r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     });
 
-    it("draws each finding's figures: CL vs MIM, position vs locality, S/B/L and L/H+ scaling, border artifacts", () => {
-      expect(pngsOf(run, "1").length).toBe(5);
-      expect(pngsOf(run, "2").length).toBe(2);
-      expect(pngsOf(run, "3").length).toBe(2);
-      expect(pngsOf(run, "4").length).toBe(2);
+    it("draws each finding's figures: CL vs MIM, position vs locality, S/B/L/H+ scaling, border artifacts", () => {
+      const sizes = (number: string) => pngsOf(run, number).map((png) => pngSize(png));
+      const grid = (columns: number, blocks: number, rows: number, headed: boolean) =>
+        gridSize({ columns, blocks, rows, headed, footnote: false });
+      // Both 2-block ViT-B stand-ins × tokens, q, k, v, a block of rows per depth (0.5 and 1).
+      expect(sizes("1")).toEqual([grid(4, 2, 2, true)]);
+      // Both models × 4 fractions of the depth, a block per image (all 3); the probe's 8 images.
+      expect(sizes("2")).toEqual([grid(4, 3, 2, true), grid(8, 1, 2, false)]);
+      // S, B, L and the gated H+ (converted with the token) in one figure, at 4 fractions of the depth.
+      expect(sizes("3")).toEqual([grid(4, 1, 4, false)]);
+      // ViT-L's 4 blocks of highest token BA × the 3 images; then × tokens, q, k, v.
+      expect(sizes("4")).toEqual([grid(3, 1, 4, false), grid(4, 1, 4, false)]);
       expectMetrics(run, "1", ["PB", "LC"], 4 * 2 * 2, 2);
       expectMetrics(run, "2", ["PB", "LC"], 2 * 2 * 2, 2);
       // BA of ViT-L's 4 blocks in 4 representations, then BA of S, B and L at the same relative depth.
@@ -316,11 +388,11 @@ describe("notebooks/reproduce-paper.ipynb", () => {
 
     it("matches models of different depth by relative depth, each with its own block numbers", () => {
       const scaling = textOf(run, "3");
+      // At every block of the shallowest (2 blocks): the 4-block L shows its blocks 2 and 4.
       expect(scaling).toMatch(/^ {2}block dinov3-vits16 +1 +2$/m);
       expect(scaling).toMatch(/^ {2}block dinov3-vitl16 +2 +4$/m);
-      // L (4 blocks) first, H+ (the 2-block gated stand-in) at the same relative depth.
-      expect(scaling).toMatch(/^ {2}block dinov3-vith16plus +1 +1 +2 +2$/m);
-      expectMetrics(run, "3", ["PB", "LC", "BA"], 3 * 3 + 3 * 2); // S, B, L; then L and H+
+      expect(scaling).toMatch(/^ {2}block dinov3-vith16plus +1 +2$/m);
+      expectMetrics(run, "3", ["PB", "LC", "BA"], 4 * 3, 2); // S, B, L, H+ × PB, LC, BA
     });
   });
 
@@ -329,13 +401,13 @@ describe("notebooks/reproduce-paper.ipynb", () => {
     let run: NotebookRun;
     beforeAll(async () => {
       hub = await createFakeHub(paperRepos(true));
-      run = await runNotebook("gated", { HF_ENDPOINT: hub.endpoint, HF_HUB_OFFLINE: "", HF_TOKEN: "" });
+      run = await runNotebook("gated", 3, { HF_ENDPOINT: hub.endpoint, HF_HUB_OFFLINE: "", HF_TOKEN: "" });
     }, 420_000);
     afterAll(() => hub.close());
 
     it("skips the sections with a gated model, saying how to get access, and runs the others", () => {
       expectCleanRun(run);
-      expect(pngsOf(run, "1").length).toBe(5);
+      expect(pngsOf(run, "1").length).toBe(1);
       expect(pngsOf(run, "2").length).toBe(2);
       const scaling = textOf(run, "3");
       expect(scaling).toMatch(
