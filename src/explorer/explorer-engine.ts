@@ -13,7 +13,8 @@ import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
 import { createKMeansWorker, type KMeansWorker } from "../kmeans/kmeans-client";
-import { alignSequence, matchLabels, relabel } from "../segmentation/align-labels";
+import { alignSequence } from "../segmentation/align-labels";
+import { alignModels } from "../segmentation/align-models";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import { mapScores } from "../segmentation/metrics";
 import type { KMeansNormalize, Rep } from "../vocabulary";
@@ -222,20 +223,19 @@ function assembleFrame(
   const perMap = n * gh * gw;
   const buffer = new Uint8Array(sets.length * layers.length * perMap);
   const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-  let reference: Int32Array[] = [];
-  const metrics: LayerMetrics[][] = fitsPerModel.map((fits, m) => {
+  const throughDepth = fitsPerModel.map((fits) => alignSequence(fits, request.k));
+  const shown = alignModels(
+    throughDepth.map((columns, m) => ({ columns, grid: grids[m] as [number, number], k: request.k })),
+    n,
+  );
+  const metrics: LayerMetrics[][] = throughDepth.map((aligned, m) => {
     const grid = grids[m] as [number, number];
-    const aligned = alignSequence(fits, request.k);
-    const drawn = aligned.map((labels) => resampleLabels(labels, n, grid, [gh, gw]));
-    if (m === 0) reference = drawn;
     return aligned.map((labels, l) => {
-      const shown = drawn[l] as Int32Array;
-      const ref = reference[l] as Int32Array;
-      // Scores do not depend on label ids, so the cross-model relabelling only affects colours.
       buffer.set(
-        m === 0 ? shown : relabel(shown, matchLabels(shown, request.k, ref, request.k)),
+        resampleLabels(shown[m]?.[l] as Int32Array, n, grid, [gh, gw]),
         (m * layers.length + l) * perMap,
       );
+      // Scores do not depend on label ids, so they come from the labels before relabelling.
       const scores = mapScores({ labels, dims: [n, grid[0], grid[1]], k: request.k });
       return { pb: finite(scores.pb), lc: finite(scores.lc), ba: finite(scores.ba) };
     });

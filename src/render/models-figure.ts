@@ -5,6 +5,7 @@
  */
 import { basename } from "node:path";
 import { featureKey } from "../features/selection";
+import { alignModels } from "../segmentation/align-models";
 import type { Segmentation } from "../segmentation/segment";
 import type { Rep } from "../vocabulary";
 import type { FigureRow, FigureSpec } from "./figure";
@@ -15,6 +16,7 @@ import {
   imageName,
   kText,
   labelPanel,
+  labelsOf,
   scoreCaption,
   scoreNote,
 } from "./figure-parts";
@@ -28,8 +30,9 @@ function shownBlocks(
 }
 
 /**
- * The labels model `m` draws for representation `reps[r]` at its block, relabelled to match the
- * first model's first representation (itself as it is).
+ * The labels model `m` draws for representation `reps[r]` at its block: the first model's
+ * representations matched to its first one, then every other model matched to the first model
+ * representation by representation, as the explorer matches models (`alignModels`).
  */
 function matchedLabels(
   segmentations: readonly Segmentation[],
@@ -38,12 +41,20 @@ function matchedLabels(
 ): (m: number, r: number) => Int32Array {
   const first = segmentations[0] as Segmentation;
   const reference: LabelSet = { segmentation: first, key: featureKey(reps[0] as Rep, blocks[0] as number) };
-  const labels = segmentations.map((segmentation, m) =>
-    reps.map((rep, r) => {
-      const drawn = { segmentation, key: featureKey(rep, blocks[m] as number) };
-      const mapping = m === 0 && r === 0 ? undefined : matchToReference(drawn, reference);
-      return relabelled(segmentation, mapping)(drawn.key);
-    }),
+  const firstColumns = reps.map((rep, r) => {
+    const drawn = { segmentation: first, key: featureKey(rep, blocks[0] as number) };
+    return relabelled(first, r === 0 ? undefined : matchToReference(drawn, reference))(drawn.key);
+  });
+  const labels = alignModels(
+    segmentations.map((segmentation, m) => ({
+      columns:
+        m === 0
+          ? firstColumns
+          : reps.map((rep) => labelsOf(segmentation, featureKey(rep, blocks[m] as number))),
+      grid: segmentation.grid,
+      k: segmentation.k,
+    })),
+    first.request.images.length,
   );
   return (m, r) => labels[m]?.[r] as Int32Array;
 }

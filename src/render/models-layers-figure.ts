@@ -4,11 +4,19 @@
  */
 import { basename } from "node:path";
 import { featureKey } from "../features/selection";
+import { alignModels } from "../segmentation/align-models";
 import type { Segmentation } from "../segmentation/segment";
 import type { Rep } from "../vocabulary";
 import type { FigureRow, FigureSpec } from "./figure";
-import { matchToReference, relabelled } from "./figure-colours";
-import { createPhotoBook, imageBlocks, imageName, kText, labelPanel, scoreCaption } from "./figure-parts";
+import {
+  createPhotoBook,
+  imageBlocks,
+  imageName,
+  kText,
+  labelPanel,
+  labelsOf,
+  scoreCaption,
+} from "./figure-parts";
 
 /** What a models × layers figure shows. */
 export interface ModelsLayersOptions {
@@ -24,9 +32,8 @@ export interface ModelsLayersOptions {
 /**
  * Models × layers for one image, or a block of model rows per image. Every panel is captioned with
  * its model's own block number and scores. Colours are consistent through depth (each model's
- * labels are aligned layer to layer) and across models: a model's labels are permuted once, to
- * match the first model's at the deepest column, whatever either's K, so a colour keeps its
- * meaning along a row and down a column.
+ * labels are aligned layer to layer) and across models, as in the explorer: in every column each
+ * model is matched to the first model (`alignModels`), whatever either's K.
  */
 export async function modelsByLayers(
   segmentations: readonly Segmentation[],
@@ -36,14 +43,13 @@ export async function modelsByLayers(
   const { rep } = options;
   const modelLayers = options.modelLayers ?? segmentations.map((s) => s.request.layers.filter((l) => l > 0));
   const layersOf = (m: number) => modelLayers[m] as readonly number[];
-  const reference = { segmentation: first, key: featureKey(rep, layersOf(0).at(-1) as number) };
-  const labels = segmentations.map((segmentation, m) =>
-    relabelled(
-      segmentation,
-      m === 0
-        ? undefined
-        : matchToReference({ segmentation, key: featureKey(rep, layersOf(m).at(-1) as number) }, reference),
-    ),
+  const labels = alignModels(
+    segmentations.map((segmentation, m) => ({
+      columns: layersOf(m).map((layer) => labelsOf(segmentation, featureKey(rep, layer))),
+      grid: segmentation.grid,
+      k: segmentation.k,
+    })),
+    first.request.images.length,
   );
   const book = createPhotoBook();
   const image = options.image ?? 0;
@@ -53,9 +59,7 @@ export async function modelsByLayers(
       return {
         title: basename(segmentation.request.model.id),
         note: `${segmentation.request.tapped.taps.blocks.length} blocks`,
-        panels: keys.map((key) =>
-          labelPanel(book, segmentation, (labels[m] as (key: string) => Int32Array)(key), i),
-        ),
+        panels: keys.map((_, c) => labelPanel(book, segmentation, labels[m]?.[c] as Int32Array, i)),
         captions: layersOf(m).map((layer, c) => [
           `L${layer}`,
           ...scoreCaption(segmentation.scores.get(keys[c] as string)),
