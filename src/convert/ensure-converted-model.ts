@@ -62,10 +62,12 @@ export async function ensureConvertedModel(
 ): Promise<ConversionIdentity> {
   const existing = readIdentity(folder);
   const current = existing?.converter === CONVERTER_VERSION ? existing : undefined;
-  if (options.client.settings.offline) {
+  // Offline, a research checkpoint passed as a file still converts: it needs no network.
+  const fromFile = recipe.from !== "hub" && options.checkpoint !== undefined;
+  if (options.client.settings.offline && !fromFile) {
     if (current !== undefined) return current;
     throw new InputError(
-      `model "${id}" is converted on first use, and HF_HUB_OFFLINE is set: run once online (or pass --checkpoint) to convert it`,
+      `model "${id}" is converted on first use, and HF_HUB_OFFLINE is set: run once online${recipe.from === "hub" ? "" : " (or pass --checkpoint PATH)"} to convert it`,
     );
   }
   switch (recipe.from) {

@@ -183,7 +183,13 @@ async function resolveHubModel(
  * names the option in the message (`--checkpoint` on the command line, `checkpoint` in code).
  */
 export function checkCheckpointModel(model: string, catalog: Catalog, option = "--checkpoint"): void {
-  if (catalog.find(model)?.convert !== undefined) return;
+  const recipe = catalog.find(model)?.convert;
+  if (recipe !== undefined && recipe.from !== "hub") return;
+  if (recipe !== undefined) {
+    throw new InputError(
+      `${option} applies to models converted from a research checkpoint (a URL or a download link); "${model}" is converted from the Hub repo ${recipe.repo}, which seglens fetches itself`,
+    );
+  }
   throw new InputError(
     `${option} applies to catalog models that seglens converts from a checkpoint (\`seglens models\` lists them as convertible); "${model}" is not one`,
   );

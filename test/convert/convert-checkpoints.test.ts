@@ -47,12 +47,17 @@ afterAll(async () => {
 });
 
 function seglens(...args: string[]): Promise<CliRun> {
+  return seglensWith({}, ...args);
+}
+
+function seglensWith(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
   return runCliAsync(args, {
     ...process.env,
     SEGLENS_CATALOG: join(temp.path, "catalog.json"),
     SEGLENS_CACHE: join(temp.path, "seglens"),
     HF_HUB_OFFLINE: "",
     SEGLENS_MEMORY_LIMIT: "",
+    ...env,
   });
 }
 
@@ -157,5 +162,44 @@ describe("research checkpoints converted on first use", () => {
       join(temp.path, "x"),
     );
     expectOneLineFailure(run, /--checkpoint applies to catalog models that seglens converts/);
+  });
+
+  it("offline, a drive-only checkpoint passed with --checkpoint still converts (it needs no network)", async () => {
+    const out = join(temp.path, "simdino-offline");
+    const run = await seglensWith(
+      { HF_HUB_OFFLINE: "1", SEGLENS_CACHE: join(temp.path, "seglens-offline") },
+      "features",
+      "--model",
+      "simdino-tiny",
+      "--checkpoint",
+      SIMDINO,
+      "--images",
+      IMAGE,
+      "--reps",
+      "tokens",
+      "--out",
+      out,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(out, "meta.json"), "utf8"));
+    expect(meta.provenance.conversion.source).toEqual({ sha256: sha256(SIMDINO) });
+  });
+
+  it("--checkpoint for a model converted from the Hub is refused in one line naming its repo", async () => {
+    const run = await seglens(
+      "features",
+      "--model",
+      "mae-base",
+      "--checkpoint",
+      SIMDINO,
+      "--images",
+      IMAGE,
+      "--out",
+      join(temp.path, "mae"),
+    );
+    expectOneLineFailure(
+      run,
+      /--checkpoint applies to models converted from a research checkpoint .*"mae-base" is converted from the Hub repo facebook\/vit-mae-base/,
+    );
   });
 });
