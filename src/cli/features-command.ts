@@ -191,7 +191,8 @@ function summary(meta: FeaturesMeta, report: ExtractReport, out: string): string
 
 /**
  * Model download reporting for the command line: a byte progress bar per file on a terminal
- * (in MB), and a warning line on stderr when the Hub failed and the cache served.
+ * (in MB), then one of the blocks a conversion has written, and a warning line on stderr when the
+ * Hub failed and the cache served.
  */
 export function downloadOptions(bar: ProgressBar, signal: AbortSignal): PrepareOptions {
   let file = "";
@@ -203,6 +204,11 @@ export function downloadOptions(bar: ProgressBar, signal: AbortSignal): PrepareO
       const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
       const total = p.totalBytes ?? p.doneBytes;
       bar.update(mb(p.doneBytes), mb(total), `MB ${p.file}`);
+    },
+    onConvertProgress: (p) => {
+      if (file !== "") bar.finish();
+      file = "";
+      bar.update(p.done, p.total, "blocks converted");
     },
     onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
     onNote: (message) => process.stderr.write(`note: ${message}\n`),
