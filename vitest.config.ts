@@ -16,6 +16,7 @@ const INTEGRATION = [
   "test/convert/convert-on-first-use.test.ts",
   "test/convert/convert-checkpoints.test.ts",
   "test/hub/hub-hostile.test.ts",
+  "test/models/pin-checkpoints.test.ts",
   "test/support/run-state.test.ts",
   "test/util/output-transaction.test.ts",
   "test/widgets/widgets-package.test.ts",
