@@ -16,8 +16,8 @@ describe("seglens module resolution in notebooks", () => {
     const fake = Object.assign((id: string) => loaded.push(id), createRequire(__filename));
     const req = wrapSeglensRequire(fake as unknown as NodeJS.Require, "/pkg");
     req("seglens");
-    req("seglens/dist/widget");
+    req("seglens/dist/explorer");
     req("fs");
-    expect(loaded).toEqual(["/pkg", "/pkg/dist/widget", "fs"]);
+    expect(loaded).toEqual(["/pkg", "/pkg/dist/explorer", "fs"]);
   });
 });
