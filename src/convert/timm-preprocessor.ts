@@ -34,7 +34,8 @@ export function timmPreprocessor(config: unknown, label: string): Record<string,
   const cropPct = cfg.crop_pct ?? DEFAULT_CROP_PCT;
   if (typeof cropPct !== "number" || !(cropPct > 0 && cropPct <= 1))
     throw invalid("crop_pct", "0 < crop_pct ≤ 1");
-  const resample = PIL_RESAMPLE_FILTERS.indexOf((cfg.interpolation ?? "bicubic") as never);
+  const filters: readonly unknown[] = PIL_RESAMPLE_FILTERS;
+  const resample = filters.indexOf(cfg.interpolation ?? "bicubic");
   if (resample < 0) throw invalid("interpolation", `one of ${PIL_RESAMPLE_FILTERS.join(", ")}`);
   const mode = cfg.crop_mode ?? "center";
   if (mode !== "center" && mode !== "squash") throw invalid("crop_mode", '"center" or "squash"');
