@@ -1,13 +1,7 @@
 import { CancelledError, UnsupportedModelError } from "../errors";
 import { createGraphBuilder, type ExternalWeights, type GraphBuilder } from "../onnx/onnx-builder";
-import { ropeTables } from "./rope";
-import {
-  type Float32Tensor,
-  prefixTokens,
-  sequenceLength,
-  type VitSpec,
-  type WeightSource,
-} from "./vit-spec";
+import { applyRope, type RopeConstants, ropeConstants } from "./rope-graph";
+import { type Float32Tensor, sequenceLength, type VitSpec, type WeightSource } from "./vit-spec";
 
 /** The opset the converted graphs use: 17 has LayerNormalization. */
 const OPSET = 17;
@@ -162,15 +156,6 @@ async function embeddings(g: GraphBuilder, w: WeightReader, spec: VitSpec, pixel
   return g.node("Concat", [...expanded, patches], { axis: 1 })[0] as string;
 }
 
-interface RopeConstants {
-  cos: string;
-  sin: string;
-  /** Slice inputs: axis 3, the first half's start/end, the second half's start/end. */
-  axis: string;
-  starts: [first: string, second: string];
-  ends: [first: string, second: string];
-}
-
 interface SharedConstants {
   headShape: string;
   mergedShape: string;
@@ -195,31 +180,9 @@ function sharedConstants(g: GraphBuilder, spec: VitSpec): SharedConstants {
     scale: constant("attention.scale", headDim ** -0.5),
     constant,
   };
-  if (spec.rope !== undefined) {
-    // Rows for the prefix tokens are cos 1, sin 0: RoPE leaves them as they are.
-    const { cos, sin } = ropeTables(spec.grid, headDim, spec.rope.theta, prefixTokens(spec));
-    const dims = [sequenceLength(spec), headDim];
-    const half = headDim / 2;
-    shared.rope = {
-      cos: g.weight("rope.cos", dims, cos),
-      sin: g.weight("rope.sin", dims, sin),
-      axis: g.int64s("rope.axis", [3]),
-      starts: [g.int64s("rope.start0", [0]), g.int64s("rope.start1", [half])],
-      ends: [g.int64s("rope.end0", [half]), g.int64s("rope.end1", [headDim])],
-    };
-  }
+  const rope = ropeConstants(g, spec);
+  if (rope !== undefined) shared.rope = rope;
   return shared;
-}
-
-/** `x·cos + rotate_half(x)·sin` on `[batch, heads, tokens, headDim]`, rotate_half(x) = [−x₂, x₁]. */
-function applyRope(g: GraphBuilder, rope: RopeConstants, x: string): string {
-  const [first] = g.node("Slice", [x, rope.starts[0], rope.ends[0], rope.axis]);
-  const [second] = g.node("Slice", [x, rope.starts[1], rope.ends[1], rope.axis]);
-  const [negated] = g.node("Neg", [second as string]);
-  const [rotated] = g.node("Concat", [negated as string, first as string], { axis: 3 });
-  const [a] = g.node("Mul", [x, rope.cos]);
-  const [b] = g.node("Mul", [rotated as string, rope.sin]);
-  return g.node("Add", [a as string, b as string])[0] as string;
 }
 
 async function block(

@@ -10,8 +10,8 @@ import type { Architecture } from "./architecture";
 import type { ConversionRecipe, UrlRecipe } from "./conversion-recipe";
 import { fetchHubSource, sourceCommit } from "./fetch-hub-source";
 import { fetchUrlCheckpoint } from "./fetch-url-checkpoint";
-import { timmArchitecture } from "./timm-architecture";
-import { transformersArchitecture } from "./transformers-architectures";
+import { sourceArchitecture } from "./source-architecture";
+import { timmPreprocessor } from "./timm-preprocessor";
 import { type ConvertProgress, writeConvertedModel } from "./write-converted-model";
 
 /**
@@ -85,9 +85,14 @@ export async function ensureConvertedModel(
         ...(recipe.file === undefined ? {} : { file: recipe.file }),
       });
       const label = `"${id}" (${recipe.repo})`;
+      // timm repos ship no preprocessor config: their config.json says how timm preprocesses.
+      const preprocessor =
+        recipe.preprocessor ??
+        source.preprocessor ??
+        (recipe.layout === "timm" ? timmPreprocessor(source.config, label) : undefined);
       await convert(source.weights, recipe, folder, label, {
         config: source.config,
-        preprocessor: recipe.preprocessor ?? source.preprocessor,
+        preprocessor,
         identity,
         signal: options.signal,
         onProgress: options.onConvertProgress,
@@ -146,18 +151,17 @@ async function convert(
   }
   const checkpoint = await openCheckpoint(weights);
   try {
-    const architecture: Architecture =
-      recipe.layout === "transformers"
-        ? transformersArchitecture(extra.config, label)
-        : timmArchitecture(
-            checkpoint,
-            {
-              ...(recipe.prefix === undefined ? {} : { prefix: recipe.prefix }),
-              ...(recipe.heads === undefined ? {} : { heads: recipe.heads }),
-              ...(recipe.norm_eps === undefined ? {} : { normEps: recipe.norm_eps }),
-            },
-            label,
-          );
+    const architecture: Architecture = sourceArchitecture(
+      recipe.layout,
+      checkpoint,
+      extra.config,
+      {
+        ...(recipe.prefix === undefined ? {} : { prefix: recipe.prefix }),
+        ...(recipe.heads === undefined ? {} : { heads: recipe.heads }),
+        ...(recipe.norm_eps === undefined ? {} : { normEps: recipe.norm_eps }),
+      },
+      label,
+    );
     // The graph is built for the input the preprocessing makes (DINOv2: a 224 crop, while its
     // position table was trained at 518).
     const [height, width] = preprocessConfigFromHub(extra.preprocessor).outputSize;

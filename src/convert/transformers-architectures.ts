@@ -173,7 +173,7 @@ function dinov3(config: Config): Architecture {
       mlpSize: numberField(config, "intermediate_size"),
       cls: true,
       registers: numberField(config, "num_register_tokens", 4),
-      rope: { theta: numberField(config, "rope_theta", 100) },
+      rope: { kind: "dinov3", theta: numberField(config, "rope_theta", 100) },
       preNorm: false,
       finalNorm: true,
       normEps: numberField(config, "layer_norm_eps", 1e-5),

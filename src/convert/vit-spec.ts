@@ -22,10 +22,39 @@ export type Activation =
  */
 export type MlpKind = "plain" | "gated";
 
-/** 2D rotary position embedding on the patch tokens' queries and keys (DINOv3). */
-export interface RopeSpec {
+/**
+ * 2D rotary position embedding on the patch tokens' queries and keys (after the projections,
+ * which the q/k taps show); prefix tokens are left alone. Two variants, which differ in the patch
+ * coordinates and in how a head's channels pair up.
+ */
+export type RopeSpec = DinoV3Rope | TimmCatRope;
+
+/**
+ * DINOv3's (transformers' `DINOv3ViTRopePositionEmbedding`): patch centres normalised to [−1, 1],
+ * channel i paired with channel i + headDim/2 (`rotate_half`).
+ */
+export interface DinoV3Rope {
+  kind: "dinov3";
   /** `rope_theta`: the base of the inverse frequencies. */
   theta: number;
+}
+
+/**
+ * timm's `RotaryEmbeddingCat` as its Eva models build it (Perception Encoder): the patch in grid
+ * row r, column c has coordinates `(r + gridOffset) / rows · referenceGrid[0]` and likewise for c;
+ * channels pair up as neighbours (2j, 2j + 1), the first headDim/4 pairs turned by the first
+ * coordinate, the rest by the second.
+ */
+export interface TimmCatRope {
+  kind: "timm-cat";
+  /** timm's `rope_temperature`: the base of the inverse frequencies. */
+  theta: number;
+  /** Added to the patch index (PE: 1). */
+  gridOffset: number;
+  /** timm's `ref_feat_shape`: coordinates are scaled from the built grid to this one. */
+  referenceGrid: [rows: number, columns: number];
+  /** timm's `rope_grid_indexing`: "xy" turns the first pairs by the column (PE), "ij" by the row. */
+  indexing: "xy" | "ij";
 }
 
 /** What a converter states about a model; weights come separately, by {@link WeightName}. */

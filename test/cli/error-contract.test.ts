@@ -9,6 +9,7 @@ import { reportFailure } from "../../src/cli/report-failure";
 import { CancelledError, InputError, NetworkError, UnsupportedModelError } from "../../src/errors";
 import { createInferenceWorker } from "../../src/runtime/inference-client";
 import { expectOneLineFailure, runCli, runCliAsync } from "../support/cli";
+import { EXPORT_ONLY_ID, writeExportOnlyCatalog } from "../support/export-only-catalog";
 import { testCacheDir } from "../support/temp";
 
 const temp = testCacheDir();
@@ -19,6 +20,8 @@ const env = {
   HF_HUB_OFFLINE: "1",
   HF_HUB_CACHE: join(temp.path, "hub"),
   SEGLENS_CACHE: join(temp.path, "cache"),
+  // The bundled catalog plus a model only the Python export makes (no bundled one needs it).
+  SEGLENS_CATALOG: writeExportOnlyCatalog(temp.path),
 };
 const out = join(temp.path, "out");
 
@@ -144,8 +147,8 @@ describe("the CLI's error contract: exit 2 and exactly one line 'seglens: …' s
       /in-graph random masking .* see models\/export\/README\.md\)$/,
     ],
     [
-      ["features", "--model", "pe-core-b16", "--images", "models/samples", "--out", out],
-      /"pe-core-b16" has no ready ONNX export .*models\/export\/README\.md/,
+      ["features", "--model", EXPORT_ONLY_ID, "--images", "models/samples", "--out", out],
+      /"export-only-vit" has no ready ONNX export .*models\/export\/README\.md/,
     ],
   ]);
   for (const { name, args, message } of cases) {

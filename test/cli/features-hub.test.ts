@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readNpy } from "../../src/features/npy";
 import { sha256 } from "../../src/util/sha256";
 import { type CliRun, expectOneLineFailure, runCliAsync } from "../support/cli";
+import { EXPORT_ONLY_ID, writeExportOnlyCatalog } from "../support/export-only-catalog";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 
@@ -19,6 +20,7 @@ beforeAll(async () => {
     "someone/dinov3-tiny": repoFromFolder("models/fixtures/dinov3-tf4"),
     "org/gated": { ...repoFromFolder("models/fixtures/dinov2-tf4"), gatedToken: "hf_right" },
   });
+  writeExportOnlyCatalog(temp.path);
 });
 afterAll(async () => {
   await hub.close();
@@ -132,9 +134,9 @@ describe("seglens features --model <catalog or Hub id> against a fake Hub", () =
       /^seglens: model "dinov3-vit7b16" .* needs about 54\.8 GB/,
     ],
     [
-      ["--model", "pe-core-b16"],
-      {},
-      /^seglens: model "pe-core-b16" has no ready ONNX export on the Hub: make one with/,
+      ["--model", EXPORT_ONLY_ID],
+      { SEGLENS_CATALOG: join(temp.path, "catalog.json") },
+      /^seglens: model "export-only-vit" has no ready ONNX export on the Hub: make one with/,
     ],
   ])(
     "%j with %j: exit 2, one line on stderr saying what to do, nothing downloaded",

@@ -73,8 +73,8 @@ describe("listModels() and seglens models", () => {
     expect(text).toMatch(
       /\nsimdino-vitb16 +SimDINO +B +CL +85 M +1\.3 GB +convertible \(needs --checkpoint PATH\)\n/,
     );
-    expect(text).toMatch(/\npe-core-b16 .* export script needed\n/);
-    expect(text).toMatch(/\n37 models: 17 ready, 18 convertible, 2 need the export script; 2 cached\.\n/);
+    expect(text).toMatch(/\npe-core-b16 .* convertible \(converted on first use\)\n/);
+    expect(text).toMatch(/\n37 models: 17 ready, 20 convertible, 0 need the export script; 2 cached\.\n/);
     const familyColumn = (lines[0] as string).indexOf("family");
     for (const line of lines.slice(1, 38)) expect(line[familyColumn - 1], line).toBe(" ");
   });

@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openCheckpoint } from "../../src/checkpoints/open-checkpoint";
 import type { Architecture } from "../../src/convert/architecture";
-import { timmArchitecture } from "../../src/convert/timm-architecture";
-import { transformersArchitecture } from "../../src/convert/transformers-architectures";
+import { sourceArchitecture } from "../../src/convert/source-architecture";
 import { writeConvertedModel } from "../../src/convert/write-converted-model";
 import { tensorPixels } from "../../src/features/extract-features";
 import { collectFeatures } from "../../src/features/feature-set";
@@ -43,13 +42,17 @@ describe.each(sources)("source checkpoint $id ($kind)", (source) => {
     const checkpoint = await openCheckpoint(join(source.dir, source.mirrors.weights));
     let architecture: Architecture;
     try {
-      architecture =
-        source.kind === "transformers"
-          ? transformersArchitecture(
-              JSON.parse(readFileSync(join(source.dir, "config.json"), "utf8")),
-              source.id,
-            )
-          : timmArchitecture(checkpoint, { heads: source.num_heads }, source.id);
+      // What the converter reads: config.json where the source has one (transformers and timm
+      // repos; research files have none, and their heads come from the catalog).
+      const configPath = join(source.dir, "config.json");
+      const config = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : undefined;
+      architecture = sourceArchitecture(
+        source.kind === "transformers" ? "transformers" : "timm",
+        checkpoint,
+        config,
+        { heads: source.num_heads },
+        source.id,
+      );
       await writeConvertedModel(checkpoint, architecture, join(temp.path, source.id), {
         grid: source.grid,
         preprocessor: {},

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resampleTable } from "../../src/convert/resample-table";
-import { ropeTables } from "../../src/convert/rope";
+import { ropeTables, timmCatRopeTables } from "../../src/convert/rope";
 import { readNpy } from "../../src/features/npy";
 
 const FIXTURES = "test/fixtures/convert";
@@ -42,6 +42,32 @@ describe("ropeTables(grid, headDim, theta, prefix) against transformers' DINOv3V
       const prefix = 2;
       const { cos, sin } = ropeTables([rows, columns], headDim, 100, prefix);
       const reference = load(`rope-${rows}x${columns}-hd${headDim}.npy`);
+      const size = rows * columns * headDim;
+      expect(maxAbsDiff(cos.subarray(prefix * headDim), reference.subarray(0, size))).toBeLessThan(1e-6);
+      expect(maxAbsDiff(sin.subarray(prefix * headDim), reference.subarray(size))).toBeLessThan(1e-6);
+      expect([...cos.subarray(0, prefix * headDim)].every((v) => v === 1)).toBe(true);
+      expect([...sin.subarray(0, prefix * headDim)].every((v) => v === 0)).toBe(true);
+    });
+  }
+});
+
+describe("timmCatRopeTables(grid, headDim, rope, prefix) against timm's RotaryEmbeddingCat (Eva, Perception Encoder)", () => {
+  for (const [rows, columns, refRows, refColumns, gridOffset, indexing, headDim] of [
+    [14, 14, 14, 14, 1, "xy", 64],
+    [3, 5, 14, 14, 1, "xy", 16],
+    [3, 5, 4, 6, 0, "ij", 8],
+  ] as const) {
+    it(`${rows}×${columns} grid scaled to ${refRows}×${refColumns}, offset ${gridOffset}, "${indexing}", head dim ${headDim}: cos and sin within 1e-6`, () => {
+      const prefix = 1;
+      const { cos, sin } = timmCatRopeTables(
+        [rows, columns],
+        headDim,
+        { kind: "timm-cat", theta: 10000, gridOffset, referenceGrid: [refRows, refColumns], indexing },
+        prefix,
+      );
+      const reference = load(
+        `timm-rope-${rows}x${columns}-ref${refRows}x${refColumns}-off${gridOffset}-${indexing}-hd${headDim}.npy`,
+      );
       const size = rows * columns * headDim;
       expect(maxAbsDiff(cos.subarray(prefix * headDim), reference.subarray(0, size))).toBeLessThan(1e-6);
       expect(maxAbsDiff(sin.subarray(prefix * headDim), reference.subarray(size))).toBeLessThan(1e-6);

@@ -43,10 +43,20 @@ describe("models/catalog.json", () => {
     }
   });
 
-  it("only Perception Encoder still needs a Python export: every other model is ready or converted on first use", () => {
+  it("no model needs a Python export: every one is ready or converted on first use, Perception Encoder from timm's repos", () => {
     const catalog = loadCatalog(CATALOG);
     const python = catalog.entries.filter((e) => e.export !== undefined).map((e) => e.id);
-    expect(python).toEqual(["pe-core-b16", "pe-core-l14"]);
+    expect(python).toEqual([]);
+    expect(catalog.find("pe-core-b16")?.convert).toMatchObject({
+      from: "hub",
+      repo: "timm/vit_pe_core_base_patch16_224.fb",
+      layout: "timm",
+    });
+    expect(catalog.find("pe-core-l14")?.convert).toMatchObject({
+      from: "hub",
+      repo: "timm/vit_pe_core_large_patch14_336.fb",
+      layout: "timm",
+    });
     for (const entry of catalog.entries.filter((e) => e.convert?.from === "url")) {
       expect(entry.convert, entry.id).toMatchObject({ layout: "timm", preprocessor: expect.any(Object) });
     }

@@ -5,7 +5,9 @@ import { InputError } from "../../src/errors";
 import { prepareRequest } from "../../src/features/feature-request";
 import { createHubClient } from "../../src/hub/hub-client";
 import { type HubSettings, hubSettingsFromEnv } from "../../src/hub/hub-settings";
+import { loadCatalog } from "../../src/models/catalog";
 import { exportFolder, type ResolveOptions, resolveModel, variantFile } from "../../src/models/resolve-model";
+import { EXPORT_ONLY_ID, writeExportOnlyCatalog } from "../support/export-only-catalog";
 import { createFakeHub, type FakeHub, repoFromFolder } from "../support/fake-hub";
 import { testCacheDir } from "../support/temp";
 
@@ -114,15 +116,16 @@ describe("resolveModel(arg, options)", () => {
     expect(hub.requests.slice(start).filter((r) => r.host === "cdn")).toEqual([]);
   });
 
-  it("an export-only catalog id: the export command until exported, then the export folder", async () => {
-    await expect(resolveModel("pe-core-b16", options())).rejects.toThrow(
-      /model "pe-core-b16" has no ready ONNX export on the Hub: make one with `python models\/export\/export\.py pe-core-b16`/,
+  it("an export-only catalog id (a catalog of one's own): the export command until exported, then the export folder", async () => {
+    const catalog = loadCatalog(writeExportOnlyCatalog(temp.path));
+    await expect(resolveModel(EXPORT_ONLY_ID, options({ catalog }))).rejects.toThrow(
+      /model "export-only-vit" has no ready ONNX export on the Hub: make one with `python models\/export\/export\.py export-only-vit`/,
     );
-    const folder = exportFolder("pe-core-b16");
+    const folder = exportFolder(EXPORT_ONLY_ID);
     mkdirSync(folder, { recursive: true });
     cpSync("models/fixtures/vitmae-tf4", folder, { recursive: true });
     try {
-      const model = await resolveModel("pe-core-b16", options());
+      const model = await resolveModel(EXPORT_ONLY_ID, options({ catalog }));
       expect(model.onnxPath).toBe(join(folder, "onnx", "model.onnx"));
       expect(model.catalog?.family).toBe("Perception Encoder");
     } finally {

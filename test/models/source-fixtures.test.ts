@@ -31,6 +31,7 @@ const EXPECTED_IDS = [
   "ijepa",
   "mocov3",
   "mugs",
+  "pe-core",
   "siglip",
   "simdino",
   "timm-vit",
