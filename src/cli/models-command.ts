@@ -51,15 +51,20 @@ export function formatModelsTable(listing: readonly ModelListing[]): string {
   const count = (onnx: readonly ModelListing["onnx"][]) =>
     listing.filter((m) => onnx.includes(m.onnx)).length;
   const cachedCount = listing.filter((m) => m.cached).length;
+  const exports = count(["export"]);
   lines.push(
     "",
-    `${listing.length} models: ${count(["hub"])} ready, ${count(["convert", "convert --checkpoint"])} convertible, ` +
-      `${count(["export"])} need the export script; ${cachedCount} cached.`,
+    `${listing.length} models: ${count(["hub"])} ready, ${count(["convert", "convert --checkpoint"])} convertible` +
+      `${exports === 0 ? "" : `, ${exports} need the export script`}; ${cachedCount} cached.`,
     "  ready: a ready ONNX on the Hub, downloaded on first use (`--model <id>`)",
     "  convertible: `--model <id>` fetches the checkpoint and converts it once into seglens' cache;" +
       " needs --checkpoint PATH: the checkpoint is only shared by a download link (a run without it says where)",
-    "  export script needed: run `python models/export/export.py <id>` once (models/export/README.md)",
   );
+  // Only catalogs with export-only entries (none in the bundled one) need the export script's line.
+  if (exports > 0)
+    lines.push(
+      "  export script needed: run `python models/export/export.py <id>` once (models/export/README.md)",
+    );
   return `${lines.join("\n")}\n`;
 }
 
