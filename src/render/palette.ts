@@ -21,6 +21,9 @@ const HEX = [
 /** Cluster colours: 32, the largest K the explorer offers; the first 12 colour-blind safe. */
 export const PALETTE: readonly Rgb8[] = Object.freeze(HEX.map(hex));
 
+/** The same colours as CSS `#rrggbb`, for the browser view (which imports constants, not code). */
+export const PALETTE_HEX: readonly string[] = Object.freeze(HEX.map((h) => h.toLowerCase()));
+
 /** The colour of cluster `label`; past the palette's end the colours repeat. */
 export function clusterColour(label: number): Rgb8 {
   return PALETTE[label % PALETTE.length] as Rgb8;

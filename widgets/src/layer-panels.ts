@@ -1,4 +1,4 @@
-import { clusterColour, cssColour } from "../../src/render/palette";
+import { PALETTE, PALETTE_HEX } from "../../src/render/palette";
 import type { DecodedFrame, DecodedImages } from "./binary";
 import { h, modelLabel } from "./dom";
 
@@ -122,7 +122,7 @@ function paint(
     ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position) * gh * gw;
   for (let i = 0; i < gh * gw; i++) {
     const label = labels[start + i] as number;
-    const colour = clusterColour(label);
+    const colour = PALETTE[label % PALETTE.length] as readonly [number, number, number];
     const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
     cells.data.set(colour, i * 4);
     cells.data[i * 4 + 3] = Math.round(alpha * 255);
@@ -176,7 +176,7 @@ export function createLayerPanels(
           { type: "button", "aria-label": `cluster ${label}`, "data-label": label },
           String(label),
         );
-        button.style.background = cssColour(clusterColour(label));
+        button.style.background = PALETTE_HEX[label % PALETTE_HEX.length] as string;
         for (const type of ["pointerenter", "focus"])
           button.addEventListener(type, () => onHighlight(label), { signal });
         for (const type of ["pointerleave", "blur"])

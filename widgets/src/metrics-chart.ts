@@ -1,6 +1,6 @@
 import type { PlotlyTrace } from "plotly.js-dist-min";
 import type { LayerMetrics } from "../../src/explorer/explorer-state";
-import { clusterColour, cssColour } from "../../src/render/palette";
+import { PALETTE_HEX } from "../../src/render/palette";
 import type { DecodedFrame } from "./binary";
 import { h } from "./dom";
 
@@ -36,7 +36,7 @@ export function metricTraces(frame: DecodedFrame): PlotlyTrace[] {
       name: frame.models.length > 1 ? `${name} · ${model}` : name,
       type: "scatter" as const,
       mode: "lines+markers" as const,
-      line: { color: cssColour(clusterColour(i)), dash: DASHES[m % DASHES.length] },
+      line: { color: PALETTE_HEX[i % PALETTE_HEX.length] as string, dash: DASHES[m % DASHES.length] },
     })),
   );
 }

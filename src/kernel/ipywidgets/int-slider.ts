@@ -2,6 +2,7 @@
  * A standard ipywidgets IntSlider (`@jupyter-widgets/controls` 2.0.0, as ipywidgets 8.1 makes it)
  * from a TypeScript cell: the front end's own slider, synced through the {@link Widget} base.
  */
+import { OptionRangeError, OptionTypeError } from "../../errors";
 import { preview } from "../wire/wire-message";
 import { type ViewChecks, Widget, type WidgetSpec } from "./widget";
 
@@ -63,7 +64,7 @@ function controlsSpec(model: string, view: string | null, viewModule = "@jupyter
 export function intSlider(options: IntSliderOptions = {}): Widget<IntSliderState> {
   const { value = 0, min = 0, max = 100, step = 1 } = options;
   if (![value, min, max, step].every(Number.isInteger) || min > max || step < 1)
-    throw new RangeError(
+    throw new OptionRangeError(
       `invalid IntSlider ${JSON.stringify({ value, min, max, step })}; expected integers with min ≤ max and step ≥ 1`,
     );
   const layout = new Widget(controlsSpec("LayoutModel", "LayoutView"), {});
@@ -95,12 +96,14 @@ export function intSlider(options: IntSliderOptions = {}): Widget<IntSliderState
   const viewChecks: ViewChecks<IntSliderState> = {
     value: (v, { min, max }) => {
       if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
-        throw new RangeError(`invalid IntSlider value ${preview(v)}; expected an integer in ${min}..${max}`);
+        throw new OptionRangeError(
+          `invalid IntSlider value ${preview(v)}; expected an integer in ${min}..${max}`,
+        );
       return v;
     },
     _view_count: (v) => {
       if (v !== null && !(typeof v === "number" && Number.isInteger(v) && v >= 0))
-        throw new TypeError(`invalid _view_count ${preview(v)}; expected null or a count`);
+        throw new OptionTypeError(`invalid _view_count ${preview(v)}; expected null or a count`);
       return v;
     },
   };
