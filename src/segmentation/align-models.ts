@@ -25,10 +25,12 @@ export function alignModels(models: readonly ModelColumns[], images: number): In
   const grid = commonGrid(models.map((m) => m.grid));
   const onGrid = (model: ModelColumns, c: number) =>
     resampleLabels(model.columns[c] as Int32Array, images, model.grid, grid);
+  // The first model's columns on the common grid, once for every model matched to them.
+  const reference = first.columns.map((_, c) => onGrid(first, c));
   return models.map((model, m) =>
     model.columns.map((labels, c) => {
       if (m === 0) return labels;
-      return relabel(labels, matchLabels(onGrid(model, c), model.k, onGrid(first, c), first.k));
+      return relabel(labels, matchLabels(onGrid(model, c), model.k, reference[c] as Int32Array, first.k));
     }),
   );
 }
