@@ -61,6 +61,27 @@ function seglensWith(env: Record<string, string>, ...args: string[]): Promise<Cl
   });
 }
 
+/** `seglens features` of SimDINO's layout from --checkpoint: it converts, and meta.json names the file's sha256. */
+async function expectSimdinoConverted(out: string, env: Record<string, string>): Promise<void> {
+  const run = await seglensWith(
+    env,
+    "features",
+    "--model",
+    "simdino-tiny",
+    "--checkpoint",
+    SIMDINO,
+    "--images",
+    IMAGE,
+    "--reps",
+    "tokens",
+    "--out",
+    out,
+  );
+  expect(run.status, run.stderr).toBe(0);
+  const meta = JSON.parse(readFileSync(join(out, "meta.json"), "utf8"));
+  expect(meta.provenance.conversion.source).toEqual({ sha256: sha256(SIMDINO) });
+}
+
 describe("research checkpoints converted on first use", () => {
   it("a pinned URL is downloaded once, checked against its sha256, converted, and reused without a download", async () => {
     const out = join(temp.path, "moco");
@@ -130,23 +151,7 @@ describe("research checkpoints converted on first use", () => {
       without,
       /"simdino-tiny" is only shared by a download link .*: download it and pass --checkpoint PATH/,
     );
-    const out = join(temp.path, "simdino");
-    const run = await seglens(
-      "features",
-      "--model",
-      "simdino-tiny",
-      "--checkpoint",
-      SIMDINO,
-      "--images",
-      IMAGE,
-      "--reps",
-      "tokens",
-      "--out",
-      out,
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const meta = JSON.parse(readFileSync(join(out, "meta.json"), "utf8"));
-    expect(meta.provenance.conversion.source).toEqual({ sha256: sha256(SIMDINO) });
+    await expectSimdinoConverted(join(temp.path, "simdino"), {});
   });
 
   it("--checkpoint for a model seglens does not convert is refused in one line", async () => {
@@ -165,24 +170,10 @@ describe("research checkpoints converted on first use", () => {
   });
 
   it("offline, a drive-only checkpoint passed with --checkpoint still converts (it needs no network)", async () => {
-    const out = join(temp.path, "simdino-offline");
-    const run = await seglensWith(
-      { HF_HUB_OFFLINE: "1", SEGLENS_CACHE: join(temp.path, "seglens-offline") },
-      "features",
-      "--model",
-      "simdino-tiny",
-      "--checkpoint",
-      SIMDINO,
-      "--images",
-      IMAGE,
-      "--reps",
-      "tokens",
-      "--out",
-      out,
-    );
-    expect(run.status, run.stderr).toBe(0);
-    const meta = JSON.parse(readFileSync(join(out, "meta.json"), "utf8"));
-    expect(meta.provenance.conversion.source).toEqual({ sha256: sha256(SIMDINO) });
+    await expectSimdinoConverted(join(temp.path, "simdino-offline"), {
+      HF_HUB_OFFLINE: "1",
+      SEGLENS_CACHE: join(temp.path, "seglens-offline"),
+    });
   });
 
   it("--checkpoint for a model converted from the Hub is refused in one line naming its repo", async () => {
