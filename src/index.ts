@@ -10,16 +10,18 @@ export {
   type PixelSource,
   tensorPixels,
 } from "./features/extract-features";
-export {
-  createFeatureCache,
-  type FeatureCache,
-  type PatchMatrix,
-  patchMatrix,
-} from "./features/feature-cache";
+export { createFeatureCache, type FeatureCache } from "./features/feature-cache";
 export { type FeatureRequest, prepareRequest } from "./features/feature-request";
 export { collectFeatures, type FeatureSet } from "./features/feature-set";
 export { type FeaturesOptions, features } from "./features/features";
 export { type NpyArray, readNpy, writeNpy } from "./features/npy";
+export {
+  type PatchFile,
+  type PatchMatrix,
+  type PatchSource,
+  readPatches,
+  type StoredDtype,
+} from "./features/patch-store";
 export { blocksAtDepths, matchingBlock } from "./features/relative-depth";
 export { createHubClient, type HubClient } from "./hub/hub-client";
 export type { DownloadProgress } from "./hub/hub-download";

@@ -6,7 +6,7 @@
  */
 import { basename } from "node:path";
 import { CancelledError, InputError } from "../errors";
-import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../features/feature-cache";
+import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
 import type { PreparedRequest } from "../features/feature-request";
 import { featureKey } from "../features/selection";
 import { decodeImage } from "../images/decode-image";
@@ -15,6 +15,7 @@ import type { RgbImage } from "../images/rgb-image";
 import { createKMeansWorker, type KMeansWorker } from "../kmeans/kmeans-client";
 import { alignSequence } from "../segmentation/align-labels";
 import { alignModels } from "../segmentation/align-models";
+import { fitPatches } from "../segmentation/cluster";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import { mapScores } from "../segmentation/metrics";
 import type { KMeansNormalize, Rep } from "../vocabulary";
@@ -171,8 +172,8 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
         sets.map((set, m) =>
           Promise.all(
             (modelLayers[m] as number[]).map(async (layer) => {
-              const matrix = set.matrices.get(featureKey(request.rep, layer)) as PatchMatrix;
-              const fit = await (kmeans as KMeansWorker).fit(matrix.data, matrix.dims, {
+              const patches = set.matrices.get(featureKey(request.rep, layer)) as PatchSource;
+              const fit = await fitPatches(kmeans as KMeansWorker, patches, {
                 k: request.k,
                 normalize: request.normalize,
                 ...(options.restarts === undefined ? {} : { restarts: options.restarts }),

@@ -5,7 +5,7 @@
  */
 import { basename } from "node:path";
 import { CancelledError } from "../errors";
-import type { FeatureCache, PatchMatrix } from "../features/feature-cache";
+import type { FeatureCache, PatchSource } from "../features/feature-cache";
 import { type PreparedRequest, prepareRequest } from "../features/feature-request";
 import { patchFeatures } from "../features/patch-features";
 import type { DownloadProgress } from "../hub/hub-download";
@@ -19,7 +19,7 @@ export type ExplorerProgress = (status: Extract<ExplorerStatus, { kind: "loading
 export interface ModelFeatures {
   request: PreparedRequest;
   /** By feature key (`tokens_L3`). */
-  matrices: Map<string, PatchMatrix>;
+  matrices: Map<string, PatchSource>;
   grid: [height: number, width: number];
   numImages: number;
 }

@@ -1,16 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { basename, join } from "node:path";
+import { seglensCacheDir } from "../util/cache-dir";
 import { sha256, sha256File } from "../util/sha256";
 import { writeFileAtomic } from "../util/write-file-atomic";
 import { createFeatureJournal, type FeatureJournal } from "./feature-journal";
 import type { PreparedRequest } from "./feature-request";
-import { type NpyArray, readNpy, writeNpy } from "./npy";
+import {
+  createSpillFolder,
+  evictFeatureSets,
+  filePatchWriter,
+  memoryPatchWriter,
+  type PatchFile,
+  type PatchMatrix,
+  type PatchSource,
+  type PatchWriter,
+  patchFileOf,
+  type StoredDtype,
+} from "./patch-store";
 
-/** Patch features of one (rep, layer): float32 `[images · gh · gw, hidden]`, prefix tokens dropped. */
-export interface PatchMatrix {
-  data: Float32Array;
-  dims: [rows: number, hidden: number];
-}
+export type { PatchFile, PatchMatrix, PatchSource } from "./patch-store";
 
 /** Shapes shared by every matrix of one feature set. */
 export interface FeatureSetInfo {
@@ -20,7 +28,7 @@ export interface FeatureSetInfo {
   hiddenSize: number;
 }
 
-/** What a cache holds. */
+/** What a cache holds in memory. */
 export interface CacheStats {
   entries: number;
   bytes: number;
@@ -31,15 +39,23 @@ export interface CacheStats {
 
 /**
  * Patch features computed once per (model file, image set, preprocessing) and reused for every K,
- * representation and layer. Memory entries are evicted least recently used past the
- * byte budget; with a folder, entries also persist as .npy files (keyed the same way), so a later
- * process starts warm.
+ * representation and layer. Without a folder, matrices stay in memory, evicted least recently used
+ * past the byte budget, and a set larger than the budget goes to a spill folder on disk instead.
+ * With a folder, every matrix is a `.npy` file there, read a sample or a chunk at a time, so a
+ * later process starts warm and memory does not grow with the image count; whole sets are evicted
+ * least recently used past the disk budget.
  */
 export interface FeatureCache {
-  get(setKey: string, key: string): PatchMatrix | undefined;
+  get(setKey: string, key: string): PatchSource | undefined;
   put(setKey: string, key: string, matrix: PatchMatrix): void;
-  /** The shapes of a feature set seen before. */
+  /**
+   * Where the rows of one (rep, layer) go while they are extracted. `setBytes`, the float32 size of
+   * everything being extracted for the set, decides memory or disk for a cache without a folder.
+   */
+  store(setKey: string, key: string, dims: [rows: number, hidden: number], setBytes: number): PatchWriter;
+  /** The shapes of a feature set seen before; marks the set as just used. */
   info(setKey: string): FeatureSetInfo | undefined;
+  /** Records a set's shapes once its matrices are stored; then evicts other sets past the disk budget. */
   setInfo(setKey: string, info: FeatureSetInfo): void;
   /**
    * The on-disk journal of single images for an extraction under `keys` (see {@link featureKeys}),
@@ -56,13 +72,28 @@ export interface FeatureCacheOptions {
   budgetBytes?: number;
   /** Folder for the on-disk cache; none by default. */
   dir?: string;
+  /** Disk budget of the folder's feature sets; default {@link DEFAULT_DISK_BUDGET_BYTES}. */
+  diskBudgetBytes?: number;
+  /**
+   * How files store values. "float16" halves the disk and the reads, at a relative error of at most
+   * 2⁻¹¹ per value (the labels of patches near a cluster boundary may change); default "float32".
+   */
+  dtype?: StoredDtype;
+  /** Where a cache without a folder spills a set over its memory budget; default `$SEGLENS_CACHE/features`. */
+  spillParent?: string;
 }
+
+/** Default disk budget of the feature cache: the features of ~1,300 images of a ViT-S (all layers and representations). */
+export const DEFAULT_DISK_BUDGET_BYTES = 20 * 1024 ** 3;
 
 /** Creates an empty cache. */
 export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCache {
   const budgetBytes = options.budgetBytes ?? 2 * 1024 ** 3;
+  const dtype = options.dtype ?? "float32";
   const entries = new Map<string, PatchMatrix>(); // insertion order = recency order
+  const spilled = new Map<string, PatchFile>();
   const infos = new Map<string, FeatureSetInfo>();
+  let spillDir: string | undefined;
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -79,8 +110,13 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       bytes -= evicted.data.byteLength;
     }
   };
-  const fileOf = (setKey: string, key: string): string | undefined =>
-    options.dir === undefined ? undefined : join(options.dir, setKey, `${key}.npy`);
+  // float16 sets live in folders of their own: a set's values never mix precisions.
+  const setDir = (setKey: string): string | undefined =>
+    options.dir === undefined ? undefined : join(options.dir, dtype === "float16" ? `${setKey}-f16` : setKey);
+  const fileOf = (setKey: string, key: string): string | undefined => {
+    const dir = setDir(setKey);
+    return dir === undefined ? undefined : join(dir, `${key}.npy`);
+  };
 
   return {
     get(setKey, key) {
@@ -92,16 +128,12 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
         return held;
       }
       const file = fileOf(setKey, key);
-      const array = file === undefined ? undefined : readEntry(file);
-      if (array !== undefined) {
-        const matrix: PatchMatrix = {
-          data: array.data as Float32Array,
-          dims: array.dims as [number, number],
-        };
+      const found = file === undefined ? spilled.get(id) : patchFileOf(file);
+      if (found !== undefined && existsSync(found.file.spans[0]?.path as string)) {
         hits++;
-        remember(id, matrix);
-        return matrix;
+        return found;
       }
+      if (file !== undefined) rmSync(file, { force: true }); // damaged: computed again
       misses++;
       return undefined;
     },
@@ -109,14 +141,38 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       remember(`${setKey}/${key}`, matrix);
       const file = fileOf(setKey, key);
       if (file === undefined || existsSync(file)) return;
-      mkdirSync(join(options.dir as string, setKey), { recursive: true });
-      writeNpy(file, { dtype: "float32", dims: matrix.dims, data: matrix.data });
+      mkdirSync(setDir(setKey) as string, { recursive: true });
+      const writer = filePatchWriter(file, matrix.dims, dtype);
+      writer.write(0, matrix.data);
+      writer.finish();
+    },
+    store(setKey, key, dims, setBytes) {
+      const id = `${setKey}/${key}`;
+      const file = fileOf(setKey, key);
+      if (file !== undefined) {
+        mkdirSync(setDir(setKey) as string, { recursive: true });
+        return filePatchWriter(file, dims, dtype);
+      }
+      if (setBytes <= budgetBytes) return memoryPatchWriter(dims, (matrix) => remember(id, matrix));
+      spillDir ??= createSpillFolder(options.spillParent ?? join(seglensCacheDir(), "features"));
+      const writer = filePatchWriter(join(spillDir, `${setKey}-${key}.npy`), dims, dtype);
+      return {
+        ...writer,
+        finish() {
+          const source = writer.finish() as PatchFile;
+          spilled.set(id, source);
+          return source;
+        },
+      };
     },
     info(setKey) {
       const held = infos.get(setKey);
-      if (held !== undefined || options.dir === undefined) return held;
-      const file = join(options.dir, setKey, "set.json");
+      const dir = setDir(setKey);
+      if (dir === undefined) return held;
+      const file = join(dir, "set.json");
       if (!existsSync(file)) return undefined;
+      touch(file); // the disk budget evicts least recently used sets
+      if (held !== undefined) return held;
       let info: FeatureSetInfo;
       try {
         info = JSON.parse(readFileSync(file, "utf8")) as FeatureSetInfo; // written by setInfo
@@ -128,9 +184,16 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
     },
     setInfo(setKey, info) {
       infos.set(setKey, info);
-      if (options.dir === undefined) return;
-      mkdirSync(join(options.dir, setKey), { recursive: true });
-      writeFileAtomic(join(options.dir, setKey, "set.json"), JSON.stringify(info));
+      const dir = setDir(setKey);
+      if (dir === undefined || options.dir === undefined) return;
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(join(dir, "set.json"), JSON.stringify(info));
+      const evicted = evictFeatureSets(
+        options.dir,
+        options.diskBudgetBytes ?? DEFAULT_DISK_BUDGET_BYTES,
+        basename(dir),
+      );
+      for (const name of evicted) infos.delete(name.replace(/-f16$/, ""));
     },
     journal(keys) {
       if (options.dir === undefined) return undefined;
@@ -140,19 +203,20 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
     clear() {
       entries.clear();
       infos.clear();
+      spilled.clear();
+      if (spillDir !== undefined) rmSync(spillDir, { recursive: true, force: true });
+      spillDir = undefined;
       bytes = 0;
     },
   };
 }
 
-/** Reads a cached matrix; a damaged one (written by an older version without a rename) is removed and missed. */
-function readEntry(file: string): NpyArray | undefined {
-  if (!existsSync(file)) return undefined;
+function touch(file: string): void {
   try {
-    return readNpy(file);
+    const now = new Date();
+    utimesSync(file, now, now);
   } catch {
-    rmSync(file, { force: true });
-    return undefined;
+    // read-only cache: eviction order just ignores this use
   }
 }
 
@@ -175,20 +239,4 @@ export async function featureKeys(request: PreparedRequest): Promise<FeatureKeys
     modelKey: sha256(JSON.stringify({ model, preprocess: request.preprocess })).slice(0, 32),
     imageIds: images,
   };
-}
-
-/** Drops the prefix tokens of a `[images, tokens, hidden]` array: `[images · patches, hidden]`. */
-export function patchMatrix(
-  data: Float32Array,
-  dims: readonly [images: number, tokens: number, hidden: number],
-  prefixTokens: number,
-): PatchMatrix {
-  const [n, tokens, hidden] = dims;
-  const patches = tokens - prefixTokens;
-  const out = new Float32Array(n * patches * hidden);
-  for (let img = 0; img < n; img++) {
-    const from = (img * tokens + prefixTokens) * hidden;
-    out.set(data.subarray(from, from + patches * hidden), img * patches * hidden);
-  }
-  return { data: out, dims: [n * patches, hidden] };
 }

@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { InputError } from "../errors";
 import { intoPlace } from "../util/write-file-atomic";
 
@@ -32,9 +32,16 @@ export function npyHeader(dtype: NpyDtype, dims: readonly number[]): Buffer {
   return header;
 }
 
-/** Reads a little-endian, C-order .npy file of one of the supported dtypes. */
-export function readNpy(path: string): NpyArray {
-  const bytes = readFileSync(path);
+/** Where an .npy file's data starts, and what it holds. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  dims: number[];
+  /** Byte offset of the first element. */
+  dataOffset: number;
+}
+
+/** Parses the header at the start of `bytes` (at least the first 12 bytes and the header text). */
+function parseHeader(bytes: Buffer, path: string): NpyHeader {
   if (bytes.toString("latin1", 0, 6) !== MAGIC) {
     throw new InputError(`not a .npy file: "${path}"`);
   }
@@ -58,15 +65,50 @@ export function readNpy(path: string): NpyArray {
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number);
-  const offset = start + headerLength;
-  const count = dims.reduce((a, b) => a * b, 1);
-  if (dims.some((d) => !Number.isInteger(d) || d < 0) || bytes.length < offset + count * bytesOf[dtype]) {
-    throw new InputError(
-      `truncated .npy file "${path}": ${bytes.length - offset} data bytes for shape (${dims.join(", ")}) ${descrOf[dtype]}`,
-    );
+  if (dims.some((d) => !Number.isInteger(d) || d < 0))
+    throw new InputError(`unsupported .npy shape in "${path}": (${shape})`);
+  return { dtype, dims, dataOffset: start + headerLength };
+}
+
+/** Bytes the data of an array of `header`'s dtype and shape takes. */
+export function npyDataBytes(header: Pick<NpyHeader, "dtype" | "dims">): number {
+  return header.dims.reduce((a, b) => a * b, 1) * bytesOf[header.dtype];
+}
+
+/**
+ * Reads only the header of an .npy file, and checks that the file holds all of its data (a
+ * truncated file is an InputError): what a reader needs to fetch rows by position.
+ */
+export function readNpyHeader(path: string): NpyHeader {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(4096);
+    const read = readSync(fd, head, 0, head.length, 0);
+    const header = parseHeader(head.subarray(0, read), path);
+    const size = fstatSync(fd).size;
+    if (size < header.dataOffset + npyDataBytes(header))
+      throw truncated(path, size - header.dataOffset, header);
+    return header;
+  } finally {
+    closeSync(fd);
   }
+}
+
+function truncated(path: string, dataBytes: number, header: Pick<NpyHeader, "dtype" | "dims">): InputError {
+  return new InputError(
+    `truncated .npy file "${path}": ${dataBytes} data bytes for shape (${header.dims.join(", ")}) ${descrOf[header.dtype]}`,
+  );
+}
+
+/** Reads a little-endian, C-order .npy file of one of the supported dtypes. */
+export function readNpy(path: string): NpyArray {
+  const bytes = readFileSync(path);
+  const header = parseHeader(bytes, path);
+  const { dtype, dims, dataOffset: offset } = header;
+  const size = npyDataBytes(header);
+  if (bytes.length < offset + size) throw truncated(path, bytes.length - offset, header);
   // Copy so the typed array is aligned whatever the header length.
-  const body = new Uint8Array(bytes.subarray(offset, offset + count * bytesOf[dtype])).buffer;
+  const body = new Uint8Array(bytes.subarray(offset, offset + size)).buffer;
   const data =
     dtype === "float32"
       ? new Float32Array(body)

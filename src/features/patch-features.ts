@@ -1,14 +1,9 @@
 import type { Rep } from "../vocabulary";
 import { type ExtractOptions, type ExtractProgress, extractFeatures, imagePixels } from "./extract-features";
-import {
-  type FeatureCache,
-  type FeatureSetInfo,
-  featureKeys,
-  type PatchMatrix,
-  patchMatrix,
-} from "./feature-cache";
+import { type FeatureCache, type FeatureSetInfo, featureKeys } from "./feature-cache";
 import type { FeatureJournal } from "./feature-journal";
 import type { PreparedRequest } from "./feature-request";
+import type { PatchSource, PatchWriter } from "./patch-store";
 import { featureKey } from "./selection";
 
 /** How the features of {@link patchFeatures} are computed when they are not cached. */
@@ -18,18 +13,18 @@ export interface PatchFeatureOptions extends Pick<ExtractOptions, "threads" | "e
 }
 
 /**
- * Patch matrices for every (rep, layer), from the cache or extracted (only what is missing); the
- * explorer shares it. With an on-disk cache, finished images are journaled while extracting, so an
+ * Patch features for every (rep, layer), in memory or on disk (see {@link FeatureCache}), from the
+ * cache or extracted (only what is missing); the explorer shares it. With an on-disk cache, finished images are journaled while extracting, so an
  * interrupted run resumes; the journal is dropped once the whole matrices are cached.
  */
 export async function patchFeatures(
   request: PreparedRequest,
   cache: FeatureCache,
   options: PatchFeatureOptions,
-): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
+): Promise<{ matrices: Map<string, PatchSource>; info: FeatureSetInfo }> {
   const keys = await featureKeys(request);
   const { setKey } = keys;
-  const matrices = new Map<string, PatchMatrix>();
+  const matrices = new Map<string, PatchSource>();
   const missing = new Set<Rep>();
   const missingLayers = new Set<number>();
   for (const rep of request.reps) {
@@ -51,56 +46,70 @@ export async function patchFeatures(
   }
   if (missing.size > 0) {
     const journal = cache.journal?.(keys);
-    const extracted = await extractPatchMatrices(request, [...missing], [...missingLayers], {
+    const extracted = await extractPatchSources(request, cache, setKey, [...missing], [...missingLayers], {
       ...options,
       ...(journal === undefined ? {} : { journal }),
     });
     info = extracted.info;
+    for (const [key, source] of extracted.sources) matrices.set(key, source);
     cache.setInfo(setKey, info);
-    for (const [key, matrix] of extracted.matrices) {
-      cache.put(setKey, key, matrix);
-      if (!matrices.has(key)) matrices.set(key, matrix);
-    }
     journal?.clear();
   }
   return { matrices, info: info as FeatureSetInfo };
 }
 
 /**
- * Runs the model and keeps only the patch rows of every batch (prefix tokens dropped on arrival),
- * so the whole `[images, tokens, hidden]` arrays never sit in memory beside the matrices.
+ * Runs the model and hands only the patch rows of every batch (prefix tokens dropped on arrival)
+ * to the cache's writers: into memory for a set that fits the cache's budget, else straight to
+ * disk, so neither the whole `[images, tokens, hidden]` arrays nor, on disk, the matrices sit in
+ * memory. A failed or cancelled run discards what its writers hold.
  */
-async function extractPatchMatrices(
+async function extractPatchSources(
   request: PreparedRequest,
+  cache: FeatureCache,
+  setKey: string,
   reps: Rep[],
   layers: number[],
   options: PatchFeatureOptions & { journal?: FeatureJournal },
-): Promise<{ matrices: Map<string, PatchMatrix>; info: FeatureSetInfo }> {
-  const matrices = new Map<string, PatchMatrix>();
-  const report = await extractFeatures(
-    request.tapped,
-    {
-      inputs: imagePixels(request.images, request.preprocess),
-      layers: layers.sort((a, b) => a - b),
-      reps,
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-      ...(options.ep === undefined ? {} : { ep: options.ep }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-      ...(options.journal === undefined ? {} : { journal: options.journal }),
-    },
-    (batch, layout) => {
-      const patches = layout.tokens - layout.prefixTokens;
-      let matrix = matrices.get(batch.key);
-      if (matrix === undefined) {
-        const rows = layout.numImages * patches;
-        matrix = { data: new Float32Array(rows * layout.hiddenSize), dims: [rows, layout.hiddenSize] };
-        matrices.set(batch.key, matrix);
-      }
-      const part = patchMatrix(batch.data, batch.dims, layout.prefixTokens);
-      matrix.data.set(part.data, batch.firstImage * patches * layout.hiddenSize);
-    },
-  );
-  const { numImages, hiddenSize, prefixTokens, grid } = report.layout;
-  return { matrices, info: { numImages, grid, prefixTokens, hiddenSize } };
+): Promise<{ sources: Map<string, PatchSource>; info: FeatureSetInfo }> {
+  const writers = new Map<string, PatchWriter>();
+  const keyCount =
+    reps.length * layers.filter((l) => l > 0).length +
+    (layers.includes(0) && reps.includes("tokens") ? 1 : 0);
+  try {
+    const report = await extractFeatures(
+      request.tapped,
+      {
+        inputs: imagePixels(request.images, request.preprocess),
+        layers: layers.sort((a, b) => a - b),
+        reps,
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+        ...(options.ep === undefined ? {} : { ep: options.ep }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        ...(options.journal === undefined ? {} : { journal: options.journal }),
+      },
+      (batch, layout) => {
+        const { hiddenSize: hidden, prefixTokens, tokens } = layout;
+        const patches = tokens - prefixTokens;
+        let writer = writers.get(batch.key);
+        if (writer === undefined) {
+          const rows = layout.numImages * patches;
+          writer = cache.store(setKey, batch.key, [rows, hidden], keyCount * rows * hidden * 4);
+          writers.set(batch.key, writer);
+        }
+        for (let i = 0; i < batch.dims[0]; i++) {
+          const from = (i * tokens + prefixTokens) * hidden;
+          writer.write((batch.firstImage + i) * patches, batch.data.subarray(from, from + patches * hidden));
+        }
+      },
+    );
+    const sources = new Map<string, PatchSource>();
+    for (const [key, writer] of writers) sources.set(key, writer.finish());
+    const { numImages, hiddenSize, prefixTokens, grid } = report.layout;
+    return { sources, info: { numImages, grid, prefixTokens, hiddenSize } };
+  } catch (error) {
+    for (const writer of writers.values()) writer.discard();
+    throw error;
+  }
 }

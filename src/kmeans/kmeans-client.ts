@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { OptionRangeError } from "../errors";
+import type { RowFile } from "../util/row-file";
 import type { KMeansResult } from "./kmeans";
-import { checkKMeansData, type KMeansFitOptions, resolveKMeansOptions } from "./kmeans-options";
+import { checkKMeansData, checkRowFile, type KMeansFitOptions, resolveKMeansOptions } from "./kmeans-options";
 import { type KMeansThread, startKMeansThread } from "./kmeans-thread";
 
 export type { KMeansFitOptions } from "./kmeans-options";
@@ -24,6 +25,12 @@ export interface KMeansWorker {
     dims: readonly [n: number, d: number],
     options?: KMeansFitOptions,
   ): Promise<KMeansResult>;
+  /**
+   * Fits the rows of a row file on disk, read by the worker itself: a sample to fit and one chunk
+   * at a time to assign, so memory does not grow with the rows. Same result as `fit` on the same
+   * rows in memory.
+   */
+  fitFile(file: RowFile, options?: KMeansFitOptions): Promise<KMeansResult>;
   /** Releases the sessions and stops the threads; pending fits reject with CancelledError. */
   dispose(): Promise<void>;
 }
@@ -57,12 +64,16 @@ export function createKMeansWorker(options: KMeansWorkerOptions = {}): KMeansWor
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024)
     throw new OptionRangeError(`invalid k-means threads: ${threads}; expected an integer in 1..1024`);
   const pool: KMeansThread[] = Array.from({ length: count }, () => startKMeansThread(threads));
+  const leastBusy = () => pool.reduce((a, b) => (b.inFlight() < a.inFlight() ? b : a));
   return {
     workers: count,
     async fit(data, dims, fitOptions = {}) {
       const [n, d] = checkKMeansData(data, dims, resolveKMeansOptions(fitOptions).k);
-      const idle = pool.reduce((a, b) => (b.inFlight() < a.inFlight() ? b : a));
-      return idle.fit(data, [n, d], fitOptions);
+      return leastBusy().fit({ data, dims: [n, d] }, fitOptions);
+    },
+    async fitFile(file, fitOptions = {}) {
+      checkRowFile(file, resolveKMeansOptions(fitOptions).k);
+      return leastBusy().fit({ file }, fitOptions);
     },
     async dispose() {
       await Promise.all(pool.map((t) => t.dispose()));

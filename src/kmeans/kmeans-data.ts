@@ -15,13 +15,14 @@ export function l2NormalizeRows(
   data: Float32Array,
   n: number,
   d: number,
+  rowNumber: RowNumber = (i) => i,
 ): { vectors: Float32Array; norms: Float64Array } {
   const vectors = data.slice();
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const row = vectors.subarray(i * d, i * d + d);
     const sum = sumOfSquares(row);
-    if (!Number.isFinite(sum)) throw nonFinite(data, i * d, d);
+    if (!Number.isFinite(sum)) throw nonFinite(data, i, d, rowNumber);
     if (sum === 0) continue;
     const scale = 1 / Math.sqrt(sum);
     for (let j = 0; j < d; j++) row[j] = (row[j] as number) * scale;
@@ -52,23 +53,32 @@ function sumOfSquares(row: Float32Array): number {
 }
 
 /** Each row's squared L2 norm in float64; throws an InputError at the first non-finite value. */
-export function rowSquaredNorms(data: Float32Array, n: number, d: number): Float64Array {
+export function rowSquaredNorms(
+  data: Float32Array,
+  n: number,
+  d: number,
+  rowNumber: RowNumber = (i) => i,
+): Float64Array {
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const sum = sumOfSquares(data.subarray(i * d, i * d + d));
-    if (!Number.isFinite(sum)) throw nonFinite(data, i * d, d);
+    if (!Number.isFinite(sum)) throw nonFinite(data, i, d, rowNumber);
     norms[i] = sum;
   }
   return norms;
 }
 
-function nonFinite(data: Float32Array, row: number, d: number): InputError {
+/** The row number in the whole data of row i of a packed part of it (a chunk, a sample), for messages. */
+export type RowNumber = (i: number) => number;
+
+function nonFinite(data: Float32Array, i: number, d: number, rowNumber: RowNumber): InputError {
+  const row = i * d;
   let j = 0;
   while (j < d && Number.isFinite(data[row + j] as number)) j++;
   const value = data[row + j] as number;
   if (j === d) j = 0; // Finite values whose squares overflow.
   return new InputError(
-    `k-means data row ${row / d} has ${Number.isFinite(value) ? "values too large" : `a non-finite value (${value})`} at column ${j}; clean the features first`,
+    `k-means data row ${rowNumber(i)} has ${Number.isFinite(value) ? "values too large" : `a non-finite value (${value})`} at column ${j}; clean the features first`,
   );
 }
 
@@ -119,8 +129,9 @@ export function exactInertia(
   d: number,
   centroids: Float32Array,
   labels: Int32Array,
+  // A running total from the chunks before: the same sum, in the same order, as over all rows at once.
+  total = 0,
 ): number {
-  let total = 0;
   for (let i = 0; i < n; i++) {
     const row = i * d;
     const c = (labels[i] as number) * d;

@@ -1,4 +1,5 @@
 import { InputError, OptionRangeError, OptionTypeError } from "../errors";
+import type { RowFile } from "../util/row-file";
 import { DEFAULT_K, K_RANGE, type KMeansNormalize } from "../vocabulary";
 
 /** Options of {@link kmeans}; every field is optional, defaults in {@link KMEANS_DEFAULTS}. */
@@ -107,6 +108,14 @@ export function checkKMeansData(data: unknown, dims: unknown, k: number): [n: nu
   if (n < k)
     throw new InputError(`k-means with k = ${k} needs at least ${k} vectors; got n = ${n} (lower k)`);
   return [n, d];
+}
+
+/** Checks a row file's shape like {@link checkKMeansData} checks an array's. */
+export function checkRowFile(file: RowFile, k: number): void {
+  if (!Number.isInteger(file.width) || file.width < 1 || !Number.isInteger(file.rows) || file.rows < 1)
+    throw new InputError(`k-means rows must have a positive shape; got [${file.rows}, ${file.width}]`);
+  if (file.rows < k)
+    throw new InputError(`k-means with k = ${k} needs at least ${k} vectors; got n = ${file.rows} (lower k)`);
 }
 
 function describe(value: unknown): string {

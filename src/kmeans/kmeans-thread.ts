@@ -2,13 +2,13 @@ import { CancelledError } from "../errors";
 import { startRpcThread } from "../runtime/worker-rpc";
 import { workerScript } from "../util/worker-script";
 import type { KMeansResult } from "./kmeans";
-import type { KMeansFitAnswer, KMeansFitRequest } from "./kmeans-messages";
+import type { KMeansFitAnswer, KMeansFitData, KMeansFitRequest } from "./kmeans-messages";
 import type { KMeansFitOptions } from "./kmeans-options";
 
 /** One k-means worker thread with its own onnxruntime sessions; fits run one at a time, in call order. */
 export interface KMeansThread {
   /** Sends a fit (data and options already checked by the caller). */
-  fit(data: Float32Array, dims: [n: number, d: number], options: KMeansFitOptions): Promise<KMeansResult>;
+  fit(data: KMeansFitData, options: KMeansFitOptions): Promise<KMeansResult>;
   /** Fits sent and not yet settled. */
   inFlight(): number;
   /** Releases the sessions and stops the thread; pending fits reject with CancelledError. */
@@ -26,18 +26,21 @@ export function startKMeansThread(threads: number | undefined): KMeansThread {
     keepAliveWhenIdle: false,
   });
   return {
-    async fit(data, [n, d], fitOptions) {
+    async fit(data, fitOptions) {
       const { signal, transfer, ...options } = fitOptions;
       if (signal?.aborted) throw new CancelledError("k-means cancelled");
       // The worker polls this flag between iterations, so a cancelled fit also stops there.
       const cancel = new Int32Array(new SharedArrayBuffer(4));
       signal?.addEventListener("abort", () => Atomics.store(cancel, 0, 1), { once: true });
+      const aborts = signal === undefined ? {} : { signal };
+      if ("file" in data) return (await thread.call({ file: data.file, options, cancel }, aborts)).result;
       // A copy of just the view (postMessage would clone a view's whole underlying buffer).
-      const whole = data.buffer instanceof ArrayBuffer && data.byteLength === data.buffer.byteLength;
-      const payload = transfer === true && whole ? data : data.slice();
+      const array = data.data;
+      const whole = array.buffer instanceof ArrayBuffer && array.byteLength === array.buffer.byteLength;
+      const payload = transfer === true && whole ? array : array.slice();
       const answer = await thread.call(
-        { data: payload, dims: [n, d], options, cancel },
-        { transfer: [payload.buffer as ArrayBuffer], ...(signal === undefined ? {} : { signal }) },
+        { data: payload, dims: data.dims, options, cancel },
+        { transfer: [payload.buffer as ArrayBuffer], ...aborts },
       );
       return answer.result;
     },

@@ -5,7 +5,8 @@
  */
 import { workerData } from "node:worker_threads";
 import { serveRpc, wholeBuffers } from "../runtime/worker-rpc";
-import { fitKMeans } from "./kmeans";
+import { openRowFile } from "../util/row-file";
+import { fitKMeans, type KMeansRows, rowsInMemory } from "./kmeans";
 import { createKMeansEngine, type KMeansEngine } from "./kmeans-engine";
 import type { KMeansFitAnswer, KMeansFitRequest } from "./kmeans-messages";
 import { resolveKMeansOptions } from "./kmeans-options";
@@ -19,7 +20,8 @@ serveRpc<KMeansFitRequest, KMeansFitAnswer>(
     engine ??= createKMeansEngine(threads === undefined ? {} : { threads });
     const options = resolveKMeansOptions(request.options);
     const cancelled = () => Atomics.load(request.cancel, 0) !== 0;
-    const result = await fitKMeans(engine, request.data, request.dims, options, cancelled);
+    const { rows, close } = fitRows(request);
+    const result = await fitKMeans(engine, rows, options, cancelled).finally(close);
     return {
       value: { result, ms: performance.now() - start },
       transfer: wholeBuffers([result.labels, result.centroids]),
@@ -30,3 +32,14 @@ serveRpc<KMeansFitRequest, KMeansFitAnswer>(
     engine = undefined;
   },
 );
+
+/** The request's rows: the array sent, or the row file read here, a sample and a chunk at a time. */
+function fitRows(request: KMeansFitRequest): { rows: KMeansRows; close: () => void } {
+  if ("data" in request) return { rows: rowsInMemory(request.data, request.dims), close: () => undefined };
+  const { file } = request;
+  const reader = openRowFile(file);
+  return {
+    rows: { n: file.rows, d: file.width, rows: reader.rows, gather: reader.gather },
+    close: reader.close,
+  };
+}

@@ -1,6 +1,13 @@
 import { CancelledError } from "../errors";
 import { createRandom, type Random } from "../util/random";
-import { exactInertia, gatherRows, l2NormalizeRows, rowSquaredNorms, sampleIndices } from "./kmeans-data";
+import {
+  exactInertia,
+  gatherRows,
+  l2NormalizeRows,
+  type RowNumber,
+  rowSquaredNorms,
+  sampleIndices,
+} from "./kmeans-data";
 import { createKMeansEngine, type KMeansEngine } from "./kmeans-engine";
 import { type RestartResult, runLloyd } from "./kmeans-lloyd";
 import {
@@ -57,7 +64,8 @@ export async function kmeans(
   const { signal, ...rest } = options;
   const resolved = resolveKMeansOptions(rest);
   sharedEngine ??= createKMeansEngine();
-  return fitKMeans(sharedEngine, data, dims, resolved, () => signal?.aborted === true);
+  const [n, d] = checkKMeansData(data, dims, resolved.k);
+  return fitKMeans(sharedEngine, rowsInMemory(data, [n, d]), resolved, () => signal?.aborted === true);
 }
 
 /** Releases the onnxruntime sessions {@link kmeans} keeps open in this thread (reopened on next use). */
@@ -68,28 +76,47 @@ export async function releaseKMeansSessions(): Promise<void> {
 }
 
 /**
+ * The rows to cluster, however they are stored: `rows` gives a consecutive range (a view for data
+ * in memory), `gather` the rows of a sorted sample, both float32 `[count, d]`. A fit on a sample
+ * reads only the sample and then one chunk at a time, so a file-backed matrix never sits in memory
+ * whole.
+ */
+export interface KMeansRows {
+  n: number;
+  d: number;
+  rows(first: number, count: number): Float32Array;
+  gather(indices: Int32Array): Float32Array;
+}
+
+/** Rows of float32 `[n, d]` data in memory. */
+export function rowsInMemory(data: Float32Array, [n, d]: readonly [number, number]): KMeansRows {
+  return {
+    n,
+    d,
+    rows: (first, count) => data.subarray(first * d, (first + count) * d),
+    gather: (indices) => gatherRows(data, d, indices),
+  };
+}
+
+/**
  * The k-means core behind {@link kmeans} and the k-means worker: `engine` runs the graphs,
- * `cancelled` is polled between iterations. `data` is never modified.
+ * `cancelled` is polled between iterations. The data is never modified.
  */
 export async function fitKMeans(
   engine: KMeansEngine,
-  data: Float32Array,
-  dims: readonly [n: number, d: number],
+  data: KMeansRows,
   options: ResolvedKMeansOptions,
   cancelled: () => boolean = () => false,
 ): Promise<KMeansResult> {
   const { k, restarts } = options;
-  const [n, d] = checkKMeansData(data, dims, k);
-  const { vectors, norms: allNorms } =
-    options.normalize === "l2"
-      ? l2NormalizeRows(data, n, d)
-      : { vectors: data, norms: rowSquaredNorms(data, n, d) };
+  const { n, d } = data;
   const random = createRandom(options.seed);
   const restartRandoms = Array.from({ length: restarts }, () => createRandom(random.int(2 ** 32)));
   const fitRows = n > options.fitSampleSize ? sampleIndices(n, options.fitSampleSize, random) : undefined;
-  const fitData = fitRows === undefined ? vectors : gatherRows(vectors, d, fitRows);
-  const norms =
-    fitRows === undefined ? allNorms : Float64Array.from(fitRows, (row) => allNorms[row] as number);
+  const { vectors: fitData, norms } =
+    fitRows === undefined
+      ? prepare(data.rows(0, n), d, options, (i) => i)
+      : prepare(data.gather(fitRows), d, options, (i) => fitRows[i] as number);
   const fitN = norms.length;
   const initial = await seed(engine, fitData, [fitN, d], norms, options, random, restartRandoms);
   if (cancelled()) throw new CancelledError("k-means cancelled");
@@ -100,14 +127,24 @@ export async function fitKMeans(
     cancelled,
   });
   const best = results.reduce((a, b) => (b.inertia < a.inertia ? b : a));
-  const labels = fitRows === undefined ? best.labels : await assignAll(engine, vectors, [n, d], best);
-  return {
-    labels,
-    centroids: best.centroids,
-    inertia: exactInertia(vectors, n, d, best.centroids, labels),
-    iterations: best.iterations,
-    restartsRun: restarts,
-  };
+  const { labels, inertia } =
+    fitRows === undefined
+      ? { labels: best.labels, inertia: exactInertia(fitData, n, d, best.centroids, best.labels) }
+      : await assignAll(engine, data, options, best, cancelled);
+  return { labels, centroids: best.centroids, inertia, iterations: best.iterations, restartsRun: restarts };
+}
+
+/** Rows as clustered (unit length for "l2") and their squared norms; `rowNumber` names a bad row. */
+function prepare(
+  rows: Float32Array,
+  d: number,
+  options: ResolvedKMeansOptions,
+  rowNumber: RowNumber,
+): { vectors: Float32Array; norms: Float64Array } {
+  const n = rows.length / d;
+  return options.normalize === "l2"
+    ? l2NormalizeRows(rows, n, d, rowNumber)
+    : { vectors: rows, norms: rowSquaredNorms(rows, n, d, rowNumber) };
 }
 
 /** k-means++ for every restart, on a sample of the fitted vectors when they are more than `sampleSize`. */
@@ -128,22 +165,30 @@ async function seed(
   return seedKMeansPlusPlus(engine, sample, [rows.length, d], sampleNorms, options.k, restartRandoms);
 }
 
-// Rows per assignment run: bounds the graph's [rows, k] intermediates and the copy of each chunk.
+// Rows per assignment run: bounds the graph's [rows, k] intermediates and the chunk read and prepared.
 const ASSIGN_CHUNK_ROWS = 65536;
 
-/** Labels of all n vectors against the winning centroids (after a fit on a sample). */
+/**
+ * Labels of all n vectors against the winning centroids (after a fit on a sample), chunk by chunk,
+ * and the exact inertia summed in row order, as one pass over all rows would.
+ */
 async function assignAll(
   engine: KMeansEngine,
-  vectors: Float32Array,
-  [n, d]: [number, number],
+  data: KMeansRows,
+  options: ResolvedKMeansOptions,
   best: RestartResult,
-): Promise<Int32Array> {
+  cancelled: () => boolean,
+): Promise<{ labels: Int32Array; inertia: number }> {
+  const { n, d } = data;
   const labels = new Int32Array(n);
+  let inertia = 0;
   for (let first = 0; first < n; first += ASSIGN_CHUNK_ROWS) {
+    if (cancelled()) throw new CancelledError("k-means cancelled");
     const rows = Math.min(ASSIGN_CHUNK_ROWS, n - first);
-    const chunk = vectors.slice(first * d, (first + rows) * d);
-    const step = await engine.lloydStep(chunk, [rows, d], best.centroids, best.centroids.length / d);
+    const { vectors } = prepare(data.rows(first, rows), d, options, (i) => first + i);
+    const step = await engine.lloydStep(vectors, [rows, d], best.centroids, best.centroids.length / d);
     labels.set(step.labels, first);
+    inertia = exactInertia(vectors, rows, d, best.centroids, step.labels, inertia);
   }
-  return labels;
+  return { labels, inertia };
 }

@@ -1,18 +1,35 @@
 import { setMaxListeners } from "node:events";
-import type { PatchMatrix } from "../features/feature-cache";
-import { createKMeansWorker } from "../kmeans/kmeans-client";
+import { inMemory, type PatchSource } from "../features/patch-store";
+import type { KMeansResult } from "../kmeans/kmeans";
+import { createKMeansWorker, type KMeansFitOptions, type KMeansWorker } from "../kmeans/kmeans-client";
 import type { KMeansOptions } from "../kmeans/kmeans-options";
 
-/** Clusters one patch matrix; the default runs seglens' k-means in its worker thread. */
+/** Clusters one (rep, layer)'s patches; the default runs seglens' k-means in its worker threads. */
 export type ClusterFn = (
-  matrix: PatchMatrix,
+  patches: PatchSource,
   options: KMeansOptions,
 ) => Promise<{ labels: Int32Array; inertia: number }>;
 
 /** A k-means runner for `segment`, with a stop. */
 export interface Clusterer {
   fit: ClusterFn;
+  /** Fits that run at once; `segment` keeps this many in flight, so memory holds only theirs. */
+  concurrency: number;
   dispose(): Promise<void>;
+}
+
+/**
+ * Fits patches wherever they are: an array in memory is sent to the worker, a file is read by the
+ * worker itself, a sample and a chunk at a time.
+ */
+export function fitPatches(
+  workers: KMeansWorker,
+  patches: PatchSource,
+  options: KMeansFitOptions,
+): Promise<KMeansResult> {
+  return inMemory(patches)
+    ? workers.fit(patches.data, patches.dims, options)
+    : workers.fitFile(patches.file, options);
 }
 
 /**
@@ -24,12 +41,13 @@ export function createClusterFn(options: { signal?: AbortSignal } = {}): Cluster
   // Every fit in flight listens to the signal; a 12-layer sweep exceeds Node's default warning level of 10.
   if (options.signal !== undefined) setMaxListeners(256, options.signal);
   return {
-    fit: async (matrix: PatchMatrix, kmeansOptions: KMeansOptions) => {
+    fit: async (patches, kmeansOptions) => {
       const fitOptions =
         options.signal === undefined ? kmeansOptions : { ...kmeansOptions, signal: options.signal };
-      const { labels, inertia } = await workers.fit(matrix.data, matrix.dims, fitOptions);
+      const { labels, inertia } = await fitPatches(workers, patches, fitOptions);
       return { labels, inertia };
     },
+    concurrency: workers.workers,
     dispose: () => workers.dispose(),
   };
 }

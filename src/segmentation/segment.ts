@@ -1,6 +1,6 @@
 import { InputError } from "../errors";
 import type { ExtractProgress } from "../features/extract-features";
-import { createFeatureCache, type FeatureCache, type PatchMatrix } from "../features/feature-cache";
+import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
 import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../features/feature-request";
 import { patchFeatures } from "../features/patch-features";
 import { featureKey } from "../features/selection";
@@ -56,16 +56,20 @@ export interface Segmentation {
  * layer), labels aligned layer to layer within each representation, and the chance-corrected scores.
  */
 export async function segment(options: SegmentOptions): Promise<Segmentation> {
-  if (options.cluster !== undefined) return segmentWith(options, options.cluster);
+  if (options.cluster !== undefined) return segmentWith(options, options.cluster, 2);
   const clusterer = createClusterFn(options.signal === undefined ? {} : { signal: options.signal });
   try {
-    return await segmentWith(options, clusterer.fit);
+    return await segmentWith(options, clusterer.fit, clusterer.concurrency);
   } finally {
     await clusterer.dispose();
   }
 }
 
-async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise<Segmentation> {
+async function segmentWith(
+  options: SegmentOptions,
+  cluster: ClusterFn,
+  concurrency: number,
+): Promise<Segmentation> {
   const request = await prepareRequest(
     options,
     options.signal === undefined ? {} : { signal: options.signal },
@@ -98,14 +102,12 @@ async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise
   let done = 0;
   for (const rep of request.reps) {
     const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
-    // All layers of a representation at once: the k-means pool fits them in parallel.
-    const fits = await Promise.all(
-      keys.map(async (key) => {
-        const fit = await cluster(matrices.get(key) as PatchMatrix, kmeansOptions);
-        options.onProgress?.({ stage: "cluster", done: ++done, total: matrices.size });
-        return fit;
-      }),
-    );
+    // As many fits at once as the k-means pool runs: each holds only its sample and chunk.
+    const fits = await mapConcurrently(keys, concurrency, async (key) => {
+      const fit = await cluster(matrices.get(key) as PatchSource, kmeansOptions);
+      options.onProgress?.({ stage: "cluster", done: ++done, total: matrices.size });
+      return fit;
+    });
     const raw = fits.map((fit) => fit.labels);
     for (const [i, fit] of fits.entries()) inertia.set(keys[i] as string, fit.inertia);
     alignSequence(raw, k).forEach((aligned, i) => {
@@ -131,4 +133,22 @@ async function segmentWith(options: SegmentOptions, cluster: ClusterFn): Promise
     prefixTokens: info.prefixTokens,
     hiddenSize: info.hiddenSize,
   };
+}
+
+/** `work` over `items` with at most `limit` running at once; results in item order. */
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
 }
