@@ -45,19 +45,28 @@ const EXECUTION_PROVIDERS = ["cpu", "cuda"] as const;
 const SIZE_RANGE = [1, 4096] as const;
 const THREADS_RANGE = [1, 256] as const;
 
-/** Adds the model and image flags to `command`; `--model` may be optional (`figure`). */
-export function addModelFlags(command: Command, options: { modelOptional?: boolean } = {}): Command {
-  const model = options.modelOptional
-    ? command.option("--model <M>", MODEL_HELP)
-    : command.requiredOption("--model <M>", MODEL_HELP);
+/**
+ * Adds the model and image flags to `command`; `--model` may be optional (`figure`), and both
+ * `--model` and `--images` (`segment`, which can read stored features instead).
+ */
+export function addModelFlags(
+  command: Command,
+  options: { modelOptional?: boolean; imagesOptional?: boolean } = {},
+): Command {
+  const model =
+    options.modelOptional || options.imagesOptional
+      ? command.option("--model <M>", MODEL_HELP)
+      : command.requiredOption("--model <M>", MODEL_HELP);
+  const imagesHelp = "image files or folders (folder: its images sorted by name); repeatable";
   // --layers has no commander default: whether it was given tells whether it clashes with --depth.
-  return model
+  const withFile = model
     .option("--file <F>", "ONNX file inside the model folder, e.g. onnx/vision_model.onnx")
-    .option("--variant <V>", "fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4")
-    .requiredOption(
-      "--images <X...>",
-      "image files or folders (folder: its images sorted by name); repeatable",
-    )
+    .option("--variant <V>", "fp32, fp16, q8, int8, uint8, q4, q4f16 or bnb4");
+  return (
+    options.imagesOptional
+      ? withFile.option("--images <X...>", imagesHelp)
+      : withFile.requiredOption("--images <X...>", imagesHelp)
+  )
     .option(
       "--size <S>",
       `input resolution in pixels, ${SIZE_RANGE.join("..")}, rounded to the patch size (default: the model's)`,

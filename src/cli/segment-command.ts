@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import { InputError } from "../errors";
 import { createFeatureCache, type FeatureCache } from "../features/feature-cache";
 import { writeProbeImages } from "../segmentation/positional-probe";
-import { type Segmentation, segment } from "../segmentation/segment";
+import { type Segmentation, type StoredSegmentation, segment, segmentStored } from "../segmentation/segment";
 import {
   type SegmentMeta,
   type SegmentSettings,
@@ -26,6 +27,7 @@ export interface ClusterFlags {
   maxIter: number;
   masks?: string;
   cache: boolean;
+  cacheFloat16?: boolean;
   probe?: boolean;
 }
 
@@ -58,6 +60,10 @@ export function addClusterFlags(command: Command): Command {
       existingFolder("--masks"),
     )
     .option("--no-cache", "do not read or write the on-disk feature cache")
+    .option(
+      "--cache-float16",
+      "keep cached features in float16: half the disk, values within 2^-11 relative (labels near a cluster boundary may change)",
+    )
     .option("--probe", "also segment content-free images (flat colours, seeded noise): position alone");
 }
 
@@ -81,8 +87,7 @@ export async function segmentFromFlags(
       restarts: flags.restarts,
       maxIter: flags.maxIter,
       ...(flags.masks === undefined ? {} : { masks: flags.masks }),
-      cache:
-        options.cache ?? createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features") } : {}),
+      cache: options.cache ?? featureCacheFor(flags),
       signal: options.signal ?? (interrupt as InterruptSignal).signal,
       onProgress: (p) => bar.update(p.done, p.total, p.stage === "cluster" ? "k-means fits" : "images"),
     });
@@ -93,6 +98,15 @@ export async function segmentFromFlags(
     bar.finish();
     interrupt?.dispose();
   }
+}
+
+/**
+ * The feature cache of a run: on disk under the seglens cache (float16 if asked), or with
+ * `--no-cache` in memory, spilling to a temporary folder removed at exit when the set is larger.
+ */
+function featureCacheFor(flags: ClusterFlags): FeatureCache {
+  const dtype = flags.cacheFloat16 === true ? "float16" : "float32";
+  return createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features"), dtype } : { dtype });
 }
 
 function summary(done: { meta: SegmentMeta; maps: number; probeImages: number }, out: string): string {
@@ -118,14 +132,24 @@ export function addSegmentCommand(program: Command): void {
   const command = program
     .command("segment")
     .description("joint k-means label maps of every layer and representation, with metrics");
-  addClusterFlags(addModelFlags(command))
+  addClusterFlags(addModelFlags(command, { imagesOptional: true }))
+    .option(
+      "--features <DIR...>",
+      "instead of --model and --images: cluster the features stored by `seglens features` (one folder, or every shard of one)",
+    )
     .requiredOption("--out <DIR>", "output folder")
-    .action(async (flags: ModelFlags & ClusterFlags & { out: string }) => {
+    .action(async (flags: ModelFlags & ClusterFlags & { out: string; features?: string[] }) => {
+      checkInputFlags(flags);
       // Ctrl-C or SIGTERM stops the run; nothing reaches --out until all of it (probe included) is done.
       const interrupt = abortOnSignals();
       try {
         const { signal } = interrupt;
         const done = await withOutput(flags.out, { signal }, async (out) => {
+          if (flags.features !== undefined) {
+            const stored = await segmentStoredFromFlags(flags.features, flags, signal);
+            const meta = await stageSegmentation(out, "", stored, settings(flags));
+            return { meta, maps: stored.labels.size, probeImages: 0 };
+          }
           const segmentation = await segmentFromFlags(flags, { signal });
           const meta = await stageSegmentation(out, "", segmentation, settings(flags));
           let probeImages = 0;
@@ -144,4 +168,58 @@ export function addSegmentCommand(program: Command): void {
         interrupt.dispose();
       }
     });
+}
+
+// Flags that choose or run the model: meaningless when the features are read from folders.
+const MODEL_ONLY = [
+  "model",
+  "images",
+  "file",
+  "variant",
+  "size",
+  "layers",
+  "depth",
+  "checkpoint",
+  "probe",
+] as const;
+
+/** `--features` or `--model` with `--images`, never both. */
+function checkInputFlags(flags: ModelFlags & ClusterFlags & { features?: string[] }): void {
+  if (flags.features !== undefined) {
+    const clash = MODEL_ONLY.find(
+      (name) => (flags as unknown as Record<string, unknown>)[name] !== undefined,
+    );
+    if (clash !== undefined)
+      throw new InputError(
+        `--features reads stored features: --${clash === "checkpoint" ? "checkpoint" : clash} does not apply (the folders' meta.json says which model, images and layers)`,
+      );
+    return;
+  }
+  if (flags.model === undefined || flags.images === undefined)
+    throw new InputError(
+      `seglens segment needs ${flags.model === undefined ? "--model" : "--images"}, or --features DIR… to cluster stored features`,
+    );
+}
+
+/** Clusters stored features with the clustering flags, with progress on a terminal. */
+async function segmentStoredFromFlags(
+  dirs: string[],
+  flags: ClusterFlags,
+  signal: AbortSignal,
+): Promise<StoredSegmentation> {
+  const bar = createProgressBar();
+  try {
+    return await segmentStored(dirs, {
+      k: flags.k,
+      seed: flags.seed,
+      normalize: flags.normalize,
+      restarts: flags.restarts,
+      maxIter: flags.maxIter,
+      ...(flags.masks === undefined ? {} : { masks: flags.masks }),
+      signal,
+      onProgress: (p) => bar.update(p.done, p.total, "k-means fits"),
+    });
+  } finally {
+    bar.finish();
+  }
 }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { basename, join } from "node:path";
+import { parseByteSize } from "../util/byte-size";
 import { seglensCacheDir } from "../util/cache-dir";
 import { sha256, sha256File } from "../util/sha256";
 import { writeFileAtomic } from "../util/write-file-atomic";
@@ -68,7 +69,7 @@ export interface FeatureCache {
 
 /** Options of {@link createFeatureCache}. */
 export interface FeatureCacheOptions {
-  /** Memory budget; default 2 GiB. */
+  /** Memory budget; default {@link DEFAULT_MEMORY_BUDGET_BYTES}. */
   budgetBytes?: number;
   /** Folder for the on-disk cache; none by default. */
   dir?: string;
@@ -83,12 +84,24 @@ export interface FeatureCacheOptions {
   spillParent?: string;
 }
 
-/** Default disk budget of the feature cache: the features of ~1,300 images of a ViT-S (all layers and representations). */
+/** Default disk budget of the feature cache: the features of ~1,400 images of a ViT-S/16 (every layer and representation). */
 export const DEFAULT_DISK_BUDGET_BYTES = 20 * 1024 ** 3;
+
+/**
+ * The disk budget set by `SEGLENS_FEATURE_CACHE_LIMIT` (a size such as 50G), else
+ * {@link DEFAULT_DISK_BUDGET_BYTES}.
+ */
+export function diskBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.SEGLENS_FEATURE_CACHE_LIMIT?.trim();
+  return value ? parseByteSize(value, "SEGLENS_FEATURE_CACHE_LIMIT") : DEFAULT_DISK_BUDGET_BYTES;
+}
+
+/** Default memory budget of a cache: sets past it go to disk. */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 512 * 1024 ** 2;
 
 /** Creates an empty cache. */
 export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCache {
-  const budgetBytes = options.budgetBytes ?? 2 * 1024 ** 3;
+  const budgetBytes = options.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
   const dtype = options.dtype ?? "float32";
   const entries = new Map<string, PatchMatrix>(); // insertion order = recency order
   const spilled = new Map<string, PatchFile>();
@@ -190,7 +203,7 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       writeFileAtomic(join(dir, "set.json"), JSON.stringify(info));
       const evicted = evictFeatureSets(
         options.dir,
-        options.diskBudgetBytes ?? DEFAULT_DISK_BUDGET_BYTES,
+        options.diskBudgetBytes ?? diskBudgetFromEnv(),
         basename(dir),
       );
       for (const name of evicted) infos.delete(name.replace(/-f16$/, ""));

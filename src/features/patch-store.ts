@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { join } from "node:path";
 import { float32ToFloat16 } from "../util/float16";
 import { openRowFile, type RowFile } from "../util/row-file";
-import { isTempName, tempPathFor } from "../util/temp-files";
+import { isTempName, removeAbandonedTemps, tempPathFor } from "../util/temp-files";
 import { createNpyWriter, readNpyHeader } from "./npy";
 
 /** Patch features of one (rep, layer) in memory: float32 `[images · gh · gw, hidden]`, prefix tokens dropped. */
@@ -138,6 +138,7 @@ export function evictFeatureSets(dir: string, budgetBytes: number, keep: string)
  */
 export function createSpillFolder(parent: string): string {
   mkdirSync(parent, { recursive: true });
+  removeAbandonedTemps(parent);
   const dir = tempPathFor(join(parent, "spill"));
   mkdirSync(dir);
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));

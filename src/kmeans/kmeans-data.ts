@@ -9,15 +9,17 @@ import type { Random } from "../util/random";
 /**
  * A copy of `data` with every row scaled to unit L2 norm, and each row's squared norm after that
  * (1, or 0 for an all-zero row, which stays zero as in scikit-learn's `normalize`). Throws an
- * InputError at the first non-finite value.
+ * InputError at the first non-finite value. `inPlace` scales `data` itself (a fresh copy, such as
+ * rows read from a file), sparing a second array as large.
  */
 export function l2NormalizeRows(
   data: Float32Array,
   n: number,
   d: number,
   rowNumber: RowNumber = (i) => i,
+  inPlace = false,
 ): { vectors: Float32Array; norms: Float64Array } {
-  const vectors = data.slice();
+  const vectors = inPlace ? data : data.slice();
   const norms = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const row = vectors.subarray(i * d, i * d + d);

@@ -64,8 +64,10 @@ export interface KMeansEngineOptions {
 /** Creates an engine; its sessions open lazily, on the first fit. */
 export function createKMeansEngine(options: KMeansEngineOptions = {}): KMeansEngine {
   // No spinning: three sessions alternate, and one's spinning threads would slow the next one's run.
+  // No arena: inputs of many sizes would leave it at the largest one's doubling.
   const sessionOptions = {
     spinning: false,
+    memoryArena: false,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
   };
   const sessions = new Map<string, Promise<RuntimeSession>>();

@@ -39,7 +39,7 @@ function fitRows(request: KMeansFitRequest): { rows: KMeansRows; close: () => vo
   const { file } = request;
   const reader = openRowFile(file);
   return {
-    rows: { n: file.rows, d: file.width, rows: reader.rows, gather: reader.gather },
+    rows: { n: file.rows, d: file.width, rows: reader.rows, gather: reader.gather, freshRows: true },
     close: reader.close,
   };
 }

@@ -86,6 +86,8 @@ export interface KMeansRows {
   d: number;
   rows(first: number, count: number): Float32Array;
   gather(indices: Int32Array): Float32Array;
+  /** Whether `rows` returns a fresh array (read from a file) that may be normalized in place. */
+  freshRows: boolean;
 }
 
 /** Rows of float32 `[n, d]` data in memory. */
@@ -95,6 +97,7 @@ export function rowsInMemory(data: Float32Array, [n, d]: readonly [number, numbe
     d,
     rows: (first, count) => data.subarray(first * d, (first + count) * d),
     gather: (indices) => gatherRows(data, d, indices),
+    freshRows: false,
   };
 }
 
@@ -108,30 +111,67 @@ export async function fitKMeans(
   options: ResolvedKMeansOptions,
   cancelled: () => boolean = () => false,
 ): Promise<KMeansResult> {
-  const { k, restarts } = options;
   const { n, d } = data;
   const random = createRandom(options.seed);
-  const restartRandoms = Array.from({ length: restarts }, () => createRandom(random.int(2 ** 32)));
-  const fitRows = n > options.fitSampleSize ? sampleIndices(n, options.fitSampleSize, random) : undefined;
-  const { vectors: fitData, norms } =
-    fitRows === undefined
-      ? prepare(data.rows(0, n), d, options, (i) => i)
-      : prepare(data.gather(fitRows), d, options, (i) => fitRows[i] as number);
-  const fitN = norms.length;
-  const initial = await seed(engine, fitData, [fitN, d], norms, options, random, restartRandoms);
+  const restartRandoms = Array.from({ length: options.restarts }, () => createRandom(random.int(2 ** 32)));
+  if (n <= options.fitSampleSize) {
+    const { vectors, norms } = prepare(data.rows(0, n), d, options, (i) => i, data.freshRows);
+    const best = await fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
+    const inertia = exactInertia(vectors, n, d, best.centroids, best.labels);
+    return result(best, best.labels, inertia, options);
+  }
+  // The sample is dropped before the assignment, so only one of them is in memory at a time.
+  const best = await fitSample(engine, data, options, random, restartRandoms, cancelled);
+  const { labels, inertia } = await assignAll(engine, data, options, best, cancelled);
+  return result(best, labels, inertia, options);
+}
+
+/** Seeding and Lloyd on a seeded random sample of `fitSampleSize` rows. */
+async function fitSample(
+  engine: KMeansEngine,
+  data: KMeansRows,
+  options: ResolvedKMeansOptions,
+  random: Random,
+  restartRandoms: Random[],
+  cancelled: () => boolean,
+): Promise<RestartResult> {
+  const sample = sampleIndices(data.n, options.fitSampleSize, random);
+  const rowNumber = (i: number) => sample[i] as number;
+  const { vectors, norms } = prepare(data.gather(sample), data.d, options, rowNumber, true);
+  return fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
+}
+
+/** k-means++ seeding and Lloyd's restarts over `vectors` as clustered; the lowest inertia wins. */
+async function fitRows(
+  engine: KMeansEngine,
+  vectors: Float32Array,
+  norms: Float64Array,
+  options: ResolvedKMeansOptions,
+  random: Random,
+  restartRandoms: Random[],
+  cancelled: () => boolean,
+): Promise<RestartResult> {
+  const dims: [number, number] = [norms.length, vectors.length / norms.length];
+  const initial = await seed(engine, vectors, dims, norms, options, random, restartRandoms);
   if (cancelled()) throw new CancelledError("k-means cancelled");
-  const results = await runLloyd(engine, fitData, [fitN, d], norms, initial, {
-    k,
-    maxIter: options.maxIter,
-    tol: options.tol,
-    cancelled,
-  });
-  const best = results.reduce((a, b) => (b.inertia < a.inertia ? b : a));
-  const { labels, inertia } =
-    fitRows === undefined
-      ? { labels: best.labels, inertia: exactInertia(fitData, n, d, best.centroids, best.labels) }
-      : await assignAll(engine, data, options, best, cancelled);
-  return { labels, centroids: best.centroids, inertia, iterations: best.iterations, restartsRun: restarts };
+  const { k, maxIter, tol } = options;
+  const results = await runLloyd(engine, vectors, dims, norms, initial, { k, maxIter, tol, cancelled });
+  return results.reduce((a, b) => (b.inertia < a.inertia ? b : a));
+}
+
+function result(
+  best: RestartResult,
+  labels: Int32Array,
+  inertia: number,
+  options: ResolvedKMeansOptions,
+): KMeansResult {
+  return {
+    labels,
+    centroids: best.centroids,
+    inertia,
+    iterations: best.iterations,
+    restartsRun: options.restarts,
+  };
 }
 
 /** Rows as clustered (unit length for "l2") and their squared norms; `rowNumber` names a bad row. */
@@ -140,10 +180,11 @@ function prepare(
   d: number,
   options: ResolvedKMeansOptions,
   rowNumber: RowNumber,
+  inPlace: boolean,
 ): { vectors: Float32Array; norms: Float64Array } {
   const n = rows.length / d;
   return options.normalize === "l2"
-    ? l2NormalizeRows(rows, n, d, rowNumber)
+    ? l2NormalizeRows(rows, n, d, rowNumber, inPlace)
     : { vectors: rows, norms: rowSquaredNorms(rows, n, d, rowNumber) };
 }
 
@@ -165,8 +206,9 @@ async function seed(
   return seedKMeansPlusPlus(engine, sample, [rows.length, d], sampleNorms, options.k, restartRandoms);
 }
 
-// Rows per assignment run: bounds the graph's [rows, k] intermediates and the chunk read and prepared.
-const ASSIGN_CHUNK_ROWS = 65536;
+// Rows per assignment run: bounds the chunk read and prepared (25 MB for ViT-S, 50 MB for ViT-B)
+// and the graph's intermediates. A row's label does not depend on the chunk it is in.
+const ASSIGN_CHUNK_ROWS = 16384;
 
 /**
  * Labels of all n vectors against the winning centroids (after a fit on a sample), chunk by chunk,
@@ -185,7 +227,7 @@ async function assignAll(
   for (let first = 0; first < n; first += ASSIGN_CHUNK_ROWS) {
     if (cancelled()) throw new CancelledError("k-means cancelled");
     const rows = Math.min(ASSIGN_CHUNK_ROWS, n - first);
-    const { vectors } = prepare(data.rows(first, rows), d, options, (i) => first + i);
+    const { vectors } = prepare(data.rows(first, rows), d, options, (i) => first + i, data.freshRows);
     const step = await engine.lloydStep(vectors, [rows, d], best.centroids, best.centroids.length / d);
     labels.set(step.labels, first);
     inertia = exactInertia(vectors, rows, d, best.centroids, step.labels, inertia);

@@ -2,7 +2,7 @@ import { createNpyWriter } from "../features/npy";
 import { jsonText, type RunMeta, runMeta } from "../features/run-meta";
 import { type OutputOptions, type OutputTransaction, withOutput } from "../util/output-transaction";
 import type { KMeansNormalize } from "../vocabulary";
-import type { Segmentation } from "./segment";
+import type { Segmentation, StoredSegmentation } from "./segment";
 
 /** `DIR/meta.json` of `seglens segment`: a file format others read (ARCHITECTURE.md, File formats). */
 export interface SegmentMeta extends RunMeta {
@@ -33,7 +33,7 @@ export interface SegmentSettings {
  * complete; on failure nothing is left (see `withOutput`).
  */
 export async function writeSegmentation(
-  segmentation: Segmentation,
+  segmentation: Segmentation | StoredSegmentation,
   outDir: string,
   settings: SegmentSettings,
   options: OutputOptions = {},
@@ -48,12 +48,15 @@ export async function writeSegmentation(
 export async function stageSegmentation(
   out: OutputTransaction,
   subdir: string,
-  segmentation: Segmentation,
+  segmentation: Segmentation | StoredSegmentation,
   settings: SegmentSettings,
 ): Promise<SegmentMeta> {
   const file = (name: string) => (subdir === "" ? name : `${subdir}/${name}`);
   const [gh, gw] = segmentation.grid;
-  const n = segmentation.request.images.length;
+  // Features read from folders bring their meta.json; extracted ones are described from the request.
+  const base =
+    "meta" in segmentation ? segmentation.meta : await runMeta(segmentation.request, segmentation);
+  const n = base.images.length;
   for (const [key, labels] of segmentation.labels) {
     const writer = createNpyWriter(out.path(file(`labels_${key}.npy`)), "int32", [n, gh, gw]);
     try {
@@ -69,7 +72,6 @@ export async function stageSegmentation(
     if (s.miouManyToOne !== undefined) metrics[key].miou_many_to_one = s.miouManyToOne;
   }
   out.writeFile(file("metrics.json"), jsonText(metrics));
-  const base = await runMeta(segmentation.request, segmentation);
   const meta: SegmentMeta = {
     ...base,
     k: segmentation.k,

@@ -68,11 +68,15 @@ export function openRowFile(file: RowFile): RowFileReader {
     }
     return lo;
   };
-  // Reads rows [first, first + count) that lie in one span into `out` at row `at`.
+  // Reads rows [first, first + count) that lie in one span into `out` at row `at`: float32 straight
+  // into `out`'s bytes, float16 through a buffer half as large.
   const readRun = (out: Float32Array, at: number, spanIndex: number, first: number, count: number) => {
     const span = file.spans[spanIndex] as RowSpan;
     const position = span.offset + (first - (starts[spanIndex] as number)) * rowBytes;
-    const bytes = Buffer.allocUnsafe(count * rowBytes);
+    const bytes =
+      dtype === "float32"
+        ? new Uint8Array(out.buffer, out.byteOffset + at * width * 4, count * rowBytes)
+        : new Uint8Array(count * rowBytes);
     let done = 0;
     const fd = fdOf(span.path);
     while (done < bytes.length) {
@@ -83,10 +87,8 @@ export function openRowFile(file: RowFile): RowFileReader {
         );
       done += read;
     }
-    if (dtype === "float32") {
-      out.set(new Float32Array(bytes.buffer, bytes.byteOffset, count * width), at * width);
-    } else {
-      const half = new Uint16Array(bytes.buffer, bytes.byteOffset, count * width);
+    if (dtype === "float16") {
+      const half = new Uint16Array(bytes.buffer, 0, count * width);
       const table = halfTable();
       const base = at * width;
       for (let i = 0; i < half.length; i++) out[base + i] = table[half[i] as number] as number;

@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { createFeatureCache } from "../../src/features/feature-cache";
 import { segment } from "../../src/segmentation/segment";
+import { testCacheDir } from "../support/temp";
 
 const request = {
   model: "models/fixtures/dinov2-tf4",
@@ -30,5 +33,39 @@ describe("segment()", () => {
     expect(Math.max(...(second.labels.get("tokens_L2") ?? []))).toBeLessThan(5);
     const again = await segment({ ...request, k: 3, cache });
     expect(again.labels).toEqual(first.labels);
+  });
+});
+
+describe("segment() with features on disk", () => {
+  const temp = testCacheDir();
+  afterAll(() => temp.remove());
+
+  it("gives the labels, inertia and scores of the in-memory path, from a cache folder or spilled past the memory budget, also when k-means fits a sample", async () => {
+    for (const fitSampleSize of [undefined, 40]) {
+      const options = { ...request, k: 4, ...(fitSampleSize === undefined ? {} : { fitSampleSize }) };
+      const memoryCache = createFeatureCache();
+      const inMemory = await segment({ ...options, cache: memoryCache });
+      expect(memoryCache.stats().bytes).toBeGreaterThan(0);
+      const spillParent = join(temp.path, "spill");
+      const spilled = await segment({
+        ...options,
+        cache: createFeatureCache({ budgetBytes: 1, spillParent }),
+      });
+      const fromFolder = await segment({
+        ...options,
+        cache: createFeatureCache({ dir: join(temp.path, "cache") }),
+      });
+      const warm = await segment({
+        ...options,
+        cache: createFeatureCache({ dir: join(temp.path, "cache") }),
+      });
+      for (const other of [spilled, fromFolder, warm]) {
+        expect(other.labels).toEqual(inMemory.labels);
+        expect(other.inertia).toEqual(inMemory.inertia);
+        expect(other.scores).toEqual(inMemory.scores);
+      }
+      // Spill folders carry this process's id: removed at its exit, or by the next run if it is killed.
+      for (const name of readdirSync(spillParent)) expect(name).toContain(`.seglens-${process.pid}-`);
+    }
   });
 });
