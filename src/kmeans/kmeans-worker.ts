@@ -5,7 +5,7 @@
  */
 import { workerData } from "node:worker_threads";
 import { serveRpc, wholeBuffers } from "../runtime/worker-rpc";
-import { openRowFile } from "../util/row-file";
+import { openRowFile, type RowScratch } from "../util/row-file";
 import { fitKMeans, type KMeansRows, rowsInMemory } from "./kmeans";
 import { createKMeansEngine, type KMeansEngine } from "./kmeans-engine";
 import type { KMeansFitAnswer, KMeansFitRequest } from "./kmeans-messages";
@@ -13,6 +13,8 @@ import { resolveKMeansOptions } from "./kmeans-options";
 
 const threads = (workerData as { threads?: number } | undefined)?.threads;
 let engine: KMeansEngine | undefined;
+// One buffer for every fit's sample and chunks: a fit uses one of them at a time, and fits run one at a time.
+const scratch: RowScratch = { buffer: new Float32Array(0) };
 
 serveRpc<KMeansFitRequest, KMeansFitAnswer>(
   async (request) => {
@@ -30,6 +32,7 @@ serveRpc<KMeansFitRequest, KMeansFitAnswer>(
   async () => {
     await engine?.dispose();
     engine = undefined;
+    scratch.buffer = new Float32Array(0);
   },
 );
 
@@ -37,7 +40,7 @@ serveRpc<KMeansFitRequest, KMeansFitAnswer>(
 function fitRows(request: KMeansFitRequest): { rows: KMeansRows; close: () => void } {
   if ("data" in request) return { rows: rowsInMemory(request.data, request.dims), close: () => undefined };
   const { file } = request;
-  const reader = openRowFile(file);
+  const reader = openRowFile(file, scratch);
   return {
     rows: { n: file.rows, d: file.width, rows: reader.rows, gather: reader.gather, freshRows: true },
     close: reader.close,

@@ -86,7 +86,10 @@ export interface KMeansRows {
   d: number;
   rows(first: number, count: number): Float32Array;
   gather(indices: Int32Array): Float32Array;
-  /** Whether `rows` returns a fresh array (read from a file) that may be normalized in place. */
+  /**
+   * Whether `rows` returns a fresh array (read from a file) that may be normalized in place. A
+   * fresh array may be overwritten by the next `rows` or `gather` call (the worker reuses one buffer).
+   */
   freshRows: boolean;
 }
 

@@ -12,7 +12,7 @@ export interface RunSize {
   tokens?: number;
 }
 
-/** Node, onnxruntime's arenas and one batch of fetched outputs (the batch budget is 256 MiB). */
+/** Node, onnxruntime's arenas and one batch of fetched outputs (the batch budget is 64 MiB). */
 export const RUNTIME_BASE_BYTES = 512 * 1024 ** 2;
 
 /** Bytes per parameter of each ONNX variant (quantized ones keep some float tensors; rounded up). */

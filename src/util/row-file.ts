@@ -38,8 +38,20 @@ export interface RowFileReader {
   close(): void;
 }
 
-/** Opens `file` for reading. */
-export function openRowFile(file: RowFile): RowFileReader {
+/**
+ * A buffer that readers fill again and again instead of allocating: a k-means worker's sample and
+ * its chunks are never in use at once, and arrays of 100 MB left to the garbage collector pile up
+ * before it runs.
+ */
+export interface RowScratch {
+  buffer: Float32Array;
+}
+
+/**
+ * Opens `file` for reading. With `scratch`, every array returned is a view of its buffer (grown
+ * when too small), valid only until the next call.
+ */
+export function openRowFile(file: RowFile, scratch?: RowScratch): RowFileReader {
   const { width, dtype } = file;
   const rowBytes = width * BYTES[dtype];
   const fds = new Map<string, number>();
@@ -98,10 +110,15 @@ export function openRowFile(file: RowFile): RowFileReader {
     if (first < 0 || count < 0 || first + count > total)
       throw new RangeError(`rows ${first}..${first + count - 1} are outside 0..${total - 1}`);
   };
+  const allocate = (length: number): Float32Array => {
+    if (scratch === undefined) return new Float32Array(length);
+    if (scratch.buffer.length < length) scratch.buffer = new Float32Array(length);
+    return scratch.buffer.subarray(0, length);
+  };
   return {
     rows(first, count) {
       checkRange(first, count);
-      const out = new Float32Array(count * width);
+      const out = allocate(count * width);
       let row = first;
       while (row < first + count) {
         const s = spanAt(row);
@@ -113,7 +130,7 @@ export function openRowFile(file: RowFile): RowFileReader {
       return out;
     },
     gather(indices) {
-      const out = new Float32Array(indices.length * width);
+      const out = allocate(indices.length * width);
       // Runs of consecutive indices are read at once: a sample of a third of the rows is mostly runs.
       let i = 0;
       while (i < indices.length) {
