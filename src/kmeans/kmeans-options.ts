@@ -27,7 +27,9 @@ export interface KMeansOptions {
   sampleSize?: number;
   /**
    * Above this many vectors, the whole fit (seeding and Lloyd) runs on a seeded random sample of this
-   * size and every vector is then assigned to its nearest centroid. Default 65536.
+   * size and every vector is then assigned to its nearest centroid. Default 32768: 167 images of
+   * a ViT-S/16 at 224 px. Twice that doubled a fit's memory and made 400 images' k-means take 4.9×
+   * the time of 100 images' instead of ~2× (clustering quality of K ≤ 32 centroids does not need more).
    */
   fitSampleSize?: number;
 }
@@ -41,7 +43,7 @@ export const KMEANS_DEFAULTS = Object.freeze({
   tol: 1e-4,
   normalize: "l2" as KMeansNormalize,
   sampleSize: 8192,
-  fitSampleSize: 65536,
+  fitSampleSize: 32768,
 });
 
 /** Options with every default applied and every value checked. */

@@ -35,7 +35,7 @@ export interface SegmentOptions extends FeatureRequest {
   normalize?: KMeansNormalize;
   restarts?: number;
   maxIter?: number;
-  /** Above this many patches, k-means fits a seeded sample of this size and assigns every patch (default 65,536). */
+  /** Above this many patches, k-means fits a seeded sample of this size and assigns every patch (default 32,768). */
   fitSampleSize?: number;
   /** Folder of ground-truth masks (PNG per image, same base name; 255 = ignore). */
   masks?: string;
