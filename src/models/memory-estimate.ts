@@ -99,7 +99,7 @@ export function checkMemory(what: string, size: RunSize, limitBytes: number | un
   if (needed <= limitBytes) return;
   throw new InputError(
     `model ${what} needs about ${gigabytes(needed)} of memory to run but ${gigabytes(limitBytes)} are available: ` +
-      "pick a smaller --variant (fp16, q8) or a smaller model, or set SEGLENS_MEMORY_LIMIT=off to try anyway",
+      "pick a smaller --variant (fp16, q8) or a smaller model, or pass --max-memory off (SEGLENS_MEMORY_LIMIT=off) to try anyway",
   );
 }
 
