@@ -16,11 +16,12 @@ export {
   type PatchMatrix,
   patchMatrix,
 } from "./features/feature-cache";
-export { type FeatureRequest, prepareRequest } from "./features/feature-request";
+export { type FeatureRequest, type PreparedRequest, prepareRequest } from "./features/feature-request";
 export { collectFeatures, type FeatureSet } from "./features/feature-set";
 export { type FeaturesOptions, features } from "./features/features";
 export { type NpyArray, readNpy, writeNpy } from "./features/npy";
 export { blocksAtDepths, matchingBlock } from "./features/relative-depth";
+export { type Shard, type ShardInfo, shardRange } from "./features/shard";
 export { createHubClient, type HubClient } from "./hub/hub-client";
 export type { DownloadProgress } from "./hub/hub-download";
 export { fetchHubModel, type HubModel } from "./hub/hub-model";
@@ -40,7 +41,7 @@ export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { listModels, type ModelListing } from "./models/list-models";
-export { estimateRunBytes } from "./models/memory-estimate";
+export { estimateRunBytes, type MemoryPlan, planMemory } from "./models/memory-estimate";
 export { type ResolvedModel, type ResolveOptions, resolveModel, variantFile } from "./models/resolve-model";
 export { type BlockTaps, discoverTaps, type TapRef, type VitTaps } from "./onnx/discover-taps";
 export { prepareTappedModel, type TappedModel } from "./onnx/tapped-model";
