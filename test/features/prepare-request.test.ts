@@ -1,7 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { prepareRequest } from "../../src/features/feature-request";
+import { features } from "../../src/features/features";
+import { writeFeatures } from "../../src/features/write-features";
 import { DEFAULT_BATCH_BUDGET_BYTES, DEFAULT_CACHE_BUDGET_BYTES } from "../../src/models/memory-estimate";
+import { testCacheDir } from "../support/temp";
 
+const temp = testCacheDir();
+afterAll(() => temp.remove());
 const MODEL = "models/fixtures/dinov2-tf4"; // 2 blocks, hidden 32, patch 8, 32 px: 16 patches
 const SAMPLES = "models/samples"; // 5 images
 
@@ -44,5 +50,32 @@ describe("prepareRequest: shard and memory plan", () => {
     await expect(prepareRequest({ ...request, maxMemory: "lots" })).rejects.toThrow(
       /^invalid --max-memory "lots"/,
     );
+  });
+});
+
+describe("features() under maxMemory", () => {
+  it("a limit that leaves room for one image runs one image per batch, with the same arrays", async () => {
+    const request = { model: MODEL, images: [SAMPLES], layers: "all", reps: "tokens,q,k,v" };
+    const { minimumBytes } = (await prepareRequest(request)).memoryPlan;
+    const batches = async (maxMemory: number | undefined) => {
+      const done: number[] = [];
+      const set = await features({
+        ...request,
+        ...(maxMemory === undefined ? {} : { maxMemory }),
+        onProgress: (p) => done.push(p.done),
+      });
+      return { done, set };
+    };
+    const tight = await batches(minimumBytes + 1000);
+    const free = await batches(undefined);
+    expect(tight.done).toEqual([1, 2, 3, 4, 5]);
+    expect(free.done).toEqual([5]);
+    expect(tight.set.arrays.get("q_L2")).toEqual(free.set.arrays.get("q_L2"));
+
+    // writeFeatures (seglens features) follows the same plan.
+    const prepared = await prepareRequest({ ...request, maxMemory: minimumBytes + 1000 });
+    const written: number[] = [];
+    await writeFeatures(prepared, join(temp.path, "tight"), { onProgress: (p) => written.push(p.done) });
+    expect(written).toEqual([1, 2, 3, 4, 5]);
   });
 });
