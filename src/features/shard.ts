@@ -38,8 +38,9 @@ function shardFromSlurm(env: NodeJS.ProcessEnv): Shard {
       '--shard "auto" reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, which are not set (they are in a SLURM array job, sbatch --array): give i/N instead',
     );
   }
+  const decimal = [id, count, min].every((v) => /^\d+$/.test(v));
   const shard = { index: Number(id) - Number(min), count: Number(count) };
-  if (!isValid(shard)) {
+  if (!decimal || !isValid(shard)) {
     throw new InputError(
       `--shard "auto" read SLURM_ARRAY_TASK_ID="${id}", SLURM_ARRAY_TASK_MIN="${min}", SLURM_ARRAY_TASK_COUNT="${count}", which is not shard i of N with 0 ≤ i < N: run the array as --array=0-(N-1), without a step, or give i/N`,
     );

@@ -54,6 +54,9 @@ describe("parseShard", () => {
     expect(() => parseShard("auto", { SLURM_ARRAY_TASK_ID: "8", SLURM_ARRAY_TASK_COUNT: "5" })).toThrow(
       /^--shard "auto" read SLURM_ARRAY_TASK_ID="8", SLURM_ARRAY_TASK_MIN="0", SLURM_ARRAY_TASK_COUNT="5", which is not shard i of N/,
     );
+    expect(() => parseShard("auto", { SLURM_ARRAY_TASK_ID: "", SLURM_ARRAY_TASK_COUNT: "5" })).toThrow(
+      /^--shard "auto" read SLURM_ARRAY_TASK_ID="", /,
+    );
   });
 });
 
