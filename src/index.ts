@@ -11,7 +11,7 @@ export {
   tensorPixels,
 } from "./features/extract-features";
 export { createFeatureCache, type FeatureCache } from "./features/feature-cache";
-export { type FeatureRequest, prepareRequest } from "./features/feature-request";
+export { type FeatureRequest, type PreparedRequest, prepareRequest } from "./features/feature-request";
 export { collectFeatures, type FeatureSet } from "./features/feature-set";
 export { type FeaturesOptions, features } from "./features/features";
 export { type NpyArray, readNpy, writeNpy } from "./features/npy";
@@ -23,6 +23,7 @@ export {
   type StoredDtype,
 } from "./features/patch-store";
 export { blocksAtDepths, matchingBlock } from "./features/relative-depth";
+export { type Shard, type ShardInfo, shardRange } from "./features/shard";
 export { createHubClient, type HubClient } from "./hub/hub-client";
 export type { DownloadProgress } from "./hub/hub-download";
 export { fetchHubModel, type HubModel } from "./hub/hub-model";
@@ -42,7 +43,7 @@ export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { listModels, type ModelListing } from "./models/list-models";
-export { estimateRunBytes } from "./models/memory-estimate";
+export { estimateRunBytes, type MemoryPlan, planMemory } from "./models/memory-estimate";
 export { type ResolvedModel, type ResolveOptions, resolveModel, variantFile } from "./models/resolve-model";
 export { type BlockTaps, discoverTaps, type TapRef, type VitTaps } from "./onnx/discover-taps";
 export { prepareTappedModel, type TappedModel } from "./onnx/tapped-model";

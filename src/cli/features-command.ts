@@ -9,6 +9,7 @@ import {
   prepareRequest,
 } from "../features/feature-request";
 import { missingFeatures, skippedNote } from "../features/selection";
+import { type Shard, shardRange } from "../features/shard";
 import { type FeaturesMeta, writeFeatures } from "../features/write-features";
 import { ALPHA_MODES, type AlphaMode, ORIENTATIONS, type Orientation } from "../images/decode-options";
 import type { Rgb } from "../images/preprocess-config";
@@ -16,7 +17,16 @@ import type { ExecutionProvider } from "../runtime/onnx-runtime";
 import { seglensCacheDir } from "../util/cache-dir";
 import { ensureCacheDir } from "./cache-check";
 import { abortOnSignals } from "./interrupt";
-import { choiceOption, depthList, integerIn, layerSpec, repsSpec, rgb } from "./option-parsers";
+import {
+  choiceOption,
+  depthList,
+  integerIn,
+  layerSpec,
+  memorySize,
+  repsSpec,
+  rgb,
+  shardSpec,
+} from "./option-parsers";
 import { createProgressBar, type ProgressBar } from "./progress-bar";
 
 /** Options shared by every command that runs a model. */
@@ -37,6 +47,7 @@ export interface ModelFlags {
   alpha?: AlphaMode;
   orientation?: Orientation;
   checkpoint?: string;
+  maxMemory?: string;
 }
 
 const MODEL_HELP = "model folder, .onnx file, catalog id (seglens models) or Hub id org/name[@rev]";
@@ -124,6 +135,11 @@ export function addModelFlags(
     .option(
       "--checkpoint <PATH>",
       "the checkpoint file of a catalog model converted on first use (those shared by download links; seglens models says which)",
+    )
+    .option(
+      "--max-memory <SIZE>",
+      "memory the run may use, e.g. 8G or 512M, or off; batches and the feature cache shrink to fit, and a run that cannot fit is refused before it starts (default: SEGLENS_MEMORY_LIMIT, else the machine's memory)",
+      memorySize("--max-memory"),
     );
 }
 
@@ -144,6 +160,7 @@ export function requestFromFlags(flags: ModelFlags): FeatureRequest {
   if (flags.alpha !== undefined) request.alpha = flags.alpha;
   if (flags.orientation !== undefined) request.orientation = flags.orientation;
   if (flags.checkpoint !== undefined) request.checkpoint = flags.checkpoint;
+  if (flags.maxMemory !== undefined) request.maxMemory = flags.maxMemory;
   return request;
 }
 
@@ -155,9 +172,15 @@ export function addFeaturesCommand(program: Command): void {
   addModelFlags(command)
     .requiredOption("--out <DIR>", "output folder")
     .option("--no-cache", "do not keep finished images in the feature cache (an interrupted run starts over)")
-    .action(async (flags: ModelFlags & { out: string; cache: boolean }) => {
+    .option(
+      "--shard <i/N>",
+      "write only shard i of N of the images (from 0: 0/4 … 3/4), a contiguous run of their order; auto: SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT",
+      shardSpec,
+    )
+    .action(async (flags: ModelFlags & { out: string; cache: boolean; shard?: Shard }) => {
       ensureCacheDir();
       const request = requestFromFlags(flags);
+      if (flags.shard !== undefined) request.shard = flags.shard;
       const bar = createProgressBar();
       // Ctrl-C or SIGTERM stops the run; writeFeatures then removes what it had written.
       const interrupt = abortOnSignals();
@@ -189,13 +212,23 @@ function summary(meta: FeaturesMeta, report: ExtractReport, out: string): string
     report.journaledImages === 0
       ? ""
       : `  resumed: ${report.journaledImages} of ${meta.images.length} images were already in the feature cache, ${computed} computed\n`;
+  const shard =
+    meta.shard === undefined
+      ? ""
+      : `(shard ${meta.shard.index} of ${meta.shard.count}: ${shardSpan(meta.shard, meta.images.length)} of ${meta.shard.images_total}) `;
   return (
-    `seglens features: ${meta.images.length} images through "${meta.model}" ` +
+    `seglens features: ${meta.images.length} images ${shard}through "${meta.model}" ` +
     `(${meta.num_layers} blocks, grid ${meta.grid[0]}×${meta.grid[1]}, ${meta.prefix_tokens} prefix tokens)\n` +
     `  wrote ${arrays} arrays ${shape} float32 + meta.json to ${out}\n` +
     resumed +
     `  inference ${(report.inferenceMs / Math.max(1, computed)).toFixed(1)} ms/image, total ${(report.wallMs / 1000).toFixed(2)} s\n`
   );
+}
+
+/** `images 4-6`, 1-based, as the shard's place in the whole list. */
+function shardSpan(shard: NonNullable<FeaturesMeta["shard"]>, count: number): string {
+  const [first] = shardRange(shard, shard.images_total);
+  return count === 1 ? `image ${first + 1}` : `images ${first + 1}-${first + count}`;
 }
 
 /**

@@ -3,7 +3,9 @@ import { Option } from "commander";
 import { InputError } from "../errors";
 import { parseDepths } from "../features/relative-depth";
 import { parseLayerSpec, parseReps } from "../features/selection";
+import { parseShard, type Shard } from "../features/shard";
 import type { Rgb } from "../images/preprocess-config";
+import { parseMemorySize } from "../models/memory-estimate";
 
 /**
  * Parsers for option values. Each throws an InputError that names the flag, quotes the value and
@@ -107,4 +109,17 @@ export function nameList(flag: string): Parser<string[]> {
       throw new InputError(`invalid ${flag} "${value}": expected comma-separated names, e.g. A,B`);
     return names;
   };
+}
+
+/** A `--max-memory` value (`8G`, `512M`, bytes, `off`), checked at once and kept as written. */
+export function memorySize(flag: string): Parser<string> {
+  return (value) => {
+    parseMemorySize(value, flag);
+    return value;
+  };
+}
+
+/** A `--shard` value: `i/N` (from 0), or `auto` in a SLURM array job. */
+export function shardSpec(value: string): Shard {
+  return parseShard(value);
 }

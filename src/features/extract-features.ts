@@ -1,4 +1,5 @@
 import { CancelledError, InputError, isSeglensError, UnsupportedModelError } from "../errors";
+import { DEFAULT_BATCH_BUDGET_BYTES } from "../models/memory-estimate";
 import type { TapRef, VitTaps } from "../onnx/discover-taps";
 import type { TappedModel } from "../onnx/tapped-model";
 import { createInferenceWorker, type InferenceWorker } from "../runtime/inference-client";
@@ -25,14 +26,6 @@ export type {
   FeatureSink,
 } from "./feature-batch";
 export { imagePixels, type PixelSource, tensorPixels } from "./pixel-source";
-
-/**
- * Default memory budget for one batch's fetched outputs. Batches past 4–8 images are no faster on
- * CPU, and each batch's outputs exist several times over (onnxruntime's arena, the worker's copy,
- * the main thread's until collected): with every layer and representation of a ViT-S/16 (4 images
- * a batch), 100 images peaked at 0.63 GB and took 12–17 s, against 1.63 GB and 31 s at 256 MiB.
- */
-export const DEFAULT_BATCH_BUDGET_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link extractFeatures}. */
 export interface ExtractOptions {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { basename, join } from "node:path";
+import { DEFAULT_CACHE_BUDGET_BYTES } from "../models/memory-estimate";
 import { parseByteSize } from "../util/byte-size";
 import { seglensCacheDir } from "../util/cache-dir";
 import { sha256, sha256File } from "../util/sha256";
@@ -51,9 +52,16 @@ export interface FeatureCache {
   put(setKey: string, key: string, matrix: PatchMatrix): void;
   /**
    * Where the rows of one (rep, layer) go while they are extracted. `setBytes`, the float32 size of
-   * everything being extracted for the set, decides memory or disk for a cache without a folder.
+   * everything being extracted for the set, decides memory or disk for a cache without a folder:
+   * memory only within the cache's budget and `memoryBudgetBytes` (the run's memory plan).
    */
-  store(setKey: string, key: string, dims: [rows: number, hidden: number], setBytes: number): PatchWriter;
+  store(
+    setKey: string,
+    key: string,
+    dims: [rows: number, hidden: number],
+    setBytes: number,
+    memoryBudgetBytes?: number,
+  ): PatchWriter;
   /** The shapes of a feature set seen before; marks the set as just used. */
   info(setKey: string): FeatureSetInfo | undefined;
   /** Records a set's shapes once its matrices are stored; then evicts other sets past the disk budget. */
@@ -69,7 +77,7 @@ export interface FeatureCache {
 
 /** Options of {@link createFeatureCache}. */
 export interface FeatureCacheOptions {
-  /** Memory budget; default {@link DEFAULT_MEMORY_BUDGET_BYTES}. */
+  /** Memory budget; default {@link DEFAULT_CACHE_BUDGET_BYTES}. */
   budgetBytes?: number;
   /** Folder for the on-disk cache; none by default. */
   dir?: string;
@@ -96,12 +104,9 @@ export function diskBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number 
   return value ? parseByteSize(value, "SEGLENS_FEATURE_CACHE_LIMIT") : DEFAULT_DISK_BUDGET_BYTES;
 }
 
-/** Default memory budget of a cache: sets past it go to disk. */
-export const DEFAULT_MEMORY_BUDGET_BYTES = 512 * 1024 ** 2;
-
 /** Creates an empty cache. */
 export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCache {
-  const budgetBytes = options.budgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES;
+  const budgetBytes = options.budgetBytes ?? DEFAULT_CACHE_BUDGET_BYTES;
   const dtype = options.dtype ?? "float32";
   const entries = new Map<string, PatchMatrix>(); // insertion order = recency order
   const spilled = new Map<string, PatchFile>();
@@ -159,14 +164,15 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       writer.write(0, matrix.data);
       writer.finish();
     },
-    store(setKey, key, dims, setBytes) {
+    store(setKey, key, dims, setBytes, memoryBudgetBytes = Number.POSITIVE_INFINITY) {
       const id = `${setKey}/${key}`;
       const file = fileOf(setKey, key);
       if (file !== undefined) {
         mkdirSync(setDir(setKey) as string, { recursive: true });
         return filePatchWriter(file, dims, dtype);
       }
-      if (setBytes <= budgetBytes) return memoryPatchWriter(dims, (matrix) => remember(id, matrix));
+      if (setBytes <= Math.min(budgetBytes, memoryBudgetBytes))
+        return memoryPatchWriter(dims, (matrix) => remember(id, matrix));
       spillDir ??= createSpillFolder(options.spillParent ?? join(seglensCacheDir(), "features"));
       const writer = filePatchWriter(join(spillDir, `${setKey}-${key}.npy`), dims, dtype);
       return {

@@ -1,15 +1,20 @@
+import { statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { InputError } from "../errors";
+import { externalDataFiles } from "../hub/external-data";
 import type { AlphaMode, Orientation } from "../images/decode-options";
 import { listImages } from "../images/list-images";
 import { createPreprocessConfig, type PreprocessConfig, type Rgb } from "../images/preprocess-config";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
 import type { FileChoice } from "../models/local-model";
+import { type MemoryPlan, memoryLimitBytes, parseMemorySize, planMemory } from "../models/memory-estimate";
 import { type ResolvedModel, type ResolveOptions, resolveModel } from "../models/resolve-model";
 import { prepareTappedModel, type TappedModel } from "../onnx/tapped-model";
 import type { ExecutionProvider } from "../runtime/onnx-runtime";
 import { REPS, type Rep } from "../vocabulary";
 import { blocksAtDepths, parseDepths } from "./relative-depth";
-import { checkSelection, parseLayers, parseReps } from "./selection";
+import { checkSelection, missingFeatures, parseLayers, parseReps } from "./selection";
+import { type Shard, type ShardInfo, shardImages } from "./shard";
 
 /** What to extract: the options of `features()` and of `seglens features`. */
 export interface FeatureRequest extends FileChoice {
@@ -42,6 +47,19 @@ export interface FeatureRequest extends FileChoice {
   ep?: ExecutionProvider;
   /** The checkpoint file of a catalog model that seglens converts (see `seglens models`). */
   checkpoint?: string;
+  /**
+   * Only shard `index` of `count` of the images (numbered from 0): a contiguous run of the list,
+   * images floor(index·n/count) up to floor((index+1)·n/count) of n, so the shards in order give the
+   * whole list (`seglens features --shard i/N`). A shard left with no images is refused.
+   */
+  shard?: Shard;
+  /**
+   * The memory the run may use: bytes, or a size like `"8G"` (K, M, G, T: powers of 1024); `"off"`
+   * or 0: no limit. Default `SEGLENS_MEMORY_LIMIT`, else the machine's memory. A model that cannot
+   * fit is refused before it is downloaded, a run that cannot fit one image per batch before any
+   * inference; batch size and the feature cache's budget follow it (`PreparedRequest.memoryPlan`).
+   */
+  maxMemory?: number | string;
 }
 
 /**
@@ -56,6 +74,10 @@ export interface PreparedRequest {
   layers: number[];
   reps: Rep[];
   prefixTokens?: number;
+  /** Which shard of the listed images `images` is, when the request named one. */
+  shard?: ShardInfo;
+  /** The memory limit and the budgets that keep the run within it. */
+  memoryPlan: MemoryPlan;
 }
 
 /**
@@ -74,9 +96,13 @@ export async function prepareRequest(
   options: PrepareOptions = {},
 ): Promise<PreparedRequest> {
   checkLayerChoice(request);
-  const images = listImages(request.images);
+  const limit = memoryLimit(request, options);
+  const listed = listImages(request.images);
+  const shard = request.shard === undefined ? undefined : shardImages(listed, request.shard);
+  const images = shard?.images ?? listed;
   const model = await resolveModel(request.model, {
     ...options,
+    memoryLimitBytes: limit.bytes,
     ...(request.file === undefined ? {} : { file: request.file }),
     ...(request.variant === undefined ? {} : { variant: request.variant }),
     ...(request.checkpoint === undefined ? {} : { checkpoint: request.checkpoint }),
@@ -94,8 +120,11 @@ export async function prepareRequest(
   const patchSize = tapped.taps.patchSize ?? 1;
   const size = request.size === undefined ? undefined : roundToPatch(request.size, patchSize);
   const preprocess = resolvePreprocess(model, request, size);
-  const prepared: PreparedRequest = { model, tapped, preprocess, images, layers, reps };
+  const fetches = layers.length * reps.length - missingFeatures(layers, reps).length;
+  const memoryPlan = planRunMemory({ model, tapped, preprocess, fetches, request, limit });
+  const prepared: PreparedRequest = { model, tapped, preprocess, images, layers, reps, memoryPlan };
   if (request.prefixTokens !== undefined) prepared.prefixTokens = request.prefixTokens;
+  if (shard !== undefined) prepared.shard = shard.info;
   return prepared;
 }
 
@@ -155,4 +184,67 @@ function resolvePreprocess(
     resize: { mode: "exact", height: size, width: size },
     normalize: { mean: request.mean, std: request.std },
   });
+}
+
+/** A memory limit and where it came from (messages quote it). */
+interface MemoryLimit {
+  bytes: number | undefined;
+  source: string;
+}
+
+/** `maxMemory` wins over the caller's `memoryLimitBytes`, which wins over `SEGLENS_MEMORY_LIMIT`. */
+function memoryLimit(request: FeatureRequest, options: PrepareOptions): MemoryLimit {
+  if (request.maxMemory !== undefined) {
+    return {
+      bytes: parseMemorySize(request.maxMemory, "--max-memory"),
+      source: `--max-memory "${request.maxMemory}"`,
+    };
+  }
+  if ("memoryLimitBytes" in options) return { bytes: options.memoryLimitBytes, source: "memoryLimitBytes" };
+  const variable = process.env.SEGLENS_MEMORY_LIMIT?.trim();
+  const source =
+    variable === undefined || variable === "" ? "the machine's memory" : `SEGLENS_MEMORY_LIMIT "${variable}"`;
+  return { bytes: memoryLimitBytes(), source };
+}
+
+// Room for the prefix tokens when the model does not say (CLS + up to 4 registers, and some slack).
+const PREFIX_ALLOWANCE = 8;
+
+/** The memory plan of a prepared request: its weights on disk, its shapes, what it fetches. */
+function planRunMemory(run: {
+  model: ResolvedModel;
+  tapped: TappedModel;
+  preprocess: PreprocessConfig;
+  fetches: number;
+  request: FeatureRequest;
+  limit: MemoryLimit;
+}): MemoryPlan {
+  const { model, tapped, request } = run;
+  const patch = tapped.taps.patchSize ?? 1;
+  const [height, width] = run.preprocess.outputSize;
+  const prefix = request.prefixTokens ?? model.catalog?.prefix_tokens ?? PREFIX_ALLOWANCE;
+  const variant = request.file ?? request.variant;
+  return planMemory(
+    {
+      weightBytes: weightBytes(model.onnxPath, tapped),
+      layers: tapped.taps.blocks.length,
+      hiddenSize: tapped.taps.hiddenSize,
+      tokens: prefix + Math.floor(height / patch) * Math.floor(width / patch),
+      fetches: run.fetches,
+    },
+    {
+      limitBytes: run.limit.bytes,
+      limitSource: run.limit.source,
+      what: `"${request.model}"${variant === undefined ? "" : ` (${variant})`}`,
+    },
+  );
+}
+
+/** Bytes of a model's weights on disk: the .onnx file and its external data files, if any. */
+function weightBytes(onnxPath: string, tapped: TappedModel): number {
+  const data = tapped.externalDataDir === undefined ? [] : externalDataFiles(onnxPath, basename(onnxPath));
+  return [onnxPath, ...data.map((file) => join(dirname(onnxPath), file))].reduce(
+    (sum, path) => sum + statSync(path).size,
+    0,
+  );
 }

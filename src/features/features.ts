@@ -32,6 +32,7 @@ export async function features(options: FeaturesOptions): Promise<FeatureSet> {
     inputs: imagePixels(request.images, request.preprocess),
     layers: request.layers,
     reps: request.reps,
+    budgetBytes: request.memoryPlan.batchBudgetBytes,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.ep === undefined ? {} : { ep: options.ep }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),

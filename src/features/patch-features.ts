@@ -83,6 +83,7 @@ async function extractPatchSources(
         inputs: imagePixels(request.images, request.preprocess),
         layers: layers.sort((a, b) => a - b),
         reps,
+        budgetBytes: request.memoryPlan.batchBudgetBytes,
         ...(options.threads === undefined ? {} : { threads: options.threads }),
         ...(options.ep === undefined ? {} : { ep: options.ep }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -95,7 +96,14 @@ async function extractPatchSources(
         let writer = writers.get(batch.key);
         if (writer === undefined) {
           const rows = layout.numImages * patches;
-          writer = cache.store(setKey, batch.key, [rows, hidden], keyCount * rows * hidden * 4);
+          const setBytes = keyCount * rows * hidden * 4;
+          writer = cache.store(
+            setKey,
+            batch.key,
+            [rows, hidden],
+            setBytes,
+            request.memoryPlan.cacheBudgetBytes,
+          );
           writers.set(batch.key, writer);
         }
         for (let i = 0; i < batch.dims[0]; i++) {

@@ -19,6 +19,11 @@ export interface RunMeta {
   patch_size: number;
   hidden_size: number;
   images: string[];
+  /**
+   * In the meta.json of one shard of a list (`features --shard i/N`): which shard, of how many, and
+   * the length of the whole list; `images` are the list's from floor(index·images_total/count) on.
+   */
+  shard?: { index: number; count: number; images_total: number };
   input_size: [number, number];
   provenance: {
     seglens: string;
@@ -55,6 +60,15 @@ export async function runMeta(request: PreparedRequest, shape: RunShape): Promis
     patch_size: tapped.taps.patchSize ?? 0,
     hidden_size: shape.hiddenSize,
     images: request.images,
+    ...(request.shard === undefined
+      ? {}
+      : {
+          shard: {
+            index: request.shard.index,
+            count: request.shard.count,
+            images_total: request.shard.imagesTotal,
+          },
+        }),
     input_size: [...request.preprocess.outputSize],
     provenance: {
       seglens: seglensVersion(),

@@ -51,6 +51,7 @@ export async function writeFeatures(
             reps: request.reps,
             ...(request.prefixTokens === undefined ? {} : { prefixTokens: request.prefixTokens }),
             ...(journal === undefined ? {} : { journal }),
+            budgetBytes: request.memoryPlan.batchBudgetBytes,
             ...extractOptions,
           },
           output.sink,

@@ -54,8 +54,7 @@ export async function stageSegmentation(
   const file = (name: string) => (subdir === "" ? name : `${subdir}/${name}`);
   const [gh, gw] = segmentation.grid;
   // Features read from folders bring their meta.json; extracted ones are described from the request.
-  const base =
-    "meta" in segmentation ? segmentation.meta : await runMeta(segmentation.request, segmentation);
+  const base = "meta" in segmentation ? segmentation.meta : await runMeta(segmentation.request, segmentation);
   const n = base.images.length;
   for (const [key, labels] of segmentation.labels) {
     const writer = createNpyWriter(out.path(file(`labels_${key}.npy`)), "int32", [n, gh, gw]);

@@ -81,6 +81,8 @@ const VALUES: Record<string, readonly string[]> = {
   "--rows": ["layers", "models", "cols", ""],
   "--cols": ["images", "reps", "layers"],
   "--models": ["models/fixtures/dinov2-tf4,models/fixtures/dinov2-reg-tf4", "a,,b", "", "no/such"],
+  "--shard": ["0/2", "1/2", "4/5", "0/9", "3/3", "0/0", "a/b", "auto", "", "-1/2"],
+  "--max-memory": ["8G", "1G", "off", "100M", "lots", "", "-1G", "0.5T"],
 };
 const SWITCHES = ["--probe", "--no-cache", "--json", "--help", "--version", "-V", "-h", "--"];
 const NOISE = ["--bogus", "-x", "--k=5", "--k=", "--layers=0", "---", "-", "é", "--images", "--out", "extra"];

@@ -134,6 +134,11 @@ describe("seglens features --model <catalog or Hub id> against a fake Hub", () =
       /^seglens: model "dinov3-vit7b16" .* needs about 54\.8 GB/,
     ],
     [
+      ["--model", "dinov3-vit7b16", "--max-memory", "8G"],
+      { SEGLENS_MEMORY_LIMIT: "off" },
+      /^seglens: model "dinov3-vit7b16" .* needs about 54\.8 GB of memory to run but 8\.6 GB are available/,
+    ],
+    [
       ["--model", EXPORT_ONLY_ID],
       { SEGLENS_CATALOG: join(temp.path, "catalog.json") },
       /^seglens: model "export-only-vit" has no ready ONNX export on the Hub: make one with/,
