@@ -339,7 +339,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
  * import { explore } from "seglens";
  * const w = explore({ model: "dinov2-small", choices: ["dino-vits16"], images: ["photos/"], k: 6, rep: "k" });
  * await w.idle(); // optional: wait for the first frame
- * w.get("frame")?.labels.shape; // [1, 12, images, 16, 16]
+ * w.get("frame")?.labels.shape; // [1, 12, images of the page (≤ 12), 16, 16]
  * ```
  */
 export function explore(options: ExploreOptions): ExplorerWidget {
