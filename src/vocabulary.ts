@@ -19,6 +19,18 @@ export const K_RANGE = Object.freeze([2, 32] as const);
 /** Weight of the cluster colours over the photo in a label map, 0 (photo only) to 1 (labels only). */
 export const DEFAULT_OPACITY = 0.6;
 
+/**
+ * Images the explorer shows at a time: it lays out, packs and sends one page of the image set,
+ * while k-means clusters the whole set. 12 images × 12 layers is 144 panels.
+ */
+export const DEFAULT_PAGE_SIZE = 12;
+
 /** Limits the explorer's view enforces and its kernel side validates. */
-export const EXPLORER_LIMITS = Object.freeze({ maxModels: 3, minK: K_RANGE[0], maxK: K_RANGE[1] } as const);
+export const EXPLORER_LIMITS = Object.freeze({
+  maxModels: 3,
+  minK: K_RANGE[0],
+  maxK: K_RANGE[1],
+  /** Images a page may hold: 64 images × 12 layers × 3 models is already 2,304 canvases. */
+  maxPageSize: 64,
+} as const);
 export type ExplorerLimits = typeof EXPLORER_LIMITS;

@@ -1,27 +1,26 @@
 /**
  * The explorer's computation (the data flow of ARCHITECTURE.md): models and images → features
- * (once per model and image set, in one shared FeatureCache) → one joint k-means per layer → labels
- * aligned through depth and across models → metrics → one {@link ExplorerFrame}. A request
- * re-enters at the latest stage it affects because every earlier stage is served from the cache.
+ * (once per model and image set, in one shared FeatureCache) → one joint k-means per layer over
+ * the whole image set → labels aligned through depth and across models → metrics → one
+ * {@link Clustering} per setting → the {@link ExplorerFrame} of the shown page. A request re-enters
+ * at the latest stage it affects because every earlier stage is served from a cache: a page
+ * change only cuts another frame from the kept clustering.
  */
 import { basename } from "node:path";
 import { CancelledError, InputError } from "../errors";
 import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
-import type { PreparedRequest } from "../features/feature-request";
 import { featureKey } from "../features/selection";
-import { decodeImage } from "../images/decode-image";
-import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
 import { createKMeansWorker, type KMeansWorker } from "../kmeans/kmeans-client";
-import { alignSequence } from "../segmentation/align-labels";
-import { alignModels } from "../segmentation/align-models";
 import { fitPatches } from "../segmentation/cluster";
-import { commonGrid, resampleLabels } from "../segmentation/label-grid";
-import { mapScores } from "../segmentation/metrics";
-import type { KMeansNormalize, Rep } from "../vocabulary";
+import { createLruCache } from "../util/lru-cache";
+import { checkPageSize, type Page, pageCount, pageOf } from "../util/paging";
+import { DEFAULT_PAGE_SIZE, EXPLORER_LIMITS, type KMeansNormalize, type Rep } from "../vocabulary";
 import { createFeatureLoader, type ExplorerProgress, type ModelFeatures } from "./explorer-features";
+import { type Clustering, clusteringBytes, clusteringOf, pageFrame } from "./explorer-frames";
 import { shownBlocks } from "./explorer-layers";
-import type { BinaryArray, ExplorerFrame, LayerMetrics } from "./explorer-state";
+import type { BinaryArray, ExplorerFrame } from "./explorer-state";
+import { createViewSource } from "./explorer-views";
 
 export type { ExplorerProgress } from "./explorer-features";
 
@@ -35,10 +34,23 @@ export interface ExplorerRequest {
   /** Fractions of each model's depth (see `shownBlocks`); when given, `layerRange` is not used. */
   depths?: readonly number[];
   normalize: KMeansNormalize;
+  /**
+   * The page of images the frame shows, 0-based (default 0); past the last page, the last. Only
+   * the frame depends on it: k-means always clusters the whole image set.
+   */
+  page?: number;
+  /** Images a page, 1..64; default 12. */
+  pageSize?: number;
 }
 
-/** Frames kept per engine: every K of two settings (a frame of ViT-S × 8 images is 19 KB). */
+/**
+ * Clusterings and page frames kept per engine: every K of two settings, so a K seen before (or
+ * precomputed while idle) is served without k-means. A frame holds one page (ViT-S × 12 images:
+ * 28 KB); a clustering the whole set's labels, 1 byte per patch (ViT-S × 400 images: 0.9 MB).
+ */
 const FRAME_CACHE_SIZE = 64;
+/** Bytes of clusterings kept at most, whatever the number of images. */
+const CLUSTERING_CACHE_BYTES = 128 * 1024 * 1024;
 
 /** A computed frame with what the view needs beside it. */
 export interface ExplorerResult {
@@ -47,9 +59,14 @@ export interface ExplorerResult {
   layerBounds: [min: number, max: number];
   layerRange: [first: number, last: number];
   imageNames: string[];
-  /** The model views of the first model, once per input size (`undefined` when unchanged). */
+  /** The page shown (`page.index` may be below the requested page when that was past the end). */
+  page: Page;
+  /**
+   * The first model's views of the page's images, RGB `[page images, height, width, 3]`: the same
+   * object while the page, image set and input size stay (`undefined`: none).
+   */
   images: BinaryArray<"uint8"> | undefined;
-  /** The same views as images, for the static PNG. */
+  /** The same views as images, in page order, for the static PNG. */
   views: RgbImage[];
 }
 
@@ -72,7 +89,7 @@ export interface ExplorerEngineOptions {
   cache?: FeatureCache;
   /** k-means restarts per fit; default the library default. */
   restarts?: number;
-  /** Finished frames kept for requests seen again; default 64, 0 keeps none (benchmarks). */
+  /** Clusterings and frames kept for requests seen again; default 64, 0 keeps none (benchmarks). */
   frameCacheSize?: number;
   /** The checkpoint file of one catalog model, used for that model only (`explore({ checkpoint })`). */
   checkpoint?: { model: string; path: string };
@@ -102,6 +119,17 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * The page `request` asks for among `numImages` images; a page past the end (the page size grew)
+ * is the last one. Throws an OptionRangeError/OptionTypeError for a bad page or page size.
+ */
+export function shownPage(numImages: number, request: Pick<ExplorerRequest, "page" | "pageSize">): Page {
+  const size = checkPageSize(request.pageSize ?? DEFAULT_PAGE_SIZE, EXPLORER_LIMITS.maxPageSize);
+  const page = request.page ?? 0;
+  const last = pageCount(numImages, size) - 1;
+  return pageOf(numImages, size, typeof page === "number" && page > last ? last : page);
+}
+
 /** Creates the engine of one explorer widget. */
 export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEngine {
   const cache = options.cache ?? createFeatureCache();
@@ -111,28 +139,16 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
     cache,
     ...(options.checkpoint === undefined ? {} : { checkpoint: options.checkpoint }),
   });
-  // Finished frames by request, newest last: a K seen before (or precomputed while idle) is served
-  // without k-means.
-  const frames = new Map<string, ExplorerFrame>();
-  let viewsKey: string | undefined;
-  let views: RgbImage[] = [];
-
-  const modelViews = async (request: PreparedRequest): Promise<BinaryArray<"uint8"> | undefined> => {
-    const key = JSON.stringify([request.images, request.preprocess.outputSize, request.preprocess]);
-    if (key === viewsKey) return undefined;
-    views = await Promise.all(
-      request.images.map(async (p) =>
-        modelView(await decodeImage(p, request.preprocess), request.preprocess),
-      ),
-    );
-    viewsKey = key;
-    const [height, width] = request.preprocess.outputSize;
-    const buffer = new Uint8Array(views.length * height * width * 3);
-    views.forEach((view, i) => {
-      buffer.set(view.data, i * height * width * 3);
-    });
-    return { dtype: "uint8", shape: [views.length, height, width, 3], buffer };
-  };
+  const maxEntries = options.frameCacheSize ?? FRAME_CACHE_SIZE;
+  // By setting: the whole set's labels, from which every page's frame is cut without k-means.
+  const clusterings = createLruCache<Clustering>({
+    maxEntries,
+    maxBytes: CLUSTERING_CACHE_BYTES,
+    sizeOf: clusteringBytes,
+  });
+  // By setting and page: the frames sent, so a request seen again gets the very same frame.
+  const frames = createLruCache<ExplorerFrame>({ maxEntries });
+  const views = createViewSource();
 
   return {
     async compute(request, signal, progress) {
@@ -148,22 +164,23 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
         range: request.layerRange,
         depths: request.depths,
       });
-      const images = await untilAborted(modelViews(first.request), signal);
+      const page = shownPage(first.numImages, request);
+      const shownViews = await untilAborted(views.get(first.request, page), signal);
       const result = (frame: ExplorerFrame): ExplorerResult => ({
         frame,
         layerBounds: [1, depths[0] as number],
         layerRange: [layers[0] as number, layers.at(-1) as number],
         imageNames: first.request.images.map((p) => basename(p)),
-        images,
-        views,
+        page,
+        images: shownViews.array,
+        views: shownViews.images,
       });
       const key = JSON.stringify([request.models, request.k, request.rep, modelLayers, request.normalize]);
-      const cached = frames.get(key);
-      if (cached !== undefined) {
-        frames.delete(key); // most recently used last
-        frames.set(key, cached);
-        return result(cached);
-      }
+      const frameKey = JSON.stringify([key, page.start, page.end]);
+      const cachedFrame = frames.get(frameKey);
+      if (cachedFrame !== undefined) return result(cachedFrame);
+      const cached = clusterings.get(key);
+      if (cached !== undefined) return result(frames.set(frameKey, pageFrame(cached, page)));
       kmeans ??= createKMeansWorker();
       const total = sets.length * layers.length;
       let done = 0;
@@ -187,12 +204,14 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       );
       checkSignal(signal);
       progress({ kind: "loading", stage: "metrics", done: 0, total });
-      const frame = assembleFrame(request, fitsPerModel, layers, sets);
-      frame.model_layers = modelLayers;
-      frames.set(key, frame);
-      while (frames.size > (options.frameCacheSize ?? FRAME_CACHE_SIZE))
-        frames.delete(frames.keys().next().value as string);
-      return result(frame);
+      const { models, rep, k } = request;
+      const grids = sets.map((s) => s.grid);
+      const clustering = clusteringOf(
+        { models, rep, k, layers, modelLayers, grids, numImages: first.numImages },
+        fitsPerModel,
+      );
+      clusterings.set(key, clustering);
+      return result(frames.set(frameKey, pageFrame(clustering, page)));
     },
     cancelFeatures() {
       return loader.cancel(new CancelledError("cancelled"));
@@ -200,56 +219,12 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
     async dispose() {
       await this.cancelFeatures();
       loader.clear();
+      clusterings.clear();
       frames.clear();
+      views.clear();
       await kmeans?.dispose();
       kmeans = undefined;
       if (options.cache === undefined) cache.clear();
     },
-  };
-}
-
-/**
- * Aligns labels through depth (per model), scores them on each model's own grid, draws them on the
- * models' common grid, aligns the models to the first there, and packs uint8.
- */
-function assembleFrame(
-  request: ExplorerRequest,
-  fitsPerModel: Int32Array[][],
-  layers: number[],
-  sets: readonly ModelFeatures[],
-): ExplorerFrame {
-  const grids = sets.map((set) => set.grid);
-  const [gh, gw] = commonGrid(grids);
-  const n = (sets[0] as ModelFeatures).numImages;
-  const perMap = n * gh * gw;
-  const buffer = new Uint8Array(sets.length * layers.length * perMap);
-  const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-  const throughDepth = fitsPerModel.map((fits) => alignSequence(fits, request.k));
-  const shown = alignModels(
-    throughDepth.map((columns, m) => ({ columns, grid: grids[m] as [number, number], k: request.k })),
-    n,
-  );
-  const metrics: LayerMetrics[][] = throughDepth.map((aligned, m) => {
-    const grid = grids[m] as [number, number];
-    return aligned.map((labels, l) => {
-      buffer.set(
-        resampleLabels(shown[m]?.[l] as Int32Array, n, grid, [gh, gw]),
-        (m * layers.length + l) * perMap,
-      );
-      // Scores do not depend on label ids, so they come from the labels before relabelling.
-      const scores = mapScores({ labels, dims: [n, grid[0], grid[1]], k: request.k });
-      return { pb: finite(scores.pb), lc: finite(scores.lc), ba: finite(scores.ba) };
-    });
-  });
-  return {
-    models: [...request.models],
-    rep: request.rep,
-    k: request.k,
-    layers,
-    images: Array.from({ length: n }, (_, i) => i),
-    grid: [gh, gw],
-    model_grids: grids.map(([h, w]) => [h, w]),
-    labels: { dtype: "uint8", shape: [sets.length, layers.length, n, gh, gw], buffer },
-    metrics,
   };
 }

@@ -9,7 +9,10 @@ import { type FigureRow, type FigureSpec, figurePng, figureSvg } from "../render
 import { paintLabels } from "../render/label-map";
 import type { ExplorerFrame, ExportFormat } from "./explorer-state";
 
-/** What part of a frame the figure shows: the view's image choice and opacity. */
+/**
+ * What part of a frame the figure shows: the view's image choice (an image of the frame's page,
+ * else the whole page) and opacity.
+ */
 export interface FrameFigureOptions {
   image: number | "all";
   opacity: number;
@@ -18,7 +21,10 @@ export interface FrameFigureOptions {
 
 const fixed = (value: number | null): string => (value === null ? "–" : value.toFixed(2));
 
-/** One row per layer; one column per (model, image) shown; the title names models, rep and K. */
+/**
+ * One row per layer; one column per (model, image) shown; the title names models, rep and K.
+ * `views` are the page's images in the frame's order (`frame.images`).
+ */
 export function frameFigure(
   frame: ExplorerFrame,
   views: readonly RgbImage[],
@@ -26,18 +32,20 @@ export function frameFigure(
 ): FigureSpec {
   const [, layerCount, n, gh, gw] = frame.labels.shape as [number, number, number, number, number];
   const bytes = frame.labels.buffer as Uint8Array;
-  const shown = options.image === "all" ? frame.images : [options.image];
+  const chosen = options.image === "all" ? -1 : frame.images.indexOf(options.image);
+  const shown = chosen < 0 ? frame.images.map((_, p) => p) : [chosen];
   const columns = frame.models.flatMap((model) =>
-    shown.map(
-      (i) => `${frame.models.length > 1 ? `${basename(model)} · ` : ""}${options.imageNames[i] ?? i}`,
-    ),
+    shown.map((p) => {
+      const i = frame.images[p] as number;
+      return `${frame.models.length > 1 ? `${basename(model)} · ` : ""}${options.imageNames[i] ?? i}`;
+    }),
   );
   const rows: FigureRow[] = frame.layers.map((layer, l) => {
     const panels = frame.models.flatMap((_, m) =>
-      shown.map((i) => {
-        const from = ((m * layerCount + l) * n + i) * gh * gw;
+      shown.map((p) => {
+        const from = ((m * layerCount + l) * n + p) * gh * gw;
         const labels = Int32Array.from(bytes.subarray(from, from + gh * gw));
-        return paintLabels(labels, [gh, gw], views[i], { opacity: options.opacity, size: [96, 96] });
+        return paintLabels(labels, [gh, gw], views[p], { opacity: options.opacity, size: [96, 96] });
       }),
     );
     const scores = frame.metrics[0]?.[l];

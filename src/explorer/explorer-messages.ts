@@ -3,6 +3,8 @@
  * narrowed here, never cast, since any front end holding the connection key can send anything.
  */
 import { OptionTypeError } from "../errors";
+import type { WidgetRejection } from "../kernel/ipywidgets/widget";
+import { preview as previewState } from "../kernel/wire/wire-message";
 import type { ExplorerViewMessage, ExportFormat } from "./explorer-state";
 
 /** The export formats, in the order messages list them. */
@@ -38,4 +40,19 @@ export function readViewMessage(content: unknown): ExplorerViewMessage | undefin
     default:
       return undefined;
   }
+}
+
+/** An error as one line for the user: its class and message (`InputError: model "x" not found`). */
+export function errorLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.split("\n")[0] as string;
+}
+
+/** The line `view_error` shows for refused values: each reason, and the value kept for a control. */
+export function refusal(rejections: readonly WidgetRejection[], state: object): string {
+  return rejections
+    .map(({ key, reason, writable }) =>
+      writable ? `${reason}; kept ${key} ${previewState((state as Record<string, unknown>)[key])}` : reason,
+    )
+    .join("; ");
 }

@@ -9,9 +9,11 @@ import type { ViewChecks } from "../kernel/ipywidgets/widget";
 import { preview } from "../kernel/wire/wire-message";
 import { loadCatalog } from "../models/catalog";
 import { checkCheckpointModel } from "../models/resolve-model";
+import { checkPage, checkPageSize } from "../util/paging";
 import {
   DEFAULT_K,
   DEFAULT_OPACITY,
+  DEFAULT_PAGE_SIZE,
   EXPLORER_LIMITS,
   KMEANS_NORMALIZATIONS,
   type KMeansNormalize,
@@ -50,6 +52,11 @@ export interface ExploreOptions {
   /** Normalization before k-means; default `"l2"`. */
   normalize?: KMeansNormalize;
   /**
+   * Images shown at a time, 1..64; default 12. The view pages through the set; k-means still
+   * clusters every image of it together, so a page change only draws.
+   */
+  pageSize?: number;
+  /**
    * While idle, compute the frames of the other K values (nearest first), so moving the K slider
    * then only draws; any control change stops it. Default true.
    */
@@ -71,6 +78,7 @@ export const EXPLORE_DEFAULTS = Object.freeze({
   rep: "tokens" as Rep,
   opacity: DEFAULT_OPACITY,
   normalize: "l2" as KMeansNormalize,
+  pageSize: DEFAULT_PAGE_SIZE,
 });
 
 export { EXPLORER_LIMITS } from "../vocabulary";
@@ -96,6 +104,11 @@ export function checkNormalize(normalize: unknown): KMeansNormalize {
   if (!(KMEANS_NORMALIZATIONS as readonly unknown[]).includes(normalize))
     throw new OptionTypeError(`invalid normalize ${preview(normalize)}; expected "l2" or "none"`);
   return normalize as KMeansNormalize;
+}
+
+/** Checks a page size (1..64); `name` as the caller spells it (`pageSize`, `page_size`). Returns it. */
+export function checkExplorerPageSize(pageSize: unknown, name = "pageSize"): number {
+  return checkPageSize(pageSize, EXPLORER_LIMITS.maxPageSize, name);
 }
 
 /** Checks an opacity; returns it. */
@@ -197,7 +210,8 @@ export function checkImage(image: unknown, count: number): number | "all" {
  * keeps a value (the view checks too, but any front end can send anything): models only from
  * `model_choices` (a front end must not make the kernel open other files or download other
  * models), a layer range within `layer_bounds` once a frame has set them, an image index below
- * the number of images. Every other key is the kernel's.
+ * the number of images, a page among the pages of the image set at the page size held before the
+ * update. Every other key is the kernel's.
  */
 export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof ExplorerIdentity>> = Object.freeze({
   models: (value: unknown, state: Pick<ExplorerState, "model_choices">) => {
@@ -222,4 +236,7 @@ export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof Explorer
     checkImage(value, state.image_names.length),
   opacity: checkOpacity,
   normalize: checkNormalize,
+  page: (value: unknown, state: Pick<ExplorerState, "image_names" | "page_size">) =>
+    checkPage(value, state.image_names.length, state.page_size),
+  page_size: (value: unknown) => checkExplorerPageSize(value, "page_size"),
 });

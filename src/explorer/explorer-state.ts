@@ -81,7 +81,10 @@ export interface ExplorerFrame {
   k: number;
   /** 1-based block numbers (0 = embeddings), axis 1 of `labels` and axis 1 of `metrics`. */
   layers: number[];
-  /** Indices into `image_names`, axis 2 of `labels`. */
+  /**
+   * Indices into `image_names` of the page's images, axis 2 of `labels`: a frame carries one page
+   * of the set (clustered jointly with the rest of the set).
+   */
   images: number[];
   /**
    * The grid `labels` are drawn on: the models' patch grid, or their common grid when the models'
@@ -112,7 +115,7 @@ export interface ExplorerState extends ExplorerIdentity {
   model_choices: string[];
   /** Smallest and largest selectable layer (0 when the embeddings are available, else 1; depth). */
   layer_bounds: [min: number, max: number];
-  /** Display names of the images, in set order (axis 0 everywhere). */
+  /** Display names of every image of the set, in set order; image indices refer to it. */
   image_names: string[];
 
   // ---- controls (view writes; the kernel recomputes) ----
@@ -123,8 +126,23 @@ export interface ExplorerState extends ExplorerIdentity {
   rep: Rep;
   /** Inclusive layer range, within `layer_bounds`. */
   layer_range: [first: number, last: number];
-  /** The image shown in every panel, or all of them side by side. */
+  /**
+   * The image shown in every panel (an index into `image_names`, one of the page's), or all of the
+   * page's side by side.
+   */
   image: number | "all";
+  /**
+   * The page of images shown, 0-based: images `page · page_size` up to `(page + 1) · page_size`
+   * (the last page the rest). Checked against the page size held before the update; past the last
+   * page (after a page size change) the kernel shows the last one and writes it back. Changing it
+   * cuts another frame from the kept clustering: no k-means, no model.
+   */
+  page: number;
+  /**
+   * Images a page, 1..64 (default 12). Changed alone, the kernel moves `page` to the one holding
+   * the first image shown until then.
+   */
+  page_size: number;
   /** Overlay opacity over the image, 0..1 (display only; also used for the static PNG). */
   opacity: number;
   normalize: KMeansNormalize;
@@ -132,10 +150,12 @@ export interface ExplorerState extends ExplorerIdentity {
   // ---- results (kernel writes) ----
   status: ExplorerStatus;
   /**
-   * The images once, as RGB uint8 `[images, height, width, 3]` (the model input after resize and
-   * crop); buffer path `["images", "buffer"]`. `null` until decoded.
+   * The shown page's images, as RGB uint8 `[page images, height, width, 3]` (the model input after
+   * resize and crop), sent once per page; buffer path `["images", "buffer"]`. `null` until decoded.
    */
   images: BinaryArray<"uint8"> | null;
+  /** Indices into `image_names` of the images in `images` (its axis 0); sent with them. */
+  page_images: number[];
   /** The newest finished frame, `null` before the first. */
   frame: ExplorerFrame | null;
   /**

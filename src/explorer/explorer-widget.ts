@@ -8,17 +8,18 @@ import { setMaxListeners } from "node:events";
 import { CancelledError } from "../errors";
 import type { RgbImage } from "../images/rgb-image";
 import { MIME_BUNDLE, type MimeBundle } from "../kernel/display";
-import { Widget, type WidgetRejection, type WidgetSpec } from "../kernel/ipywidgets/widget";
+import { Widget, type WidgetSpec } from "../kernel/ipywidgets/widget";
 import { requireKernel } from "../kernel/kernel-api";
-import { preview } from "../kernel/wire/wire-message";
+import { pageOfItem } from "../util/paging";
 import { seglensVersion } from "../util/version";
 import { createExplorerEngine, type ExplorerEngine, type ExplorerRequest } from "./explorer-engine";
 import { exportFilename, exportFormatOf, NoFrameError, writeExport } from "./explorer-export";
 import { renderFrame } from "./explorer-figure";
-import { readViewMessage } from "./explorer-messages";
+import { errorLine as message, readViewMessage, refusal } from "./explorer-messages";
 import {
   checkChoices,
   checkDepth,
+  checkExplorerPageSize,
   checkImage,
   checkK,
   checkLayerRange,
@@ -46,8 +47,11 @@ import { createStaticPng } from "./explorer-static-png";
 /** The synced state without the module identity (the Widget base adds it). */
 export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
 
-/** Keys whose change from the view starts a new computation. */
-const COMPUTE_KEYS = ["models", "k", "rep", "layer_range", "normalize"] as const;
+/**
+ * Keys whose change from the view starts a new computation (a page change only cuts another frame
+ * from the kept clustering).
+ */
+const COMPUTE_KEYS = ["models", "k", "rep", "layer_range", "normalize", "page", "page_size"] as const;
 
 /** The explorer's module identity: the names the labextension registers (`widgets/src/version.ts`). */
 export function explorerSpec(): WidgetSpec {
@@ -62,20 +66,6 @@ export function explorerSpec(): WidgetSpec {
   };
 }
 
-function message(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.split("\n")[0] as string;
-}
-
-/** The line `view_error` shows for refused values: each reason, and the value kept for a control. */
-function refusal(rejections: readonly WidgetRejection[], state: ExplorerWidgetState): string {
-  return rejections
-    .map(({ key, reason, writable }) =>
-      writable ? `${reason}; kept ${key} ${preview(state[key as keyof ExplorerWidgetState])}` : reason,
-    )
-    .join("; ");
-}
-
 /**
  * The explorer widget. Created by {@link explore}; cell code may read its state, `set` controls
  * (as the view does) and await {@link ExplorerWidget.idle}.
@@ -87,7 +77,10 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   private rangeChosen: boolean;
   /** `explore({ depth })`'s fractions, until the user picks a layer range. */
   private depths: number[] | undefined;
+  /** The shown page's views, in page order (for the static PNG and exports). */
   private views: RgbImage[] = [];
+  /** The first image of the page shown, which a page size change keeps on screen. */
+  private shownStart = 0;
   private readonly png = createStaticPng(
     () => {
       const frame = this.get("frame");
@@ -121,10 +114,13 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
         layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
         image: "all",
+        page: 0,
+        page_size: checkExplorerPageSize(options.pageSize ?? EXPLORE_DEFAULTS.pageSize),
         opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
         normalize: checkNormalize(options.normalize ?? EXPLORE_DEFAULTS.normalize),
         status: { kind: "loading", stage: "features", done: 0, total: 1 },
         images: null,
+        page_images: [],
         frame: null,
         view_error: null,
       },
@@ -142,6 +138,8 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
           this.rangeChosen = true;
           this.depths = undefined;
         }
+        if ("page_size" in changes && !("page" in changes))
+          this.set({ page: pageOfItem(this.shownStart, this.get("page_size")) });
         this.recompute();
       } else if ("image" in changes || "opacity" in changes) this.png.schedule();
     });
@@ -233,6 +231,8 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         layerRange: this.rangeChosen ? checkLayerRange(this.get("layer_range")) : undefined,
         ...(this.depths === undefined ? {} : { depths: this.depths }),
         normalize: checkNormalize(this.get("normalize")),
+        page: this.get("page"),
+        pageSize: checkExplorerPageSize(this.get("page_size"), "page_size"),
       };
     } catch (error) {
       this.set({ status: { kind: "error", message: message(error) } });
@@ -245,10 +245,19 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
       (result) => {
         if (!current()) return;
         this.views = result.views;
+        const { page } = result;
+        this.shownStart = page.start;
         const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+        const image = this.get("image");
+        const offPage = typeof image === "number" && (image < page.start || image >= page.end);
+        const pageImages = Array.from({ length: page.end - page.start }, (_, i) => page.start + i);
         // Only what changed: a layer_range echoed back unchanged could overwrite a newer one in flight.
         this.set({
-          ...(result.images === undefined ? {} : { images: result.images }),
+          ...(result.images === undefined || result.images === this.get("images")
+            ? {}
+            : { images: result.images, page_images: pageImages }),
+          ...(page.index === this.get("page") ? {} : { page: page.index }),
+          ...(offPage ? { image: "all" as const } : {}),
           ...(same(result.imageNames, this.get("image_names")) ? {} : { image_names: result.imageNames }),
           ...(same(result.layerBounds, this.get("layer_bounds")) ? {} : { layer_bounds: result.layerBounds }),
           ...(same(result.layerRange, this.get("layer_range")) ? {} : { layer_range: result.layerRange }),
@@ -330,7 +339,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
  * import { explore } from "seglens";
  * const w = explore({ model: "dinov2-small", choices: ["dino-vits16"], images: ["photos/"], k: 6, rep: "k" });
  * await w.idle(); // optional: wait for the first frame
- * w.get("frame")?.labels.shape; // [1, 12, images, 16, 16]
+ * w.get("frame")?.labels.shape; // [1, 12, images of the page (≤ 12), 16, 16]
  * ```
  */
 export function explore(options: ExploreOptions): ExplorerWidget {

@@ -71,6 +71,7 @@ function fakeResult(request: ExplorerRequest): ExplorerResult {
     layerBounds: [1, 2],
     layerRange: [1, 2],
     imageNames: ["a.png"],
+    page: { index: 0, count: 1, start: 0, end: 1 },
     images: undefined,
     views: [],
   };
@@ -148,7 +149,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       images: null,
     });
     expect(calls.map((c) => c.request)).toEqual([
-      { models: ["m1"], k: 4, rep: "q", layerRange: undefined, normalize: "l2" },
+      { models: ["m1"], k: 4, rep: "q", layerRange: undefined, normalize: "l2", page: 0, pageSize: 12 },
     ]);
     calls[0]?.finish();
     await widget.idle();
@@ -243,6 +244,8 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       rep: "v",
       layerRange: [2, 2],
       normalize: "none",
+      page: 0,
+      pageSize: 12,
     });
     expect(calls).toHaveLength(5);
   });

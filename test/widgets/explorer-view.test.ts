@@ -139,6 +139,42 @@ describe.skipIf(skipReason !== null)(
       expect(updates.map((m) => Object.keys(m.state ?? {}))).toEqual([["image"], ["opacity"]]);
     });
 
+    it("30 images at 12 a page: the pager says images 1–12 of 30; Next sends {page: 1, image: 'all'}; page 1's frame draws images 13–24 over their own pictures", async () => {
+      const { page, call, screenshot } = await open({ imageCount: 30, pageSize: 12, opacity: 0 });
+      const text = page.locator(".seglens-page-text");
+      await expect(text.textContent()).resolves.toBe("images 1–12 of 30");
+      await expect(page.locator(".seglens-page-count").textContent()).resolves.toBe("of 3");
+      await expect(page.getByRole("button", { name: "◀ Previous" }).isDisabled()).resolves.toBe(true);
+      await expect(page.locator(".seglens-image option").allTextContents()).resolves.toHaveLength(13);
+      await page.getByRole("button", { name: "Next ▶" }).click();
+      await expect(call("get", "page")).resolves.toBe(1);
+      const updates = (await call("sent")).filter((m) => m.method === "update");
+      expect(updates.map((m) => m.state)).toEqual([{ page: 1, image: "all" }]); // image 0 is not on page 1
+      await expect(text.textContent()).resolves.toBe("images 13–24 of 30");
+      await call("updateFrame", { imageCount: 30, pageSize: 12, page: 1 });
+      const shown = await page
+        .locator('.seglens-panel[data-layer="1"] canvas')
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-image")));
+      expect(shown).toEqual(Array.from({ length: 12 }, (_, i) => String(12 + i)));
+      await expect(page.locator(".seglens-image option").nth(1).textContent()).resolves.toBe(
+        "13: img-13.png",
+      );
+      // At opacity 0 the first canvas shows the first image sent for page 1 (pixel (1, 0): bytes 3..5).
+      await expect(call("pixel", 0, 1, 1, 0)).resolves.toEqual([21, 28, 35, 255]);
+      await screenshot("explorer-page-2");
+      await page.locator(".seglens-page").fill("3");
+      await page.locator(".seglens-page").press("Enter");
+      await expect(call("get", "page")).resolves.toBe(2);
+      await expect(text.textContent()).resolves.toBe("images 25–30 of 30");
+      await expect(page.getByRole("button", { name: "Next ▶" }).isDisabled()).resolves.toBe(true);
+    });
+
+    it("a set that fits one page hides the page buttons and still says how many images are shown", async () => {
+      const { page } = await open({});
+      await expect(page.locator(".seglens-page-text").textContent()).resolves.toBe("images 1–2 of 2");
+      await expect(page.locator(".seglens-page-nav").isVisible()).resolves.toBe(false);
+    });
+
     it("hovering a cluster-0 cell lights cluster 0 up in every panel and shows its share per layer", async () => {
       const { page, call, screenshot } = await open({ opacity: 0.5 });
       const canvas = page.locator('.seglens-panel[data-layer="1"] canvas');

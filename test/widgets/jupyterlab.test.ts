@@ -81,7 +81,7 @@ function tsCells(dir: string): string[] {
   const choices = [OTHER, join(dir, NOT_A_VIT)];
   return [
     `import { explore, intSlider } from "seglens";
-const w = explore({ model: ${JSON.stringify(TINY)}, choices: ${JSON.stringify(choices)}, images: [${JSON.stringify(join(ROOT, "models", "samples"))}] });`,
+const w = explore({ model: ${JSON.stringify(TINY)}, choices: ${JSON.stringify(choices)}, images: [${JSON.stringify(join(ROOT, "models", "samples"))}], pageSize: 2 });`,
     `const slider = intSlider({ value: 6, min: 2, max: 32, description: "n" });
 slider`,
   ];
@@ -312,6 +312,16 @@ describe.skipIf(reason !== null)(
       ).resolves.toBe(0);
       await screenshot(page, "jupyterlab-explore-ts.png");
     }, 300_000);
+
+    it("the pager shows images 1–2 of 5; Next brings the kernel's frame of images 3–4", async () => {
+      if (!page) throw new Error("no page");
+      const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
+      await expect(active.locator(".seglens-page-text").textContent()).resolves.toBe("images 1–2 of 5");
+      await active.getByRole("button", { name: "Next ▶" }).click();
+      await active.locator('.seglens-panel canvas[data-image="3"]').first().waitFor({ timeout: 60_000 });
+      await expect(active.locator(".seglens-page-text").textContent()).resolves.toBe("images 3–4 of 5");
+      await expect.poll(() => execute(page as Page, 'w.get("page")'), { timeout: 60_000 }).toBe("1");
+    }, 150_000);
 
     it("the K slider, moved with the keyboard from 6 to 3: new frame data with at most 3 labels, more than one", async () => {
       if (!page) throw new Error("no page");

@@ -1,10 +1,10 @@
 import { EXPLORER_LIMITS, type KMeansNormalize, REPS, type Rep } from "../../src/vocabulary";
 import { h, modelLabel } from "./dom";
-import type { ViewState } from "./read-state";
+import { shownPage, type ViewState } from "./read-state";
 
 /** The fields the controls write. */
 export type ControlPatch = Partial<
-  Pick<ViewState, "models" | "k" | "rep" | "layer_range" | "image" | "opacity" | "normalize">
+  Pick<ViewState, "models" | "k" | "rep" | "layer_range" | "image" | "page" | "opacity" | "normalize">
 >;
 
 /**
@@ -133,12 +133,20 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
     }
   }
 
+  /** The picker offers the shown page's images (numbered in the whole set), or all of them. */
   function updateImages(state: ViewState): void {
-    const names = ["all", ...state.image_names.map((_, i) => String(i))];
+    const { start, end } = shownPage(state);
+    const indices = Array.from({ length: end - start }, (_, i) => start + i);
+    const names = ["all", ...indices.map(String)];
     if ([...image.options].map((o) => o.value).join() !== names.join()) {
       image.replaceChildren(
-        h(doc, "option", { value: "all" }, "all images"),
-        ...state.image_names.map((name, i) => h(doc, "option", { value: i }, `${i + 1}: ${name}`)),
+        h(
+          doc,
+          "option",
+          { value: "all" },
+          end - start < state.image_names.length ? "all on this page" : "all images",
+        ),
+        ...indices.map((i) => h(doc, "option", { value: i }, `${i + 1}: ${state.image_names[i]}`)),
       );
     }
     image.value = String(state.image);

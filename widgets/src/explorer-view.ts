@@ -5,12 +5,14 @@ import { type ControlPatch, type Controls, createControls } from "./controls";
 import { createExportControl, type ExportControl } from "./export-control";
 import { createLayerPanels, type LayerPanels } from "./layer-panels";
 import { createMetricsChart, type MetricsChart } from "./metrics-chart";
+import { createPageControl, type PageControl } from "./page-control";
 import { readState } from "./read-state";
 import { createStatusBar, type StatusBar } from "./status-bar";
 import { ensureStyles } from "./styles";
 
 interface Parts {
   controls: Controls;
+  pager: PageControl;
   exporter: ExportControl;
   status: StatusBar;
   panels: LayerPanels;
@@ -26,8 +28,9 @@ const focusedControl = new WeakMap<object, number>();
 const TAG = "[seglens]";
 
 /**
- * The explorer: controls, a progress bar with cancel, one panel per layer with the
- * label maps over the image, a cluster legend, and the PB/LC/BA chart. Control changes set the
+ * The explorer: controls, the pager (which images of the set are shown), a progress bar with
+ * cancel, one panel per layer with the label maps over the page's images, a cluster legend, and
+ * the PB/LC/BA chart. Control changes set the
  * model and sync it; the kernel answers with a new `status` and `frame`.
  */
 export class ExplorerView extends DOMWidgetView {
@@ -71,6 +74,7 @@ export class ExplorerView extends DOMWidgetView {
     );
     const parts: Parts = {
       controls: createControls(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
+      pager: createPageControl(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
       exporter: createExportControl(doc, {
         send: (message) => this.send(message),
         onError: (message) => {
@@ -90,6 +94,7 @@ export class ExplorerView extends DOMWidgetView {
     this.parts = parts;
     this.el.replaceChildren(
       parts.controls.element,
+      parts.pager.element,
       parts.exporter.element,
       ...parts.status.elements,
       parts.panels.element,
@@ -194,9 +199,17 @@ export class ExplorerView extends DOMWidgetView {
       if (this.exportError !== null) problems.push(`export failed: ${this.exportError}`);
       if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);
+      parts.pager.update(state);
       parts.status.update(state.status, problems);
       parts.panels.update(
-        frame && { frame, images, image: state.image, opacity: state.opacity, highlight: this.highlight },
+        frame && {
+          frame,
+          images,
+          imageIndices: state.page_images,
+          image: state.image,
+          opacity: state.opacity,
+          highlight: this.highlight,
+        },
       );
       if (frame !== this.chartFrame) {
         this.chartFrame = frame;

@@ -7,6 +7,8 @@ export interface PanelInput {
   frame: DecodedFrame;
   /** RGB `[images, height, width, 3]`, or null: labels are drawn on grey. */
   images: DecodedImages | null;
+  /** The image index of each of `images` (the state's `page_images`); empty: image i is `images[i]`. */
+  imageIndices: readonly number[];
   image: number | "all";
   /** Overlay opacity 0..1. */
   opacity: number;
@@ -163,7 +165,7 @@ export function createLayerPanels(
   let painted: unknown[] = [];
   // The images as canvases, once per images array (key: image index, or grey at a grid's size).
   const backgrounds = new Map<string, HTMLCanvasElement>();
-  let backgroundsOf: DecodedImages | null = null;
+  let backgroundsOf: [DecodedImages | null, readonly number[]] = [null, []];
   const labelMap = h(doc, "canvas", {});
   let current: PanelInput | null = null;
 
@@ -251,23 +253,32 @@ export function createLayerPanels(
       }
       if (legend.childElementCount !== frame.k) buildLegend(frame.k);
       // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
-      const drawn = [input.frame, input.images, input.image, input.opacity, input.highlight];
+      const drawn = [
+        input.frame,
+        input.images,
+        input.image,
+        input.opacity,
+        input.highlight,
+        input.imageIndices,
+      ];
       if (drawn.some((v, i) => v !== painted[i])) {
-        if (input.images !== backgroundsOf) {
+        if (input.images !== backgroundsOf[0] || input.imageIndices !== backgroundsOf[1]) {
           backgrounds.clear();
-          backgroundsOf = input.images;
+          backgroundsOf = [input.images, input.imageIndices];
         }
-        const { images } = input;
+        const { images, imageIndices } = input;
         const [gh, gw] = input.frame.grid;
         const background = (index: number) => {
-          const rgb = images && index < (images.shape[0] ?? 0) ? images : null;
+          // The images of the page the kernel sent last; an image of another page is drawn grey.
+          const at = imageIndices.length === 0 ? index : imageIndices.indexOf(index);
+          const rgb = images && at >= 0 && at < (images.shape[0] ?? 0) ? images : null;
           const key = rgb ? String(index) : `grey ${gh}×${gw}`;
           let canvas = backgrounds.get(key);
           if (!canvas) {
             const size: [number, number] = rgb
               ? [rgb.shape[1] as number, rgb.shape[2] as number]
               : [gh * CELL_PX, gw * CELL_PX];
-            canvas = imageCanvas(doc, rgb, index, size);
+            canvas = imageCanvas(doc, rgb, at, size);
             backgrounds.set(key, canvas);
           }
           return canvas;

@@ -1,5 +1,5 @@
 import type { ExplorerIdentity, ExplorerState, ExplorerStatus } from "../../src/explorer/explorer-state";
-import { DEFAULT_K, DEFAULT_OPACITY } from "../../src/vocabulary";
+import { DEFAULT_K, DEFAULT_OPACITY, DEFAULT_PAGE_SIZE, EXPLORER_LIMITS } from "../../src/vocabulary";
 import type { Decoded, DecodedFrame, DecodedImages } from "./binary";
 
 /** The state as the view reads it: wire fields narrowed, binary fields decoded. */
@@ -17,6 +17,9 @@ const DEFAULTS: Omit<ViewState, "images" | "frame"> = {
   rep: "tokens",
   layer_range: [1, 1],
   image: 0,
+  page: 0,
+  page_size: DEFAULT_PAGE_SIZE,
+  page_images: [],
   opacity: DEFAULT_OPACITY,
   normalize: "l2",
   status: { kind: "idle" },
@@ -65,6 +68,9 @@ const CHECKS: Checks = {
   rep: (v) => v === "tokens" || v === "q" || v === "k" || v === "v",
   layer_range: isIntPair,
   image: (v) => v === "all" || isCount(v),
+  page: isCount,
+  page_size: (v) => isCount(v) && v >= 1 && v <= EXPLORER_LIMITS.maxPageSize,
+  page_images: (v) => Array.isArray(v) && v.every(isCount),
   opacity: (v) => typeof v === "number" && v >= 0 && v <= 1,
   normalize: (v) => v === "l2" || v === "none",
   status: isStatus,
@@ -92,4 +98,22 @@ export function readState(get: (key: string) => unknown): { state: ViewState; pr
   state.frame = get("frame") ?? null;
   // Every key was checked above, with a default where the check failed.
   return { state: state as unknown as ViewState, problems };
+}
+
+/**
+ * The shown page of `state` as the kernel's paging model (`src/util/paging.ts`) defines it:
+ * `pageSize` images a page, page p holding images p·pageSize to (p + 1)·pageSize − 1, at least
+ * one page; `start`/`end` are 0-based, `end` exclusive.
+ */
+export function shownPage(state: Pick<ViewState, "page" | "page_size" | "image_names">): {
+  index: number;
+  count: number;
+  start: number;
+  end: number;
+} {
+  const items = state.image_names.length;
+  const count = Math.max(1, Math.ceil(items / state.page_size));
+  const index = Math.min(state.page, count - 1);
+  const start = Math.min(items, index * state.page_size);
+  return { index, count, start, end: Math.min(items, start + state.page_size) };
 }

@@ -11,6 +11,12 @@ const CSS = `
   font: inherit; color: var(--jp-ui-font-color1, #222); background: var(--jp-layout-color1, #fff);
   border: 1px solid var(--jp-border-color1, #bbb); }
 .seglens-controls input[type="number"] { width: 4em; }
+.seglens-pager { display: flex; flex-wrap: wrap; gap: 6px 12px; align-items: center; margin-bottom: 6px; }
+.seglens-page-nav { display: inline-flex; gap: 4px; align-items: center; }
+.seglens-page-nav[hidden] { display: none; }
+.seglens-pager input[type="number"] { width: 4em; }
+.seglens-pager button, .seglens-pager input { font: inherit; color: var(--jp-ui-font-color1, #222);
+  background: var(--jp-layout-color1, #fff); border: 1px solid var(--jp-border-color1, #bbb); }
 .seglens-export { display: flex; gap: 6px; margin-bottom: 6px; }
 .seglens-export[aria-busy="true"] button { cursor: progress; }
 .seglens-explorer :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: 1px; }

@@ -13,6 +13,12 @@ export interface FixtureOptions {
   corruptLabels?: boolean;
   /** The frame's `model_layers`: each model's own block per column (default none, as older kernels). */
   modelLayers?: number[][];
+  /** Images in the set (default FIXTURE.imageNames, 2); more are named `img-<n>.png`. */
+  imageCount?: number;
+  /** Images a page (default 12). */
+  pageSize?: number;
+  /** The page whose frame and images are sent (default 0). */
+  page?: number;
 }
 
 /** A message the view sent through the comm. */

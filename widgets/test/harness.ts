@@ -79,11 +79,26 @@ function labelAt(l: number, y: number, x: number): number {
   return y * gw + x < 4 * (l + 1) ? 0 : 1 + (x % 3);
 }
 
-/** State and buffers of the fixture, as the kernel would send them. */
+/** The fixture's image names: FIXTURE's two, or `imageCount` made-up ones. */
+function imageNames(options: FixtureOptions): string[] {
+  if (options.imageCount === undefined) return [...FIXTURE.imageNames];
+  return Array.from({ length: options.imageCount }, (_, i) => `img-${i + 1}.png`);
+}
+
+/** The image indices of page `page` (the first by default) at the fixture's page size. */
+function pageImages(options: FixtureOptions, page = options.page ?? 0): number[] {
+  const size = options.pageSize ?? 12;
+  const count = imageNames(options).length;
+  const start = Math.min(count, page * size);
+  return Array.from({ length: Math.min(count, start + size) - start }, (_, i) => start + i);
+}
+
+/** State and buffers of the fixture, as the kernel would send them (one page of images). */
 function fixture(options: FixtureOptions) {
   const models = FIXTURE.modelIds.slice(0, options.models ?? 1);
   const [gh, gw] = FIXTURE.grid;
-  const n = FIXTURE.imageNames.length;
+  const shown = pageImages(options);
+  const n = shown.length;
   const labels = new Uint8Array(models.length * FIXTURE.layers.length * n * gh * gw);
   let i = 0;
   for (let m = 0; m < models.length; m++)
@@ -99,7 +114,7 @@ function fixture(options: FixtureOptions) {
     rep: "tokens",
     k: FIXTURE.k,
     layers: [...FIXTURE.layers],
-    images: [0, 1],
+    images: shown,
     grid: [gh, gw],
     labels: { dtype: "uint8", shape, buffer: null },
     metrics: models.map((_, m) =>
@@ -111,6 +126,8 @@ function fixture(options: FixtureOptions) {
   const state = {
     frame,
     images: withImages ? { dtype: "uint8", shape: [n, size, size, 3], buffer: null } : null,
+    page_images: withImages ? shown : [],
+    page: options.page ?? 0,
   };
   const bufferPaths = withImages
     ? [
@@ -127,12 +144,15 @@ function openState(options: FixtureOptions): Omit<ExplorerState, "frame" | "imag
     ...EXPLORER_IDENTITY,
     model_choices: [...FIXTURE.modelIds],
     layer_bounds: [0, 3],
-    image_names: [...FIXTURE.imageNames],
+    image_names: imageNames(options),
     models: FIXTURE.modelIds.slice(0, options.models ?? 1),
     k: FIXTURE.k,
     rep: "tokens",
     layer_range: [1, 3],
     image: 0,
+    page: options.page ?? 0,
+    page_size: options.pageSize ?? 12,
+    page_images: [],
     opacity: options.opacity ?? 1,
     normalize: "l2",
     status: { kind: "ready" },
