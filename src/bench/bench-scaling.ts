@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BenchResult } from "./bench-result";
 import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
@@ -79,8 +79,10 @@ export async function benchScaling(options: {
         log(`scaling: seglens segment, ${count} images`);
         const result = await timeSegment([...args, "--threads", String(threads)], env, join(run, "rss"));
         runs.push({ ...result, images: count });
+        // The load average says whether other work shared the cores (times are wall times).
+        const load = loadavg()[0]?.toFixed(1);
         log(
-          `scaling: ${count} images in ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMiB.toFixed(0)} MB`,
+          `scaling: ${count} images in ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMiB.toFixed(0)} MB, load average ${load} on ${availableParallelism()} cores`,
         );
       } finally {
         rmSync(run, { recursive: true, force: true });
