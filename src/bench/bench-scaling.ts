@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import type { BenchResult } from "./bench-result";
 import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
 import { writeScalingImages } from "./scaling-images";
-import { RSS_FILE_VARIABLE, type ScalingRun, scalingResults } from "./scaling-summary";
+import { parseUsage, RSS_FILE_VARIABLE, type ScalingRun, scalingResults } from "./scaling-summary";
 
 const REPO = resolve(__dirname, "..", "..");
 const MODEL = "vit-small-patch16";
@@ -27,7 +27,7 @@ function checkDisk(dir: string, images: number): void {
   }
 }
 
-/** Runs `seglens segment` in a child process; resolves with its wall time and peak RSS. */
+/** Runs `seglens segment` in a child process; resolves with its wall time, CPU time and peak RSS. */
 async function timeSegment(args: string[], env: NodeJS.ProcessEnv, rssFile: string): Promise<ScalingRun> {
   const cli = join(REPO, "dist", "cli", "main.js");
   const reporter = join(__dirname, "peak-rss-reporter.js");
@@ -43,7 +43,7 @@ async function timeSegment(args: string[], env: NodeJS.ProcessEnv, rssFile: stri
   });
   const seconds = (performance.now() - start) / 1000;
   if (status !== 0) throw new Error(`seglens segment ${args.join(" ")} failed (exit ${status})`);
-  return { images: 0, seconds, peakRssMiB: Number(readFileSync(rssFile, "utf8")) / 1024 };
+  return { images: 0, seconds, ...parseUsage(readFileSync(rssFile, "utf8")) };
 }
 
 /**
@@ -82,7 +82,7 @@ export async function benchScaling(options: {
         // The load average says whether other work shared the cores (times are wall times).
         const load = loadavg()[0]?.toFixed(1);
         log(
-          `scaling: ${count} images in ${result.seconds.toFixed(1)} s, peak RSS ${result.peakRssMiB.toFixed(0)} MB, load average ${load} on ${availableParallelism()} cores`,
+          `scaling: ${count} images in ${result.seconds.toFixed(1)} s (CPU ${result.cpuSeconds.toFixed(0)} s), peak RSS ${result.peakRssMiB.toFixed(0)} MB, load average ${load} on ${availableParallelism()} cores`,
         );
       } finally {
         rmSync(run, { recursive: true, force: true });

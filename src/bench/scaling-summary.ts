@@ -20,6 +20,30 @@ export interface ScalingRun {
   seconds: number;
   /** Peak resident set of the process, its worker threads included. */
   peakRssMiB: number;
+  /** CPU time of all its threads, user + system: less swayed than wall time by other work. */
+  cpuSeconds: number;
+}
+
+/**
+ * Reads what `peak-rss-reporter.ts` wrote: `{maxRSS (KiB), userCPUTime, systemCPUTime (µs)}`.
+ * Throws a `TypeError` naming the text when it is not that.
+ */
+export function parseUsage(text: string): Pick<ScalingRun, "peakRssMiB" | "cpuSeconds"> {
+  let usage: unknown;
+  try {
+    usage = JSON.parse(text);
+  } catch {
+    // Not JSON: the check below names the text.
+  }
+  const field = (name: string) =>
+    typeof usage === "object" && usage !== null ? (usage as Record<string, unknown>)[name] : undefined;
+  const [maxRSS, user, system] = ["maxRSS", "userCPUTime", "systemCPUTime"].map(field);
+  if (typeof maxRSS !== "number" || typeof user !== "number" || typeof system !== "number") {
+    throw new TypeError(
+      `invalid resource usage: ${JSON.stringify(text)}; expected JSON with numbers maxRSS, userCPUTime, systemCPUTime`,
+    );
+  }
+  return { peakRssMiB: maxRSS / 1024, cpuSeconds: (user + system) / 1e6 };
 }
 
 /**
@@ -41,8 +65,9 @@ export function parseImageCounts(text: string): number[] {
 }
 
 /**
- * The scaling job's numbers: per run its wall time, images/s and peak RSS; then, against the
- * smallest run, each larger run's time ratio (target: 1.1 × the ratio of image counts) and the
+ * The scaling job's numbers: per run its wall time, images/s, CPU time and peak RSS; then, against the
+ * smallest run, each larger run's time ratio (target: 1.1 × the ratio of image counts) and CPU
+ * time ratio, and the
  * largest run's peak RSS ratio (target ≤ 1.25); and the largest run's peak RSS over 2 GB (target ≤ 1).
  * `what` starts each name, e.g. "seglens segment, ViT-S/16".
  */
@@ -51,6 +76,11 @@ export function scalingResults(runs: readonly ScalingRun[], what: string): Bench
   const results: BenchResult[] = sorted.flatMap((run) => [
     { name: `${what}, ${run.images} images, wall time`, value: run.seconds, unit: "s" },
     { name: `${what}, ${run.images} images, throughput`, value: run.images / run.seconds, unit: "images/s" },
+    {
+      name: `${what}, ${run.images} images, CPU time (user + system, all threads)`,
+      value: run.cpuSeconds,
+      unit: "s",
+    },
     {
       name: `${what}, ${run.images} images, peak RSS (process and workers)`,
       value: run.peakRssMiB,
@@ -65,6 +95,11 @@ export function scalingResults(runs: readonly ScalingRun[], what: string): Bench
     results.push({
       name: `${what}, time(${run.images})/time(${first.images}) (target ≤ ${round(target)})`,
       value: run.seconds / first.seconds,
+      unit: "ratio",
+    });
+    results.push({
+      name: `${what}, CPU time(${run.images})/CPU time(${first.images}) (the same without other work's share)`,
+      value: run.cpuSeconds / first.cpuSeconds,
       unit: "ratio",
     });
   }

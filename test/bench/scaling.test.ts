@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { scalingImage, scalingImageName, writeScalingImages } from "../../src/bench/scaling-images";
-import { parseImageCounts, SCALING_TARGETS, scalingResults } from "../../src/bench/scaling-summary";
+import {
+  parseImageCounts,
+  parseUsage,
+  SCALING_TARGETS,
+  scalingResults,
+} from "../../src/bench/scaling-summary";
 import { decodeImage } from "../../src/images/decode-image";
 import { listImages } from "../../src/images/list-images";
 import { createRgbImage } from "../../src/images/rgb-image";
@@ -36,41 +41,38 @@ describe("parseImageCounts", () => {
 
 describe("scalingResults", () => {
   const runs = [
-    { images: 400, seconds: 40, peakRssMiB: 1100 },
-    { images: 100, seconds: 10, peakRssMiB: 1000 },
-    { images: 1000, seconds: 120, peakRssMiB: 1280 },
+    { images: 400, seconds: 40, peakRssMiB: 1100, cpuSeconds: 60 },
+    { images: 100, seconds: 10, peakRssMiB: 1000, cpuSeconds: 20 },
+    { images: 1000, seconds: 120, peakRssMiB: 1280, cpuSeconds: 150 },
   ];
 
-  it("scalingResults gives time, images/s and peak RSS per count, smallest first", () => {
+  it("scalingResults gives time, images/s, CPU time and peak RSS per count, smallest first", () => {
     const results = scalingResults(runs, "segment");
-    expect(results.slice(0, 3)).toEqual([
+    expect(results.slice(0, 4)).toEqual([
       { name: "segment, 100 images, wall time", value: 10, unit: "s" },
       { name: "segment, 100 images, throughput", value: 10, unit: "images/s" },
+      { name: "segment, 100 images, CPU time (user + system, all threads)", value: 20, unit: "s" },
       { name: "segment, 100 images, peak RSS (process and workers)", value: 1000, unit: "MB" },
     ]);
-    expect(results[7]).toEqual({
+    expect(results[9]).toEqual({
       name: "segment, 1000 images, throughput",
       value: 1000 / 120,
       unit: "images/s",
     });
   });
 
-  it("scalingResults gives the time ratios to the smallest count with 10 % over linear as target", () => {
-    const ratios = scalingResults(runs, "segment").slice(9);
-    expect(ratios[0]).toEqual({
-      name: "segment, time(400)/time(100) (target ≤ 4.4)",
-      value: 4,
-      unit: "ratio",
-    });
-    expect(ratios[1]).toEqual({
-      name: "segment, time(1000)/time(100) (target ≤ 11)",
-      value: 12,
-      unit: "ratio",
-    });
+  it("scalingResults gives the time ratios to the smallest count, 10 % over linear as target, and CPU time's", () => {
+    const ratios = scalingResults(runs, "segment").slice(12, 16);
+    expect(ratios.map((r) => [r.name, r.value, r.unit])).toEqual([
+      ["segment, time(400)/time(100) (target ≤ 4.4)", 4, "ratio"],
+      ["segment, CPU time(400)/CPU time(100) (the same without other work's share)", 3, "ratio"],
+      ["segment, time(1000)/time(100) (target ≤ 11)", 12, "ratio"],
+      ["segment, CPU time(1000)/CPU time(100) (the same without other work's share)", 7.5, "ratio"],
+    ]);
   });
 
   it("scalingResults gives the largest count's peak RSS over the smallest's and over 2 GB", () => {
-    const ratios = scalingResults(runs, "segment").slice(11);
+    const ratios = scalingResults(runs, "segment").slice(16);
     expect(ratios).toEqual([
       { name: "segment, peak RSS(1000)/peak RSS(100) (target ≤ 1.25)", value: 1.28, unit: "ratio" },
       { name: "segment, peak RSS(1000) / 2 GB (target ≤ 1)", value: 1280 / 2048, unit: "ratio" },
@@ -79,15 +81,36 @@ describe("scalingResults", () => {
   });
 
   it("scalingResults of one count has no ratios between counts, only its peak RSS over 2 GB", () => {
-    const results = scalingResults([{ images: 100, seconds: 10, peakRssMiB: 512 }], "segment");
+    const results = scalingResults(
+      [{ images: 100, seconds: 10, peakRssMiB: 512, cpuSeconds: 15 }],
+      "segment",
+    );
     expect(results.map((r) => r.name)).toEqual([
       "segment, 100 images, wall time",
       "segment, 100 images, throughput",
+      "segment, 100 images, CPU time (user + system, all threads)",
       "segment, 100 images, peak RSS (process and workers)",
       "segment, peak RSS(100) / 2 GB (target ≤ 1)",
     ]);
-    expect(results[3]?.value).toBe(0.25);
+    expect(results[4]?.value).toBe(0.25);
   });
+});
+
+describe("parseUsage", () => {
+  it("parseUsage reads maxRSS in KiB and CPU times in µs as MiB and seconds", () => {
+    const text = JSON.stringify({ maxRSS: 2048 * 1024, userCPUTime: 1_500_000, systemCPUTime: 500_000 });
+    expect(parseUsage(text)).toEqual({ peakRssMiB: 2048, cpuSeconds: 2 });
+  });
+
+  it.each(["", "2048", '{"maxRSS": 1}', '{"maxRSS": "1", "userCPUTime": 1, "systemCPUTime": 1}'])(
+    "parseUsage(%j) throws a TypeError quoting the text",
+    (text) => {
+      expect(() => parseUsage(text)).toThrow(TypeError);
+      expect(() => parseUsage(text)).toThrow(
+        /^invalid resource usage: ".*"; expected JSON with numbers maxRSS/,
+      );
+    },
+  );
 });
 
 describe("scalingImage", async () => {
