@@ -4,6 +4,7 @@ import { runStateEnv } from "./test/support/run-state";
 // Tests that start processes, servers, kernels, JupyterLab or Chromium. Everything else runs in
 // the test process and makes the `unit` project: `npm run test:unit` runs it alone.
 const INTEGRATION = [
+  "test/bench/peak-rss-reporter.test.ts",
   "test/cli/**/*.test.ts",
   "test/package/**/*.test.ts",
   "test/kernel/explorer-integration.test.ts",

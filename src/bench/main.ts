@@ -16,8 +16,10 @@ import { benchExplorerLab } from "./bench-explorer-lab";
 import { benchFigure } from "./bench-figure";
 import { benchKMeans } from "./bench-kmeans";
 import type { BenchResult } from "./bench-result";
+import { benchScaling } from "./bench-scaling";
 import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
 import { referencePython } from "./reference-python";
+import { parseImageCounts, SCALING_COUNTS } from "./scaling-summary";
 
 const REPO = resolve(__dirname, "..", "..");
 const JOBS = [
@@ -25,6 +27,9 @@ const JOBS = [
   { id: "vit-base-patch16", images: 32 },
 ] as const;
 const REPEATS = 3;
+// The scaling job's counts within `npm run bench`, which should stay within minutes: the job alone
+// (`--job scaling`) defaults to the full SCALING_COUNTS.
+const BENCH_SCALING_COUNTS = [100, 400];
 
 async function best(repeats: number, run: () => Promise<void>): Promise<number> {
   let fastest = Number.POSITIVE_INFINITY;
@@ -118,25 +123,34 @@ function pytorchReference(threads: number, log: (line: string) => void): Record<
   return JSON.parse(run.stdout.trim().split("\n").pop() as string) as Record<string, number>;
 }
 
+/** What every job gets: the command line's settings and the log. */
+interface JobContext {
+  threads: number;
+  log: (line: string) => void;
+  reference: boolean;
+  /** Image counts of the scaling job. */
+  counts: number[];
+}
+
 /** Measurements that each run in a fresh process (see {@link benchInChild}). */
-const CHILD_JOBS: Record<
-  string,
-  (threads: number, log: (line: string) => void, reference: boolean) => Promise<BenchResult[]>
-> = {
-  "vit-small-patch16": (threads) => benchModel("vit-small-patch16", 8, threads),
-  "vit-base-patch16": (threads) => benchModel("vit-base-patch16", 32, threads),
-  kmeans: (_, log, reference) => benchKMeans({ log, reference }),
+const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>> = {
+  "vit-small-patch16": ({ threads }) => benchModel("vit-small-patch16", 8, threads),
+  "vit-base-patch16": ({ threads }) => benchModel("vit-base-patch16", 32, threads),
+  kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
   explorer: () => benchExplorer(),
-  "explorer-lab": (_, log) => benchExplorerLab(log),
+  "explorer-lab": ({ log }) => benchExplorerLab(log),
+  scaling: ({ counts, threads, log }) => benchScaling({ counts, threads, log }),
 };
 
 /**
  * Runs one job in a fresh Node process, so its peak RSS is its own and not the high-water mark of
  * everything measured before it.
  */
-function benchInChild(job: string, threads: number, reference: boolean): BenchResult[] {
+function benchInChild(job: string, context: Omit<JobContext, "log">): BenchResult[] {
+  const { threads, reference, counts } = context;
   const args = ["--expose-gc", __filename, "--job", job, "--threads", String(threads)];
+  args.push("--images", counts.join(","));
   if (!reference) args.push("--no-reference");
   const run = spawnSync(process.execPath, args, {
     encoding: "utf8",
@@ -153,28 +167,38 @@ async function main(): Promise<void> {
     .option("--json <FILE>", "also write the results as JSON")
     .option("--no-reference", "skip the PyTorch reference")
     .option("--threads <N>", "intra-op threads for both runtimes", String(availableParallelism()))
-    .option("--job <ID>", `(internal) run one of ${Object.keys(CHILD_JOBS).join(", ")} and print JSON`)
+    .option(
+      "--images <N,N,...>",
+      `image counts of the scaling job (job scaling alone: ${SCALING_COUNTS.join(",")})`,
+      parseImageCounts,
+    )
+    .option("--job <ID>", `run one of ${Object.keys(CHILD_JOBS).join(", ")} alone and print JSON`)
     .parse(process.argv)
-    .opts<{ json?: string; reference: boolean; threads: string; job?: string }>();
+    .opts<{ json?: string; reference: boolean; threads: string; images?: number[]; job?: string }>();
   const threads = Number(options.threads);
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const context = { threads, reference: options.reference };
   if (options.job !== undefined) {
     const job = CHILD_JOBS[options.job];
     if (job === undefined) throw new Error(`unknown --job "${options.job}"`);
-    const results = await job(threads, log, options.reference);
-    results.push({
-      name: `${options.job} job peak RSS (process and workers, setup included)`,
-      value: process.resourceUsage().maxRSS / 1024,
-      unit: "MB",
-    });
+    const results = await job({ ...context, log, counts: options.images ?? [...SCALING_COUNTS] });
+    // The scaling job's runs are child processes with their own peak RSS; its own would mislead.
+    if (options.job !== "scaling") {
+      results.push({
+        name: `${options.job} job peak RSS (process and workers, setup included)`,
+        value: process.resourceUsage().maxRSS / 1024,
+        unit: "MB",
+      });
+    }
     process.stdout.write(`\n${JSON.stringify(results)}\n`);
     return;
   }
+  const counts = options.images ?? [...BENCH_SCALING_COUNTS];
   const results: BenchResult[] = [await benchPreprocess()];
   const reference = options.reference ? pytorchReference(threads, log) : undefined;
   for (const job of JOBS) {
     log(`${job.id}: ${job.images} images at 224 px`);
-    const [plain, taps, rss] = benchInChild(job.id, threads, options.reference) as [
+    const [plain, taps, rss] = benchInChild(job.id, { ...context, counts }) as [
       BenchResult,
       BenchResult,
       BenchResult,
@@ -187,13 +211,17 @@ async function main(): Promise<void> {
     results.push(plain, taps, rss);
   }
   log("k-means on real features (and scikit-learn's KMeans(n_init=10) where its venv exists)");
-  results.push(...benchInChild("kmeans", threads, options.reference));
+  results.push(...benchInChild("kmeans", { ...context, counts }));
   log("seglens figure, cold and warm caches");
-  results.push(...benchInChild("figure", threads, options.reference));
+  results.push(...benchInChild("figure", { ...context, counts }));
   log("explorer: K changes on cached features");
-  results.push(...benchInChild("explorer", threads, options.reference));
+  results.push(...benchInChild("explorer", { ...context, counts }));
   log("explorer in JupyterLab: K changes from the widget's slider in headless Chromium");
-  results.push(...benchInChild("explorer-lab", threads, options.reference));
+  results.push(...benchInChild("explorer-lab", { ...context, counts }));
+  log(
+    `scaling: seglens segment over ${counts.join(", ")} images, ViT-S/16, each in its own process and cache`,
+  );
+  results.push(...benchInChild("scaling", { ...context, counts }));
   for (const r of results) {
     const versus =
       r.reference === undefined
