@@ -13,8 +13,11 @@ export interface RunSize {
   tokens?: number;
 }
 
-/** Node, onnxruntime's arenas and one batch of fetched outputs ({@link DEFAULT_BATCH_BUDGET_BYTES}). */
+/** Node, onnxruntime's arenas and batches of fetched outputs in flight: a rough allowance. */
 export const RUNTIME_BASE_BYTES = 512 * 1024 ** 2;
+
+/** Node and onnxruntime without any batch: the part of {@link RUNTIME_BASE_BYTES} a plan cannot shrink. */
+const RUNTIME_WITHOUT_BATCH_BYTES = 256 * 1024 ** 2;
 
 /**
  * Bytes the fetched float32 outputs of one inference batch may take when memory is not short.
@@ -142,7 +145,7 @@ export interface MemoryPlan {
  * Plans a run's memory under `limitBytes`, or refuses it with an `InputError` (before any
  * inference) when even one image per batch cannot fit. The minimum is twice the weights, one
  * image's fetched arrays plus the block's transient tensors and attention maps, and the runtime
- * without its batch ({@link RUNTIME_BASE_BYTES} − {@link DEFAULT_BATCH_BUDGET_BYTES}). Of what the
+ * without its batch (256 MiB). Of what the
  * limit leaves above it, half may go to larger batches (each further image costs its fetched and
  * transient tensors) and the rest to the feature cache; neither budget exceeds its default, so a
  * generous limit runs exactly as no limit does. Rough by design, like {@link estimateRunBytes}.
@@ -159,7 +162,7 @@ export function planMemory(size: PlanSize, options: PlanOptions): MemoryPlan {
   const heads = Math.max(1, Math.round(hiddenSize / 64));
   const fetchedPerImage = 4 * tokens * hiddenSize * fetches;
   const perImage = fetchedPerImage + 4 * (8 * tokens * hiddenSize + 2 * heads * tokens * tokens);
-  const minimumBytes = 2 * size.weightBytes + perImage + RUNTIME_BASE_BYTES - DEFAULT_BATCH_BUDGET_BYTES;
+  const minimumBytes = 2 * size.weightBytes + perImage + RUNTIME_WITHOUT_BATCH_BYTES;
   const plan = { limitBytes, minimumBytes };
   if (limitBytes === undefined) {
     return {
