@@ -73,7 +73,10 @@ export {
   type LayerScores,
   type Segmentation,
   type SegmentOptions,
+  type SegmentStoredOptions,
+  type StoredSegmentation,
   segment,
+  segmentStored,
 } from "./segmentation/segment";
 export {
   DEFAULT_K,

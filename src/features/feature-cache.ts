@@ -4,6 +4,7 @@ import { DEFAULT_CACHE_BUDGET_BYTES } from "../models/memory-estimate";
 import { parseByteSize } from "../util/byte-size";
 import { seglensCacheDir } from "../util/cache-dir";
 import { sha256, sha256File } from "../util/sha256";
+import { removeAbandonedTemps } from "../util/temp-files";
 import { writeFileAtomic } from "../util/write-file-atomic";
 import { createFeatureJournal, type FeatureJournal } from "./feature-journal";
 import type { PreparedRequest } from "./feature-request";
@@ -112,6 +113,7 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
   const spilled = new Map<string, PatchFile>();
   const infos = new Map<string, FeatureSetInfo>();
   let spillDir: string | undefined;
+  const cleaned = new Set<string>();
   let bytes = 0;
   let hits = 0;
   let misses = 0;
@@ -168,7 +170,11 @@ export function createFeatureCache(options: FeatureCacheOptions = {}): FeatureCa
       const id = `${setKey}/${key}`;
       const file = fileOf(setKey, key);
       if (file !== undefined) {
-        mkdirSync(setDir(setKey) as string, { recursive: true });
+        const dir = setDir(setKey) as string;
+        mkdirSync(dir, { recursive: true });
+        // A killed run's half-written files (named with its process id) would otherwise stay forever.
+        if (!cleaned.has(dir)) removeAbandonedTemps(dir);
+        cleaned.add(dir);
         return filePatchWriter(file, dims, dtype);
       }
       if (setBytes <= Math.min(budgetBytes, memoryBudgetBytes))

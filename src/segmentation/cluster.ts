@@ -33,11 +33,15 @@ export function fitPatches(
 }
 
 /**
- * The default clusterer: seglens' k-means in its worker pool, so fits run off the calling thread
- * and several layers' fits run at once.
+ * The default clusterer: seglens' k-means in its worker pool, so fits run off the calling thread.
+ * One worker by default, using every core: each worker's memory grows over dozens of fits
+ * (onnxruntime's native allocations fragment), and over 1,000 ViT-S images 24 fits of two workers
+ * peaked at 509 MB against 284 MB for one, which took 1.35× as long — a few percent of a whole
+ * `segment` run, where the model dominates. The explorer, whose fits are small and must be quick,
+ * keeps the pool's two.
  */
-export function createClusterFn(options: { signal?: AbortSignal } = {}): Clusterer {
-  const workers = createKMeansWorker();
+export function createClusterFn(options: { signal?: AbortSignal; workers?: number } = {}): Clusterer {
+  const workers = createKMeansWorker({ workers: options.workers ?? 1 });
   // Every fit in flight listens to the signal; a 12-layer sweep exceeds Node's default warning level of 10.
   if (options.signal !== undefined) setMaxListeners(256, options.signal);
   return {

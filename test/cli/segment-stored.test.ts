@@ -89,6 +89,54 @@ describe("seglens segment --features DIR…: clustering stored features without 
     );
   });
 
+  it("shards written with --shard, given in any order, are joined in shard order; a missing shard is refused", () => {
+    const shards = [0, 1, 2].map((i) => join(temp.path, `shard${i}`));
+    for (const [i, dir] of shards.entries())
+      ok(
+        seglens(
+          "features",
+          "--model",
+          MODEL,
+          "--images",
+          ...samples,
+          "--reps",
+          "tokens,k",
+          "--shard",
+          `${i}/3`,
+          "--out",
+          dir,
+        ),
+      );
+    const out = join(temp.path, "from-shards");
+    ok(
+      seglens(
+        "segment",
+        "--features",
+        shards[2] as string,
+        shards[0] as string,
+        shards[1] as string,
+        "--k",
+        "3",
+        "--out",
+        out,
+      ),
+    );
+    for (const name of readdirSync(whole).filter((f) => f.endsWith(".npy")))
+      expect(readNpy(join(out, name))).toEqual(readNpy(join(whole, name)));
+    expect(JSON.parse(readFileSync(join(out, "meta.json"), "utf8")).shard).toBeUndefined();
+    expectOneLineFailure(
+      seglens(
+        "segment",
+        "--features",
+        shards[0] as string,
+        shards[2] as string,
+        "--out",
+        join(temp.path, "gap"),
+      ),
+      /--features has shards 0, 2 of 3: shard 1 missing/,
+    );
+  });
+
   it("refuses in one line: with --model, a folder without meta.json, folders of different models or layers", () => {
     const out = join(temp.path, "refused");
     expectOneLineFailure(

@@ -1,4 +1,12 @@
-import { existsSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFeatureCache, type PatchSource } from "../../src/features/feature-cache";
@@ -89,6 +97,15 @@ describe("FeatureCache.store: where extracted rows go", () => {
     cache.clear();
     expect(readdirSync(spillParent)).toHaveLength(0);
     expect(cache.get("set", "q_L2")).toBeUndefined();
+  });
+
+  it("a killed run's half-written file in the set's folder is removed when the set is stored again", () => {
+    const dir = join(temp.path, "killed");
+    mkdirSync(join(dir, "set"), { recursive: true });
+    const leftover = join(dir, "set", ".tokens_L1.npy.seglens-999999999-1.tmp"); // no such process
+    writeFileSync(leftover, "half");
+    store(createFeatureCache({ dir }), "set", "tokens_L1", 4, 1, 0);
+    expect(readdirSync(join(dir, "set"))).toEqual(["tokens_L1.npy"]);
   });
 
   it("a discarded writer leaves no file, so a failed extraction caches nothing", () => {
