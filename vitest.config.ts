@@ -20,6 +20,7 @@ const INTEGRATION = [
   "test/models/pin-checkpoints.test.ts",
   "test/support/run-state.test.ts",
   "test/util/output-transaction.test.ts",
+  "test/util/sha256-files.test.ts",
   "test/widgets/widgets-package.test.ts",
 ];
 

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { DEFAULT_CACHE_BUDGET_BYTES } from "../models/memory-estimate";
 import { parseByteSize } from "../util/byte-size";
 import { seglensCacheDir } from "../util/cache-dir";
-import { sha256, sha256File } from "../util/sha256";
+import { sha256, sha256Files } from "../util/sha256";
 import { removeAbandonedTemps } from "../util/temp-files";
 import { writeFileAtomic } from "../util/write-file-atomic";
 import { createFeatureJournal, type FeatureJournal } from "./feature-journal";
@@ -257,7 +257,7 @@ export interface FeatureKeys {
 
 /** The cache keys of `request` (reads every image to hash it). */
 export async function featureKeys(request: PreparedRequest): Promise<FeatureKeys> {
-  const images = await Promise.all(request.images.map((path) => sha256File(path)));
+  const images = await sha256Files(request.images);
   const model = request.tapped.sha256;
   return {
     setKey: sha256(JSON.stringify({ model, images, preprocess: request.preprocess })).slice(0, 32),

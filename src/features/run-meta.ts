@@ -1,6 +1,6 @@
 import type { ConversionIdentity } from "../convert/ensure-converted-model";
 import { runtimeVersion } from "../runtime/onnx-runtime";
-import { sha256File } from "../util/sha256";
+import { sha256Files } from "../util/sha256";
 import { seglensVersion } from "../util/version";
 import type { Rep } from "../vocabulary";
 import type { PreparedRequest } from "./feature-request";
@@ -80,7 +80,7 @@ export async function runMeta(request: PreparedRequest, shape: RunShape): Promis
       hub_commit: request.model.hub?.commit ?? null,
       ...(request.model.conversion === undefined ? {} : { conversion: request.model.conversion }),
       preprocessing: request.preprocess,
-      image_sha256: await Promise.all(request.images.map((path) => sha256File(path))),
+      image_sha256: await sha256Files(request.images),
     },
   };
 }

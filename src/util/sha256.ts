@@ -15,6 +15,24 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
   return hash.digest("hex");
 }
 
+/**
+ * Hex sha256 of every file of `paths`, in order, a few at a time: hashing a thousand images at
+ * once would open a thousand files (past the 256 or 1,024 that many systems allow a process) and
+ * hold a read buffer for each.
+ */
+export async function sha256Files(paths: readonly string[], concurrency = 8): Promise<string[]> {
+  const hashes: string[] = new Array(paths.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < paths.length) {
+      const index = next++;
+      hashes[index] = await sha256File(paths[index] as string);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, lane));
+  return hashes;
+}
+
 /** Hex sha256 of bytes or a string. */
 export function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
