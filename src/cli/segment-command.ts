@@ -3,7 +3,13 @@ import type { Command } from "commander";
 import { InputError } from "../errors";
 import { createFeatureCache, type FeatureCache } from "../features/feature-cache";
 import { writeProbeImages } from "../segmentation/positional-probe";
-import { type Segmentation, type StoredSegmentation, segment, segmentStored } from "../segmentation/segment";
+import {
+  type Segmentation,
+  type SegmentStoredOptions,
+  type StoredSegmentation,
+  segment,
+  segmentStored,
+} from "../segmentation/segment";
 import {
   type SegmentMeta,
   type SegmentSettings,
@@ -81,12 +87,7 @@ export async function segmentFromFlags(
   try {
     const segmentation = await segment({
       ...requestFromFlags(flags),
-      k: flags.k,
-      seed: flags.seed,
-      normalize: flags.normalize,
-      restarts: flags.restarts,
-      maxIter: flags.maxIter,
-      ...(flags.masks === undefined ? {} : { masks: flags.masks }),
+      ...clusterOptions(flags),
       cache: options.cache ?? featureCacheFor(flags),
       signal: options.signal ?? (interrupt as InterruptSignal).signal,
       onProgress: (p) => bar.update(p.done, p.total, p.stage === "cluster" ? "k-means fits" : "images"),
@@ -201,6 +202,12 @@ function checkInputFlags(flags: ModelFlags & ClusterFlags & { features?: string[
     );
 }
 
+/** The clustering flags as options of `segment()` and `segmentStored()`. */
+function clusterOptions(flags: ClusterFlags): SegmentStoredOptions {
+  const { k, seed, normalize, restarts, maxIter, masks } = flags;
+  return { k, seed, normalize, restarts, maxIter, ...(masks === undefined ? {} : { masks }) };
+}
+
 /** Clusters stored features with the clustering flags, with progress on a terminal. */
 async function segmentStoredFromFlags(
   dirs: string[],
@@ -210,12 +217,7 @@ async function segmentStoredFromFlags(
   const bar = createProgressBar();
   try {
     return await segmentStored(dirs, {
-      k: flags.k,
-      seed: flags.seed,
-      normalize: flags.normalize,
-      restarts: flags.restarts,
-      maxIter: flags.maxIter,
-      ...(flags.masks === undefined ? {} : { masks: flags.masks }),
+      ...clusterOptions(flags),
       signal,
       onProgress: (p) => bar.update(p.done, p.total, "k-means fits"),
     });

@@ -13,6 +13,7 @@ import { featureKey } from "../features/selection";
 import { openStoredFeatures } from "../features/stored-features";
 import type { PreprocessConfig } from "../images/preprocess-config";
 import type { KMeansOptions } from "../kmeans/kmeans-options";
+import { mapConcurrently } from "../util/concurrently";
 import { DEFAULT_K, type KMeansNormalize, type Rep } from "../vocabulary";
 import { alignSequence } from "./align-labels";
 import { type Clusterer, type ClusterFn, createClusterFn } from "./cluster";
@@ -189,22 +190,4 @@ async function clusterLayers(
     prefixTokens: info.prefixTokens,
     hiddenSize: info.hiddenSize,
   };
-}
-
-/** `work` over `items` with at most `limit` running at once; results in item order. */
-async function mapConcurrently<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return results;
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { CancelledError } from "../errors";
+import { mapConcurrently } from "./concurrently";
 
 /**
  * Hex sha256 of a file, streamed so files larger than a Buffer can hold are fine; `signal` stops
@@ -20,17 +21,8 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
  * once would open a thousand files (past the 256 or 1,024 that many systems allow a process) and
  * hold a read buffer for each.
  */
-export async function sha256Files(paths: readonly string[], concurrency = 8): Promise<string[]> {
-  const hashes: string[] = new Array(paths.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < paths.length) {
-      const index = next++;
-      hashes[index] = await sha256File(paths[index] as string);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, lane));
-  return hashes;
+export function sha256Files(paths: readonly string[], concurrency = 8): Promise<string[]> {
+  return mapConcurrently(paths, concurrency, (path) => sha256File(path));
 }
 
 /** Hex sha256 of bytes or a string. */
