@@ -53,11 +53,20 @@ describe("the README's commands run as written on a fresh clone", () => {
   };
   const NEEDS_INTERNET =
     /^seglens: Hub model "[^"]+" \(revision main\) is not in the cache .* HF_HUB_OFFLINE is set|^seglens: model "[^"]+" is converted on first use, and HF_HUB_OFFLINE is set/;
-  // Files the commands write go to the temporary folder; the benchmark model too.
-  const relocate = (line: string) =>
-    line.replaceAll("models/bench", join(temp.path, "bench")).replace(/--out (\S+)/, (_, path: string) => {
-      return `--out ${join(temp.path, "out", path)}`;
-    });
+  // Files the commands write go to the temporary folder (and are read from there by
+  // `segment --features`); the benchmark model too.
+  const relocate = (line: string) => {
+    let flag = "";
+    return line
+      .replaceAll("models/bench", join(temp.path, "bench"))
+      .split(" ")
+      .map((word) => {
+        if (word.startsWith("--")) flag = word;
+        else if (flag === "--out" || flag === "--features") return join(temp.path, "out", word);
+        return word;
+      })
+      .join(" ");
+  };
   const lines = shellLines(README);
 
   it("the README shows the seglens commands this test runs", () => {
