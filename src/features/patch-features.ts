@@ -4,7 +4,7 @@ import { type FeatureCache, type FeatureSetInfo, featureKeys } from "./feature-c
 import type { FeatureJournal } from "./feature-journal";
 import type { PreparedRequest } from "./feature-request";
 import type { PatchSource, PatchWriter } from "./patch-store";
-import { featureKey } from "./selection";
+import { featureKey, missingFeatures } from "./selection";
 
 /** How the features of {@link patchFeatures} are computed when they are not cached. */
 export interface PatchFeatureOptions extends Pick<ExtractOptions, "threads" | "ep"> {
@@ -73,9 +73,7 @@ async function extractPatchSources(
   options: PatchFeatureOptions & { journal?: FeatureJournal },
 ): Promise<{ sources: Map<string, PatchSource>; info: FeatureSetInfo }> {
   const writers = new Map<string, PatchWriter>();
-  const keyCount =
-    reps.length * layers.filter((l) => l > 0).length +
-    (layers.includes(0) && reps.includes("tokens") ? 1 : 0);
+  const keyCount = reps.length * layers.length - missingFeatures(layers, reps).length;
   try {
     const report = await extractFeatures(
       request.tapped,
