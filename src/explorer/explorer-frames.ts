@@ -14,17 +14,7 @@ import type { Rep } from "../vocabulary";
 import type { ExplorerFrame, LayerMetrics } from "./explorer-state";
 
 /** One setting's clustering of the whole image set, with its scores: what a frame is cut from. */
-export interface Clustering {
-  models: string[];
-  rep: Rep;
-  k: number;
-  /** The first model's blocks, one per column. */
-  layers: number[];
-  /** Per model, its own block in each column. */
-  modelLayers: number[][];
-  /** Each model's own patch grid. */
-  grids: [gh: number, gw: number][];
-  numImages: number;
+export interface Clustering extends ClusteringInput {
   /**
    * `labels[m][l]`: uint8 `[images, gh, gw]` of model m in column l on its own grid, aligned
    * through depth and to the first model.
@@ -39,8 +29,11 @@ export interface ClusteringInput {
   models: string[];
   rep: Rep;
   k: number;
+  /** The first model's blocks, one per column. */
   layers: number[];
+  /** Per model, its own block in each column. */
   modelLayers: number[][];
+  /** Each model's own patch grid. */
   grids: [gh: number, gw: number][];
   numImages: number;
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { float32ToFloat16 } from "../util/float16";
 import { openRowFile, type RowFile } from "../util/row-file";
 import { isTempName, removeAbandonedTemps, tempPathFor } from "../util/temp-files";
-import { createNpyWriter, readNpyHeader } from "./npy";
+import { createNpyWriter, npyHeader, readNpyHeader } from "./npy";
 
 /** Patch features of one (rep, layer) in memory: float32 `[images · gh · gw, hidden]`, prefix tokens dropped. */
 export interface PatchMatrix {
@@ -34,14 +34,16 @@ export function patchFileOf(path: string): PatchFile | undefined {
   try {
     const { dtype, dims, dataOffset } = readNpyHeader(path);
     if (dims.length !== 2 || (dtype !== "float32" && dtype !== "float16")) return undefined;
-    const [rows, hidden] = dims as [number, number];
-    return {
-      file: { dtype, width: hidden, rows, spans: [{ path, offset: dataOffset, rows }] },
-      dims: [rows, hidden],
-    };
+    return patchFile(path, dtype, dims as [number, number], dataOffset);
   } catch {
     return undefined;
   }
+}
+
+/** One `[rows, hidden]` .npy whose data starts at byte `offset`, as a source of rows. */
+function patchFile(path: string, dtype: StoredDtype, dims: [number, number], offset: number): PatchFile {
+  const [rows, hidden] = dims;
+  return { file: { dtype, width: hidden, rows, spans: [{ path, offset, rows }] }, dims };
 }
 
 /** Receives the patch rows of one (rep, layer) batch by batch, then is finished or discarded. */
@@ -82,7 +84,7 @@ export function filePatchWriter(path: string, dims: [number, number], dtype: Sto
     finish() {
       writer.close();
       renameSync(temporary, path);
-      return patchFileOf(path) as PatchFile;
+      return patchFile(path, dtype, dims, npyHeader(dtype, dims).length);
     },
     discard() {
       writer.close();

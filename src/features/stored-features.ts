@@ -24,7 +24,7 @@ export interface StoredFeatures {
 }
 
 // What every folder of one set must agree on, to be clustered together.
-const SAME = [
+const TOP_LEVEL = [
   "model",
   "num_layers",
   "prefix_tokens",
@@ -32,7 +32,14 @@ const SAME = [
   "patch_size",
   "hidden_size",
   "input_size",
+  "layers",
+  "reps",
 ] as const;
+const SAME: [field: string, value: (meta: StoredMeta) => unknown][] = [
+  ...TOP_LEVEL.map((field): [string, (meta: StoredMeta) => unknown] => [field, (meta) => meta[field]]),
+  ["model_sha256", (meta) => meta.provenance.model_sha256],
+  ["preprocessing", (meta) => meta.provenance.preprocessing],
+];
 
 /**
  * Opens `dirs` as one feature set without reading the arrays: shards are put in shard order and
@@ -44,25 +51,9 @@ export function openStoredFeatures(dirs: readonly string[]): StoredFeatures {
   const metas = inShardOrder(dirs.map((dir) => ({ dir, meta: readMeta(dir) })));
   const first = metas[0] as { dir: string; meta: StoredMeta };
   for (const { dir, meta } of metas.slice(1)) {
-    for (const field of SAME) {
-      if (JSON.stringify(meta[field]) !== JSON.stringify(first.meta[field]))
-        throw mismatch(dir, first.dir, field, meta[field], first.meta[field]);
-    }
-    const checks = {
-      model_sha256: meta.provenance.model_sha256,
-      preprocessing: meta.provenance.preprocessing,
-      layers: meta.layers,
-      reps: meta.reps,
-    };
-    const expected = {
-      model_sha256: first.meta.provenance.model_sha256,
-      preprocessing: first.meta.provenance.preprocessing,
-      layers: first.meta.layers,
-      reps: first.meta.reps,
-    };
-    for (const field of Object.keys(checks) as (keyof typeof checks)[]) {
-      if (JSON.stringify(checks[field]) !== JSON.stringify(expected[field]))
-        throw mismatch(dir, first.dir, field, checks[field], expected[field]);
+    for (const [field, value] of SAME) {
+      if (JSON.stringify(value(meta)) !== JSON.stringify(value(first.meta)))
+        throw mismatch(dir, first.dir, field, value(meta), value(first.meta));
     }
   }
   const [gh, gw] = first.meta.grid;

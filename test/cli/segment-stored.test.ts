@@ -20,6 +20,18 @@ function ok(run: CliRun): CliRun {
   return run;
 }
 
+/** `seglens features` of the fixture model over `images` into `out` (tokens and k unless `--reps` is given). */
+function extract(images: readonly string[], out: string, ...flags: string[]): void {
+  const reps = flags.includes("--reps") ? [] : ["--reps", "tokens,k"];
+  ok(seglens("features", "--model", MODEL, "--images", ...images, ...reps, ...flags, "--out", out));
+}
+
+/** The label maps in `dir`, by file name. */
+function labelMaps(dir: string): Map<string, unknown> {
+  const names = readdirSync(dir).filter((f) => f.endsWith(".npy"));
+  return new Map(names.sort().map((name) => [name, readNpy(join(dir, name))]));
+}
+
 describe("seglens segment --features DIR…: clustering stored features without the model", () => {
   const whole = join(temp.path, "whole");
   const parts = [join(temp.path, "part0"), join(temp.path, "part1")];
@@ -39,47 +51,15 @@ describe("seglens segment --features DIR…: clustering stored features without 
         whole,
       ),
     );
-    ok(
-      seglens(
-        "features",
-        "--model",
-        MODEL,
-        "--images",
-        ...samples.slice(0, 2),
-        "--reps",
-        "tokens,k",
-        "--out",
-        parts[0] as string,
-      ),
-    );
-    ok(
-      seglens(
-        "features",
-        "--model",
-        MODEL,
-        "--images",
-        ...samples.slice(2),
-        "--reps",
-        "tokens,k",
-        "--out",
-        parts[1] as string,
-      ),
-    );
+    extract(samples.slice(0, 2), parts[0] as string);
+    extract(samples.slice(2), parts[1] as string);
   });
 
   it("two feature folders, in the order given, give the label maps, inertia and metrics of one run over all images", () => {
     const out = join(temp.path, "from-features");
     const run = ok(seglens("segment", "--features", ...parts, "--k", "3", "--out", out));
     expect(run.stdout).toMatch(/5 images/);
-    const names = readdirSync(whole)
-      .filter((f) => f.endsWith(".npy"))
-      .sort();
-    expect(names).toEqual(
-      readdirSync(out)
-        .filter((f) => f.endsWith(".npy"))
-        .sort(),
-    );
-    for (const name of names) expect(readNpy(join(out, name))).toEqual(readNpy(join(whole, name)));
+    expect(labelMaps(out)).toEqual(labelMaps(whole));
     const meta = (dir: string) => JSON.parse(readFileSync(join(dir, "meta.json"), "utf8"));
     expect(meta(out).inertia).toEqual(meta(whole).inertia);
     expect(meta(out).images).toEqual(meta(whole).images);
@@ -91,22 +71,7 @@ describe("seglens segment --features DIR…: clustering stored features without 
 
   it("shards written with --shard, given in any order, are joined in shard order; a missing shard is refused", () => {
     const shards = [0, 1, 2].map((i) => join(temp.path, `shard${i}`));
-    for (const [i, dir] of shards.entries())
-      ok(
-        seglens(
-          "features",
-          "--model",
-          MODEL,
-          "--images",
-          ...samples,
-          "--reps",
-          "tokens,k",
-          "--shard",
-          `${i}/3`,
-          "--out",
-          dir,
-        ),
-      );
+    for (const [i, dir] of shards.entries()) extract(samples, dir, "--shard", `${i}/3`);
     const out = join(temp.path, "from-shards");
     ok(
       seglens(
@@ -121,8 +86,7 @@ describe("seglens segment --features DIR…: clustering stored features without 
         out,
       ),
     );
-    for (const name of readdirSync(whole).filter((f) => f.endsWith(".npy")))
-      expect(readNpy(join(out, name))).toEqual(readNpy(join(whole, name)));
+    expect(labelMaps(out)).toEqual(labelMaps(whole));
     expect(JSON.parse(readFileSync(join(out, "meta.json"), "utf8")).shard).toBeUndefined();
     expectOneLineFailure(
       seglens(
@@ -152,19 +116,7 @@ describe("seglens segment --features DIR…: clustering stored features without 
       /has no meta\.json: not a finished `seglens features` folder/,
     );
     const other = join(temp.path, "other");
-    ok(
-      seglens(
-        "features",
-        "--model",
-        MODEL,
-        "--images",
-        samples[0] as string,
-        "--reps",
-        "tokens",
-        "--out",
-        other,
-      ),
-    );
+    extract([samples[0] as string], other, "--reps", "tokens");
     expectOneLineFailure(
       seglens("segment", "--features", parts[0] as string, other, "--out", out),
       /does not belong with .*: reps is \["tokens"\], not \["tokens","k"\]/,
