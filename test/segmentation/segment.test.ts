@@ -2,6 +2,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createFeatureCache } from "../../src/features/feature-cache";
+import { prepareRequest } from "../../src/features/feature-request";
 import { segment } from "../../src/segmentation/segment";
 import { testCacheDir } from "../support/temp";
 
@@ -67,5 +68,35 @@ describe("segment() with features on disk", () => {
       // Spill folders carry this process's id: removed at its exit, or by the next run if it is killed.
       for (const name of readdirSync(spillParent)) expect(name).toContain(`.seglens-${process.pid}-`);
     }
+  });
+});
+
+describe("segment() under maxMemory", () => {
+  const temp = testCacheDir();
+  afterAll(() => temp.remove());
+
+  it("a limit with room for one image: one image per batch, the features kept on disk, the same labels", async () => {
+    const { minimumBytes } = (await prepareRequest(request)).memoryPlan;
+    const run = async (maxMemory: number | undefined) => {
+      const done: number[] = [];
+      const cache = createFeatureCache({ spillParent: join(temp.path, "spill") });
+      const result = await segment({
+        ...request,
+        k: 3,
+        cache,
+        ...(maxMemory === undefined ? {} : { maxMemory }),
+        onProgress: (p) => {
+          if (p.stage === "inference") done.push(p.done);
+        },
+      });
+      return { done, result, memoryBytes: cache.stats().bytes };
+    };
+    const tight = await run(minimumBytes + 1000);
+    const free = await run(undefined);
+    expect(tight.done).toEqual([1, 2, 3, 4, 5]);
+    expect(free.done).toEqual([5]);
+    expect(tight.memoryBytes).toBe(0); // the plan's cache budget (1,000 bytes) sent the set to disk
+    expect(free.memoryBytes).toBeGreaterThan(0);
+    expect(tight.result.labels).toEqual(free.result.labels);
   });
 });
