@@ -61,7 +61,7 @@ export async function benchExplorer(): Promise<BenchResult[]> {
   };
   try {
     const signal = new AbortController().signal;
-    setMaxListeners(64, signal); // 12 fits listen to it at once
+    setMaxListeners(256, signal); // every fit of a frame listens to it at once
     const first = performance.now();
     await engine.compute(request, signal, () => {});
     const firstFrame = performance.now() - first;

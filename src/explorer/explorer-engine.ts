@@ -13,6 +13,7 @@ import { featureKey } from "../features/selection";
 import type { RgbImage } from "../images/rgb-image";
 import { createKMeansWorker, type KMeansWorker } from "../kmeans/kmeans-client";
 import { fitPatches } from "../segmentation/cluster";
+import { checkSignal, untilAborted } from "../util/abortable";
 import { createLruCache } from "../util/lru-cache";
 import { checkPageSize, type Page, pageCount, pageOf } from "../util/paging";
 import { DEFAULT_PAGE_SIZE, EXPLORER_LIMITS, type KMeansNormalize, type Rep } from "../vocabulary";
@@ -41,7 +42,25 @@ export interface ExplorerRequest {
   page?: number;
   /** Images a page, 1..64; default 12. */
   pageSize?: number;
+  /**
+   * A quick frame is enough: when the setting's clustering is not kept yet, cluster with
+   * {@link PROVISIONAL_KMEANS} and mark the frame provisional (it is not kept; the refined one,
+   * computed by a request without this flag, replaces it).
+   */
+  provisional?: boolean;
 }
+
+/**
+ * k-means of a provisional frame: one restart of 10 iterations at most on 1,024 sampled patches,
+ * then every patch assigned — about a tenth of the full fit's work, so a K slider move shows its
+ * clusters at once; the refined frame (the library's defaults, as `seglens segment`) follows.
+ */
+export const PROVISIONAL_KMEANS = Object.freeze({
+  restarts: 1,
+  maxIter: 10,
+  fitSampleSize: 1024,
+  sampleSize: 1024,
+});
 
 /**
  * Clusterings and page frames kept per engine: every K of two settings, so a K seen before (or
@@ -95,30 +114,6 @@ export interface ExplorerEngineOptions {
   checkpoint?: { model: string; path: string };
 }
 
-/** Throws a CancelledError when `signal` is aborted. */
-function checkSignal(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError("superseded or cancelled", { cause: signal.reason });
-}
-
-/** `promise`, or a CancelledError as soon as `signal` aborts (the promise itself runs on). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  checkSignal(signal);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new CancelledError("superseded or cancelled", { cause: signal.reason }));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /**
  * The page `request` asks for among `numImages` images; a page past the end (the page size grew)
  * is the last one. Throws an OptionRangeError/OptionTypeError for a bad page or page size.
@@ -152,6 +147,12 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
 
   return {
     async compute(request, signal, progress) {
+      const started = performance.now();
+      if (kmeans === undefined) {
+        kmeans = createKMeansWorker();
+        // Its start-up overlaps the features' extraction; a failure shows in the first real fit.
+        kmeans.warmUp().catch(() => undefined);
+      }
       loader.reportTo(progress);
       loader.keepOnly(request.models);
       const sets: ModelFeatures[] = [];
@@ -180,8 +181,13 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       const cachedFrame = frames.get(frameKey);
       if (cachedFrame !== undefined) return result(cachedFrame);
       const cached = clusterings.get(key);
-      if (cached !== undefined) return result(frames.set(frameKey, pageFrame(cached, page)));
-      kmeans ??= createKMeansWorker();
+      // The kernel's time for a frame, kept with it: a frame served again keeps its first time.
+      const timed = (frame: ExplorerFrame): ExplorerFrame => ({
+        ...frame,
+        timing: { compute_ms: Math.round(performance.now() - started) },
+      });
+      if (cached !== undefined) return result(frames.set(frameKey, timed(pageFrame(cached, page))));
+      const provisional = request.provisional === true;
       const total = sets.length * layers.length;
       let done = 0;
       progress({ kind: "loading", stage: "kmeans", done, total });
@@ -189,11 +195,14 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
         sets.map((set, m) =>
           Promise.all(
             (modelLayers[m] as number[]).map(async (layer) => {
-              const patches = set.matrices.get(featureKey(request.rep, layer)) as PatchSource;
+              const key = featureKey(request.rep, layer);
+              const patches = set.matrices.get(key) as PatchSource;
               const fit = await fitPatches(kmeans as KMeansWorker, patches, {
                 k: request.k,
                 normalize: request.normalize,
                 ...(options.restarts === undefined ? {} : { restarts: options.restarts }),
+                ...(provisional ? PROVISIONAL_KMEANS : {}),
+                dataKey: `${request.models[m]} ${key}`,
                 signal,
               });
               progress({ kind: "loading", stage: "kmeans", done: ++done, total });
@@ -209,9 +218,11 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       const clustering = clusteringOf(
         { models, rep, k, layers, modelLayers, grids, numImages: first.numImages },
         fitsPerModel,
+        { scores: !provisional },
       );
+      if (provisional) return result(timed({ ...pageFrame(clustering, page), provisional: true }));
       clusterings.set(key, clustering);
-      return result(frames.set(frameKey, pageFrame(clustering, page)));
+      return result(frames.set(frameKey, timed(pageFrame(clustering, page))));
     },
     cancelFeatures() {
       return loader.cancel(new CancelledError("cancelled"));

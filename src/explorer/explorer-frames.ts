@@ -47,10 +47,17 @@ export function clusteringBytes(clustering: Clustering): number {
  * Aligns k-means labels (`fitsPerModel[m][l]`, int32 `[images, gh, gw]` on model m's grid)
  * through depth per model, then each model to the first, column by column; scores each column on
  * its model's own grid (scores do not depend on label ids, so they come before relabelling).
+ * Without `scores` every score is `null`: a provisional frame skips them (their 20 shuffles per
+ * score took ~3 ms a layer, a third of a K change), its refined frame has them.
  */
-export function clusteringOf(input: ClusteringInput, fitsPerModel: Int32Array[][]): Clustering {
+export function clusteringOf(
+  input: ClusteringInput,
+  fitsPerModel: Int32Array[][],
+  { scores: withScores } = { scores: true },
+): Clustering {
   const { k, grids, numImages: n } = input;
   const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  const unscored: LayerMetrics = { pb: null, lc: null, ba: null };
   const throughDepth = fitsPerModel.map((fits) => alignSequence(fits, k));
   const shown = alignModels(
     throughDepth.map((columns, m) => ({ columns, grid: grids[m] as [number, number], k })),
@@ -59,6 +66,7 @@ export function clusteringOf(input: ClusteringInput, fitsPerModel: Int32Array[][
   const metrics = throughDepth.map((aligned, m) => {
     const [gh, gw] = grids[m] as [number, number];
     return aligned.map((labels): LayerMetrics => {
+      if (!withScores) return { ...unscored };
       const scores = mapScores({ labels, dims: [n, gh, gw], k });
       return { pb: finite(scores.pb), lc: finite(scores.lc), ba: finite(scores.ba) };
     });
@@ -95,5 +103,6 @@ export function pageFrame(clustering: Clustering, page: Page): ExplorerFrame {
     model_layers: clustering.modelLayers.map((blocks) => [...blocks]),
     labels: { dtype: "uint8", shape: [clustering.models.length, layers.length, count, gh, gw], buffer },
     metrics: clustering.metrics,
+    provisional: false,
   };
 }

@@ -20,7 +20,7 @@ import {
   REPS,
   type Rep,
 } from "../vocabulary";
-import type { ExplorerEngineOptions } from "./explorer-engine";
+import type { ExplorerEngineOptions, ExplorerRequest } from "./explorer-engine";
 import type { ExplorerIdentity, ExplorerState } from "./explorer-state";
 
 /** Options of `explore()`. */
@@ -240,3 +240,24 @@ export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof Explorer
     checkPage(value, state.image_names.length, state.page_size),
   page_size: (value: unknown) => checkExplorerPageSize(value, "page_size"),
 });
+
+/**
+ * The engine request for the widget's controls. `blocks` says which blocks show when the user has
+ * not picked a layer range: `explore({ depth })`'s fractions, or all of them; `undefined` when the
+ * user has picked one (the state's `layer_range`). Throws an InputError for a bad control value.
+ */
+export function requestOf(
+  state: Omit<ExplorerState, keyof ExplorerIdentity>,
+  blocks: number[] | "all" | undefined,
+): ExplorerRequest {
+  return {
+    models: checkModels(state.models),
+    k: checkK(state.k),
+    rep: checkRep(state.rep),
+    layerRange: blocks === undefined ? checkLayerRange(state.layer_range) : undefined,
+    ...(Array.isArray(blocks) ? { depths: blocks } : {}),
+    normalize: checkNormalize(state.normalize),
+    page: state.page,
+    pageSize: checkExplorerPageSize(state.page_size, "page_size"),
+  };
+}

@@ -106,6 +106,14 @@ export interface ExplorerFrame {
   labels: BinaryArray<"uint8">;
   /** `metrics[m][l]`: scores of model `models[m]` at layer `layers[l]`. */
   metrics: LayerMetrics[][];
+  /**
+   * A quick clustering (one short k-means restart on a sample of the patches), sent at once after a
+   * change; the refined frame of the same setting follows, equal to `seglens segment`'s labels.
+   * Optional for older kernels (absent: refined).
+   */
+  provisional?: boolean;
+  /** Kernel milliseconds from the request to this frame (features, k-means, alignment, packing). */
+  timing?: { compute_ms: number };
 }
 
 /** The explorer's complete synced state. */

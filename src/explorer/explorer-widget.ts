@@ -10,9 +10,15 @@ import type { RgbImage } from "../images/rgb-image";
 import { MIME_BUNDLE, type MimeBundle } from "../kernel/display";
 import { Widget, type WidgetSpec } from "../kernel/ipywidgets/widget";
 import { requireKernel } from "../kernel/kernel-api";
+import { delay } from "../util/abortable";
 import { pageOfItem } from "../util/paging";
 import { seglensVersion } from "../util/version";
-import { createExplorerEngine, type ExplorerEngine, type ExplorerRequest } from "./explorer-engine";
+import {
+  createExplorerEngine,
+  type ExplorerEngine,
+  type ExplorerRequest,
+  type ExplorerResult,
+} from "./explorer-engine";
 import { exportFilename, exportFormatOf, NoFrameError, writeExport } from "./explorer-export";
 import { renderFrame } from "./explorer-figure";
 import { errorLine as message, readViewMessage, refusal } from "./explorer-messages";
@@ -31,27 +37,27 @@ import {
   EXPLORER_VIEW_CHECKS,
   type ExploreOptions,
   engineOptions,
+  requestOf,
 } from "./explorer-options";
 import { precomputeOtherKs } from "./explorer-precompute";
 import { throttledProgress } from "./explorer-progress";
+import { type ExplorerWidgetState, resultUpdate } from "./explorer-publish";
 import type {
   ExplorerFrame,
-  ExplorerIdentity,
   ExplorerKernelMessage,
-  ExplorerState,
   ExplorerViewMessage,
   ExportFormat,
 } from "./explorer-state";
 import { createStaticPng } from "./explorer-static-png";
-
-/** The synced state without the module identity (the Widget base adds it). */
-export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
 
 /**
  * Keys whose change from the view starts a new computation (a page change only cuts another frame
  * from the kept clustering).
  */
 const COMPUTE_KEYS = ["models", "k", "rep", "layer_range", "normalize", "page", "page_size"] as const;
+
+/** Rest after a provisional frame before its refined clustering starts. */
+const REFINE_DELAY_MS = 150;
 
 /** The explorer's module identity: the names the labextension registers (`widgets/src/version.ts`). */
 export function explorerSpec(): WidgetSpec {
@@ -224,16 +230,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     const current = () => generation === this.generation;
     let request: ExplorerRequest;
     try {
-      request = {
-        models: checkModels(this.get("models")),
-        k: checkK(this.get("k")),
-        rep: checkRep(this.get("rep")),
-        layerRange: this.rangeChosen ? checkLayerRange(this.get("layer_range")) : undefined,
-        ...(this.depths === undefined ? {} : { depths: this.depths }),
-        normalize: checkNormalize(this.get("normalize")),
-        page: this.get("page"),
-        pageSize: checkExplorerPageSize(this.get("page_size"), "page_size"),
-      };
+      request = requestOf(this.state(), this.rangeChosen ? undefined : (this.depths ?? "all"));
     } catch (error) {
       this.set({ status: { kind: "error", message: message(error) } });
       return;
@@ -241,38 +238,38 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     const progress = throttledProgress((status) => {
       if (current()) this.set({ status });
     });
-    this.running = this.engine.compute(request, controller.signal, progress).then(
-      (result) => {
+    this.running = (async () => {
+      try {
+        // A quick frame first when the setting is new; its refined frame follows, then the other Ks.
+        const quick = await this.engine.compute(
+          { ...request, provisional: true },
+          controller.signal,
+          progress,
+        );
         if (!current()) return;
-        this.views = result.views;
-        const { page } = result;
-        this.shownStart = page.start;
-        const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-        const image = this.get("image");
-        const offPage = typeof image === "number" && (image < page.start || image >= page.end);
-        const pageImages = Array.from({ length: page.end - page.start }, (_, i) => page.start + i);
-        // Only what changed: a layer_range echoed back unchanged could overwrite a newer one in flight.
-        this.set({
-          ...(result.images === undefined || result.images === this.get("images")
-            ? {}
-            : { images: result.images, page_images: pageImages }),
-          ...(page.index === this.get("page") ? {} : { page: page.index }),
-          ...(offPage ? { image: "all" as const } : {}),
-          ...(same(result.imageNames, this.get("image_names")) ? {} : { image_names: result.imageNames }),
-          ...(same(result.layerBounds, this.get("layer_bounds")) ? {} : { layer_bounds: result.layerBounds }),
-          ...(same(result.layerRange, this.get("layer_range")) ? {} : { layer_range: result.layerRange }),
-          frame: result.frame,
-          status: { kind: "ready" },
-        });
-        this.png.schedule();
+        this.publish(quick);
+        if (quick.frame.provisional === true) {
+          // At rest: while the slider moves, each change aborts this wait, and the browser draws the
+          // quick frame without k-means threads beside it on the cores.
+          await delay(REFINE_DELAY_MS, controller.signal);
+          const refined = await this.engine.compute(request, controller.signal, () => undefined);
+          if (!current()) return;
+          this.publish(refined);
+        }
         if (this.precompute) this.warming = precomputeOtherKs(this.engine, request);
-      },
-      (error: unknown) => {
-        if (!current()) return;
-        if (error instanceof CancelledError) return;
+      } catch (error) {
+        if (!current() || error instanceof CancelledError) return;
         this.set({ status: { kind: "error", message: message(error) } });
-      },
-    );
+      }
+    })();
+  }
+
+  /** Shows a computed frame, with what changed beside it (page, names, layer bounds). */
+  private publish(result: ExplorerResult): void {
+    this.views = result.views;
+    this.shownStart = result.page.start;
+    this.set(resultUpdate(result, this.state()));
+    this.png.schedule();
   }
 
   /** `frame` drawn as the view shows it (image choice, opacity), in `format`. */

@@ -19,6 +19,7 @@ export {
 } from "./explorer-engine";
 export { NoFrameError } from "./explorer-export";
 export { EXPLORE_DEFAULTS, EXPLORER_LIMITS, type ExploreOptions } from "./explorer-options";
+export type { ExplorerWidgetState } from "./explorer-publish";
 export type {
   ExplorerFrame,
   ExplorerKernelMessage,
@@ -28,4 +29,4 @@ export type {
   ExportFormat,
   LayerMetrics,
 } from "./explorer-state";
-export { ExplorerWidget, type ExplorerWidgetState, explore, explorerSpec } from "./explorer-widget";
+export { ExplorerWidget, explore, explorerSpec } from "./explorer-widget";

@@ -3,7 +3,9 @@ import type { KMeansResult } from "./kmeans";
 import type { KMeansOptions } from "./kmeans-options";
 
 /** The rows of a fit: float32 `[n, d]` sent along (transferred or copied), or a row file the worker reads. */
-export type KMeansFitData = { data: Float32Array; dims: [n: number, d: number] } | { file: RowFile };
+export type KMeansFitData =
+  | { data: Float32Array; dims: [n: number, d: number]; dataKey?: string }
+  | { file: RowFile };
 
 /** A fit sent to a k-means worker. */
 export type KMeansFitRequest = KMeansFitData & {

@@ -131,7 +131,14 @@ export interface KMeansFitOptions extends KMeansOptions {
   signal?: AbortSignal;
   /**
    * Hand `data`'s buffer to the worker instead of copying it (it is detached afterwards). Only when
-   * `data` spans its whole buffer; otherwise it is copied anyway. Default false.
+   * `data` spans its whole buffer; otherwise it is copied anyway. Default false. Data in a
+   * `SharedArrayBuffer` is never copied nor transferred: the worker reads it where it is.
    */
   transfer?: boolean;
+  /**
+   * The data's identity: the same key always stands for the same values. Fits of one key go to the
+   * same worker, which keeps the rows as clustered (normalized) for the next fit of that key, so a
+   * K slider move does not prepare 12 layers again. For data that does not change (cached features).
+   */
+  dataKey?: string;
 }

@@ -27,19 +27,24 @@ export function startKMeansThread(threads: number | undefined): KMeansThread {
   });
   return {
     async fit(data, fitOptions) {
-      const { signal, transfer, ...options } = fitOptions;
+      const { signal, transfer, dataKey, ...options } = fitOptions;
       if (signal?.aborted) throw new CancelledError("k-means cancelled");
       // The worker polls this flag between iterations, so a cancelled fit also stops there.
       const cancel = new Int32Array(new SharedArrayBuffer(4));
       signal?.addEventListener("abort", () => Atomics.store(cancel, 0, 1), { once: true });
       const aborts = signal === undefined ? {} : { signal };
       if ("file" in data) return (await thread.call({ file: data.file, options, cancel }, aborts)).result;
-      // A copy of just the view (postMessage would clone a view's whole underlying buffer).
       const array = data.data;
-      const whole = array.buffer instanceof ArrayBuffer && array.byteLength === array.buffer.byteLength;
+      const key = dataKey === undefined ? {} : { dataKey };
+      if (array.buffer instanceof SharedArrayBuffer) {
+        const request = { data: array, dims: data.dims, ...key, options, cancel };
+        return (await thread.call(request, aborts)).result;
+      }
+      // A copy of just the view (postMessage would clone a view's whole underlying buffer).
+      const whole = array.byteLength === array.buffer.byteLength;
       const payload = transfer === true && whole ? array : array.slice();
       const answer = await thread.call(
-        { data: payload, dims: data.dims, options, cancel },
+        { data: payload, dims: data.dims, ...key, options, cancel },
         { transfer: [payload.buffer as ArrayBuffer], ...aborts },
       );
       return answer.result;

@@ -91,6 +91,18 @@ export interface KMeansRows {
    * fresh array may be overwritten by the next `rows` or `gather` call (the worker reuses one buffer).
    */
   freshRows: boolean;
+  /**
+   * The whole data as clustered, kept between fits of the same data (the k-means worker keeps it
+   * for a fit given a `dataKey`): `make` prepares it when it is not kept yet. Absent: every fit
+   * prepares the rows it reads.
+   */
+  keep?: (normalize: ResolvedKMeansOptions["normalize"], make: () => PreparedRows) => PreparedRows;
+}
+
+/** Rows as clustered (unit length for "l2") and their squared norms. */
+export interface PreparedRows {
+  vectors: Float32Array;
+  norms: Float64Array;
 }
 
 /** Rows of float32 `[n, d]` data in memory. */
@@ -114,18 +126,24 @@ export async function fitKMeans(
   options: ResolvedKMeansOptions,
   cancelled: () => boolean = () => false,
 ): Promise<KMeansResult> {
+  // A fit queued behind others may have been cancelled while it waited.
+  if (cancelled()) throw new CancelledError("k-means cancelled");
   const { n, d } = data;
   const random = createRandom(options.seed);
   const restartRandoms = Array.from({ length: options.restarts }, () => createRandom(random.int(2 ** 32)));
+  // Preparing is row by row, so rows taken from the kept whole equal rows prepared alone.
+  const whole = data.keep?.(options.normalize, () =>
+    prepare(data.rows(0, n), d, options, (i) => i, data.freshRows),
+  );
   if (n <= options.fitSampleSize) {
-    const { vectors, norms } = prepare(data.rows(0, n), d, options, (i) => i, data.freshRows);
+    const { vectors, norms } = whole ?? prepare(data.rows(0, n), d, options, (i) => i, data.freshRows);
     const best = await fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
     const inertia = exactInertia(vectors, n, d, best.centroids, best.labels);
     return result(best, best.labels, inertia, options);
   }
   // The sample is dropped before the assignment, so only one of them is in memory at a time.
-  const best = await fitSample(engine, data, options, random, restartRandoms, cancelled);
-  const { labels, inertia } = await assignAll(engine, data, options, best, cancelled);
+  const best = await fitSample(engine, data, whole, options, random, restartRandoms, cancelled);
+  const { labels, inertia } = await assignAll(engine, data, whole, options, best, cancelled);
   return result(best, labels, inertia, options);
 }
 
@@ -133,6 +151,7 @@ export async function fitKMeans(
 async function fitSample(
   engine: KMeansEngine,
   data: KMeansRows,
+  whole: PreparedRows | undefined,
   options: ResolvedKMeansOptions,
   random: Random,
   restartRandoms: Random[],
@@ -140,7 +159,13 @@ async function fitSample(
 ): Promise<RestartResult> {
   const sample = sampleIndices(data.n, options.fitSampleSize, random);
   const rowNumber = (i: number) => sample[i] as number;
-  const { vectors, norms } = prepare(data.gather(sample), data.d, options, rowNumber, true);
+  const { vectors, norms } =
+    whole === undefined
+      ? prepare(data.gather(sample), data.d, options, rowNumber, true)
+      : {
+          vectors: gatherRows(whole.vectors, data.d, sample),
+          norms: Float64Array.from(sample, (row) => whole.norms[row] as number),
+        };
   return fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
 }
 
@@ -184,11 +209,12 @@ function prepare(
   options: ResolvedKMeansOptions,
   rowNumber: RowNumber,
   inPlace: boolean,
-): { vectors: Float32Array; norms: Float64Array } {
+): PreparedRows {
   const n = rows.length / d;
-  return options.normalize === "l2"
-    ? l2NormalizeRows(rows, n, d, rowNumber, inPlace)
-    : { vectors: rows, norms: rowSquaredNorms(rows, n, d, rowNumber) };
+  if (options.normalize === "l2") return l2NormalizeRows(rows, n, d, rowNumber, inPlace);
+  // onnxruntime-node refuses tensors over shared memory ("Invalid argument"): those rows are copied.
+  const vectors = rows.buffer instanceof SharedArrayBuffer ? rows.slice() : rows;
+  return { vectors, norms: rowSquaredNorms(rows, n, d, rowNumber) };
 }
 
 /** k-means++ for every restart, on a sample of the fitted vectors when they are more than `sampleSize`. */
@@ -220,6 +246,7 @@ const ASSIGN_CHUNK_ROWS = 16384;
 async function assignAll(
   engine: KMeansEngine,
   data: KMeansRows,
+  whole: PreparedRows | undefined,
   options: ResolvedKMeansOptions,
   best: RestartResult,
   cancelled: () => boolean,
@@ -230,7 +257,9 @@ async function assignAll(
   for (let first = 0; first < n; first += ASSIGN_CHUNK_ROWS) {
     if (cancelled()) throw new CancelledError("k-means cancelled");
     const rows = Math.min(ASSIGN_CHUNK_ROWS, n - first);
-    const { vectors } = prepare(data.rows(first, rows), d, options, (i) => first + i, data.freshRows);
+    const vectors =
+      whole?.vectors.subarray(first * d, (first + rows) * d) ??
+      prepare(data.rows(first, rows), d, options, (i) => first + i, data.freshRows).vectors;
     const step = await engine.lloydStep(vectors, [rows, d], best.centroids, best.centroids.length / d);
     labels.set(step.labels, first);
     inertia = exactInertia(vectors, rows, d, best.centroids, step.labels, inertia);

@@ -17,6 +17,7 @@ import { registerKernel } from "../../src/kernel/kernel-api";
 import type { OutgoingMessage } from "../../src/kernel/wire/wire-message";
 import { resampleLabels } from "../../src/segmentation/label-grid";
 import { mapScores } from "../../src/segmentation/metrics";
+import { segment } from "../../src/segmentation/segment";
 import { testCacheDir } from "../support/temp";
 import { closeWidgets } from "../support/widgets";
 
@@ -77,8 +78,11 @@ function fakeResult(request: ExplorerRequest): ExplorerResult {
   };
 }
 
-/** An engine whose computations finish only when the test says so. */
-function manualEngine() {
+/**
+ * An engine whose computations finish only when the test says so. With `provisional`, a request
+ * for a quick frame gets a provisional one (as the real engine does for a setting it has not kept).
+ */
+function manualEngine({ provisional = false } = {}) {
   const calls: {
     request: ExplorerRequest;
     signal: AbortSignal;
@@ -93,7 +97,14 @@ function manualEngine() {
           request,
           signal,
           progress,
-          finish: (error) => (error === undefined ? resolvePromise(fakeResult(request)) : reject(error)),
+          finish: (error) => {
+            if (error !== undefined) return reject(error);
+            const result = fakeResult(request);
+            resolvePromise({
+              ...result,
+              frame: { ...result.frame, provisional: provisional && request.provisional === true },
+            });
+          },
         });
       }),
     cancelFeatures: async () => {
@@ -149,7 +160,16 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       images: null,
     });
     expect(calls.map((c) => c.request)).toEqual([
-      { models: ["m1"], k: 4, rep: "q", layerRange: undefined, normalize: "l2", page: 0, pageSize: 12 },
+      {
+        models: ["m1"],
+        k: 4,
+        rep: "q",
+        layerRange: undefined,
+        normalize: "l2",
+        page: 0,
+        pageSize: 12,
+        provisional: true,
+      },
     ]);
     calls[0]?.finish();
     await widget.idle();
@@ -224,6 +244,40 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     ]);
   });
 
+  it("a new setting shows a provisional frame, then its refined one at rest; a change before that skips the refinement", async () => {
+    const { engine, calls } = manualEngine({ provisional: true });
+    const widget = new ExplorerWidget({ model: "m1", images: ["x"], k: 4, precompute: false }, engine);
+    calls[0]?.finish();
+    await expect.poll(() => widget.get("frame")?.provisional).toBe(true);
+    expect(widget.get("status")).toEqual({ kind: "ready" });
+    await expect.poll(() => calls.length).toBe(2);
+    expect(calls[1]?.request).toMatchObject({ k: 4 });
+    expect(calls[1]?.request.provisional).toBeUndefined();
+    calls[1]?.finish();
+    await widget.idle();
+    expect(widget.get("frame")).toMatchObject({ k: 4, provisional: false });
+    // K moves on while the quick frame of K = 5 waits for its rest: K = 5 is never refined.
+    frontendUpdate(widget, { k: 5 });
+    await settle();
+    calls[2]?.finish();
+    await expect.poll(() => widget.get("frame")?.k).toBe(5);
+    frontendUpdate(widget, { k: 6 });
+    await settle();
+    expect(calls.map((c) => [c.request.k, c.request.provisional ?? false])).toEqual([
+      [4, true],
+      [4, false],
+      [5, true],
+      [6, true],
+    ]);
+    calls[3]?.finish();
+    await expect.poll(() => calls.length).toBe(5);
+    expect(calls[4]?.request).toMatchObject({ k: 6 });
+    calls[4]?.finish();
+    await widget.idle();
+    expect(widget.get("frame")).toMatchObject({ k: 6, provisional: false });
+    widget.close();
+  });
+
   it("opacity and image changes do not recompute; models, rep, layer_range and normalize do", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"], precompute: false }, engine);
@@ -246,6 +300,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       normalize: "none",
       page: 0,
       pageSize: 12,
+      provisional: true,
     });
     expect(calls).toHaveLength(5);
   });
@@ -414,6 +469,36 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     await expect.poll(() => displays.length, { timeout: 60_000 }).toBe(2);
     expect(displays[1]?.options).toEqual({ displayId: widget.modelId, update: true });
     expect(String(displays[1]?.bundle["image/png"]).slice(0, 8)).toBe("iVBORw0K");
+    widget.close();
+  });
+
+  it("a K change shows a provisional frame (≤ K labels, no scores) and then the refined one: segment()'s labels and scores", async () => {
+    const widget = explore({ ...tiny, k: 4, precompute: false });
+    await widget.idle();
+    const frames: ExplorerFrame[] = [];
+    widget.on("change", ({ changes }) => {
+      if (changes.frame) frames.push(changes.frame);
+    });
+    frontendUpdate(widget, { k: 3 });
+    await tick();
+    await widget.idle();
+    expect(frames.map((f) => [f.k, f.provisional])).toEqual([
+      [3, true],
+      [3, false],
+    ]);
+    const [quick, refined] = frames as [ExplorerFrame, ExplorerFrame];
+    expect(Math.max(...(quick.labels.buffer as Uint8Array))).toBeLessThan(3);
+    expect(quick.metrics.flat().every((m) => m.pb === null && m.lc === null && m.ba === null)).toBe(true);
+    expect(quick.timing?.compute_ms).toBeGreaterThanOrEqual(0);
+    const reference = await segment({ model: tiny.model, images: tiny.images, k: 3, reps: ["tokens"] });
+    const [, layers, n, gh, gw] = refined.labels.shape as [number, number, number, number, number];
+    for (const [l, layer] of refined.layers.entries()) {
+      const shown = (refined.labels.buffer as Uint8Array).subarray(l * n * gh * gw, (l + 1) * n * gh * gw);
+      expect([...shown]).toEqual([...(reference.labels.get(`tokens_L${layer}`) as Int32Array)]);
+      const scores = reference.scores.get(`tokens_L${layer}`);
+      expect(refined.metrics[0]?.[l]?.pb).toBeCloseTo(scores?.pb as number, 12);
+    }
+    expect(layers).toBe(refined.layers.length);
     widget.close();
   });
 

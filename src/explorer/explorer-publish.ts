@@ -1,0 +1,34 @@
+/** What a computed result changes in the explorer's synced state. */
+import type { ExplorerResult } from "./explorer-engine";
+import type { ExplorerIdentity, ExplorerState } from "./explorer-state";
+
+/** The synced state without the module identity (the Widget base adds it). */
+export type ExplorerWidgetState = Omit<ExplorerState, keyof ExplorerIdentity>;
+
+/**
+ * The state update that shows `result`: the frame and status always; the page's images, the page,
+ * the image choice, names, layer bounds and range only where they differ from `state`, because a
+ * value echoed back unchanged (a layer range) could overwrite a newer one the view has in flight.
+ */
+export function resultUpdate(
+  result: ExplorerResult,
+  state: ExplorerWidgetState,
+): Partial<ExplorerWidgetState> {
+  const { page } = result;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const image = state.image;
+  const offPage = typeof image === "number" && (image < page.start || image >= page.end);
+  const pageImages = Array.from({ length: page.end - page.start }, (_, i) => page.start + i);
+  return {
+    ...(result.images === undefined || result.images === state.images
+      ? {}
+      : { images: result.images, page_images: pageImages }),
+    ...(page.index === state.page ? {} : { page: page.index }),
+    ...(offPage ? { image: "all" as const } : {}),
+    ...(same(result.imageNames, state.image_names) ? {} : { image_names: result.imageNames }),
+    ...(same(result.layerBounds, state.layer_bounds) ? {} : { layer_bounds: result.layerBounds }),
+    ...(same(result.layerRange, state.layer_range) ? {} : { layer_range: result.layerRange }),
+    frame: result.frame,
+    status: { kind: "ready" },
+  };
+}
