@@ -51,15 +51,16 @@ export interface ExplorerRequest {
 }
 
 /**
- * k-means of a provisional frame: one restart of 10 iterations at most on 1,024 sampled patches,
- * then every patch assigned — about a tenth of the full fit's work, so a K slider move shows its
- * clusters at once; the refined frame (the library's defaults, as `seglens segment`) follows.
+ * k-means of a provisional frame: one restart of 8 iterations at most on 768 sampled patches, then
+ * every patch assigned, no inertia — a tenth of the full fit's work or less, so a K slider move
+ * shows its clusters at once; the refined frame (the library's defaults, as `seglens segment`) follows.
  */
 export const PROVISIONAL_KMEANS = Object.freeze({
   restarts: 1,
-  maxIter: 10,
-  fitSampleSize: 1024,
-  sampleSize: 1024,
+  maxIter: 8,
+  fitSampleSize: 768,
+  sampleSize: 768,
+  inertia: false,
 });
 
 /**

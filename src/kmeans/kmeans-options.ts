@@ -32,6 +32,11 @@ export interface KMeansOptions {
    * the time of 100 images' instead of ~2× (clustering quality of K ≤ 32 centroids does not need more).
    */
   fitSampleSize?: number;
+  /**
+   * Compute the exact inertia (a float64 pass over every vector). Default true; false returns
+   * `NaN`, for fits whose inertia nobody reads (the explorer's provisional frames).
+   */
+  inertia?: boolean;
 }
 
 /** The defaults of {@link KMeansOptions}. */
@@ -44,6 +49,7 @@ export const KMEANS_DEFAULTS = Object.freeze({
   normalize: "l2" as KMeansNormalize,
   sampleSize: 8192,
   fitSampleSize: 32768,
+  inertia: true,
 });
 
 /** Options with every default applied and every value checked. */
@@ -86,7 +92,16 @@ export function resolveKMeansOptions(options: KMeansOptions = {}): ResolvedKMean
     normalize,
     sampleSize: integer("sampleSize", o.sampleSize, k, 2 ** 30),
     fitSampleSize: integer("fitSampleSize", o.fitSampleSize, k, 2 ** 30),
+    inertia: flag("inertia", o.inertia),
   });
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (typeof value !== "boolean")
+    throw new OptionTypeError(
+      `invalid k-means option ${name}: ${JSON.stringify(value)}; expected true or false`,
+    );
+  return value;
 }
 
 // `{k: undefined}` means "default", as an omitted field does.

@@ -138,7 +138,7 @@ export async function fitKMeans(
   if (n <= options.fitSampleSize) {
     const { vectors, norms } = whole ?? prepare(data.rows(0, n), d, options, (i) => i, data.freshRows);
     const best = await fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
-    const inertia = exactInertia(vectors, n, d, best.centroids, best.labels);
+    const inertia = options.inertia ? exactInertia(vectors, n, d, best.centroids, best.labels) : Number.NaN;
     return result(best, best.labels, inertia, options);
   }
   // The sample is dropped before the assignment, so only one of them is in memory at a time.
@@ -262,7 +262,8 @@ async function assignAll(
       prepare(data.rows(first, rows), d, options, (i) => first + i, data.freshRows).vectors;
     const step = await engine.lloydStep(vectors, [rows, d], best.centroids, best.centroids.length / d);
     labels.set(step.labels, first);
-    inertia = exactInertia(vectors, rows, d, best.centroids, step.labels, inertia);
+    if (options.inertia) inertia = exactInertia(vectors, rows, d, best.centroids, step.labels, inertia);
+    else inertia = Number.NaN;
   }
   return { labels, inertia };
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { OptionTypeError } from "../../src/errors";
 import { readNpy } from "../../src/features/npy";
 import { kmeans, releaseKMeansSessions } from "../../src/kmeans/kmeans";
 import { createKMeansWorker } from "../../src/kmeans/kmeans-client";
@@ -79,5 +80,29 @@ describe("k-means workers on shared data with a dataKey", () => {
     } finally {
       await worker.dispose();
     }
+  });
+});
+
+describe("k-means without the inertia", () => {
+  it("kmeans(data, {inertia: false}) gives the same labels and centroids with a NaN inertia, whole and on a sample", async () => {
+    const { data, dims } = sharedFixture("overlapping");
+    for (const options of [{ k: 5 }, { k: 5, fitSampleSize: 400 }]) {
+      const exact = await kmeans(data, dims, options);
+      const quick = await kmeans(data, dims, { ...options, inertia: false });
+      expect(quick.labels).toEqual(exact.labels);
+      expect(quick.centroids).toEqual(exact.centroids);
+      expect(Number.isFinite(exact.inertia)).toBe(true);
+      expect(quick.inertia).toBeNaN();
+    }
+  });
+
+  it('kmeans(data, {inertia: "no"}) throws an OptionTypeError naming the option', async () => {
+    const { data, dims } = sharedFixture("blobs");
+    await expect(kmeans(data, dims, { inertia: "no" as unknown as boolean })).rejects.toThrow(
+      OptionTypeError,
+    );
+    await expect(kmeans(data, dims, { inertia: "no" as unknown as boolean })).rejects.toThrow(
+      /invalid k-means option inertia: "no"; expected true or false/,
+    );
   });
 });
