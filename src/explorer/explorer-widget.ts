@@ -279,9 +279,9 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     return renderFrame(frame, this.views, { image, opacity: this.get("opacity"), imageNames, format });
   }
 
-  /** The frame to export: the current one, else the one the running computation ends with. */
+  /** The frame to export: the current refined one, else the one the running computation ends with. */
   private async exportFrame(): Promise<ExplorerFrame> {
-    if (this.get("frame") === null) await this.idle();
+    if (this.get("frame")?.provisional !== false) await this.idle(); // none yet, or not refined yet
     const frame = this.get("frame");
     if (frame !== null) return frame;
     const status = this.get("status");
