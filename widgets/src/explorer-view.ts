@@ -39,6 +39,8 @@ export class ExplorerView extends DOMWidgetView {
   private parts?: Parts;
   private highlight: number | null = null;
   private chartFrame: unknown = undefined;
+  /** The last frame drawn, whose `seglens:frame-drawn` mark is set. */
+  private drawnFrame: unknown = undefined;
   /** The last export's error, kept in the error box until the next export succeeds. */
   private exportError: string | null = null;
   private attached = false;
@@ -200,7 +202,9 @@ export class ExplorerView extends DOMWidgetView {
       if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);
       parts.pager.update(state);
-      parts.status.update(state.status, problems);
+      const provisional = frame?.provisional === true;
+      this.el.classList.toggle("seglens-provisional", provisional);
+      parts.status.update(state.status, problems, provisional);
       parts.panels.update(
         frame && {
           frame,
@@ -211,6 +215,10 @@ export class ExplorerView extends DOMWidgetView {
           highlight: this.highlight,
         },
       );
+      if (frame !== null && frame !== this.drawnFrame) {
+        this.drawnFrame = frame;
+        markPainted({ k: frame.k, provisional: frame.provisional, layers_ready: frame.layers_ready });
+      }
       if (frame !== this.chartFrame) {
         this.chartFrame = frame;
         // The maps first: plotly's redraw (~90 ms for 12 layers in headless Chromium) waits until
@@ -230,4 +238,14 @@ export class ExplorerView extends DOMWidgetView {
     console.error(TAG, what, error);
     this.parts?.status.update({ kind: "error", message: `seglens ${what}: ${String(error)}` }, []);
   }
+}
+
+/**
+ * Marks `seglens:frame-drawn` (the canvases are drawn) and, once the browser has painted them (a
+ * task after the next animation frame), `seglens:frame-painted`; a benchmark reads them with
+ * `performance.getEntriesByName`, after the decoder's marks (binary.ts).
+ */
+function markPainted(detail: Record<string, unknown>): void {
+  performance.mark("seglens:frame-drawn", { detail });
+  requestAnimationFrame(() => setTimeout(() => performance.mark("seglens:frame-painted", { detail }), 0));
 }

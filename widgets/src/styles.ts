@@ -21,7 +21,9 @@ const CSS = `
 .seglens-export[aria-busy="true"] button { cursor: progress; }
 .seglens-explorer :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: 1px; }
 .seglens-status { display: flex; gap: 8px; align-items: center; min-height: 1.6em; }
-.seglens-status[hidden], .seglens-error[hidden] { display: none; }
+.seglens-status[hidden], .seglens-error[hidden], .seglens-refining[hidden] { display: none; }
+.seglens-refining { font-style: italic; color: var(--jp-ui-font-color2, #555); min-height: 1.2em; }
+.seglens-panel.seglens-pending canvas { opacity: 0.5; }
 .seglens-status progress { width: 16em; accent-color: var(--jp-brand-color1, #1976d2); }
 .seglens-error { color: var(--jp-error-color1, #c62828); border: 1px solid var(--jp-error-color1, #c62828);
   background: var(--jp-error-color3, #fdecea); padding: 4px 8px; white-space: pre-wrap; margin: 4px 0; }
