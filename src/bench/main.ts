@@ -138,7 +138,7 @@ const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>
   "vit-base-patch16": ({ threads }) => benchModel("vit-base-patch16", 32, threads),
   kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
-  explorer: () => benchExplorer(),
+  explorer: ({ log, reference }) => benchExplorer({ log, reference }),
   "explorer-lab": ({ log }) => benchExplorerLab(log),
   scaling: ({ counts, threads, log }) => benchScaling({ counts, threads, log }),
 };

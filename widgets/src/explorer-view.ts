@@ -219,7 +219,10 @@ export class ExplorerView extends DOMWidgetView {
         this.drawnFrame = frame;
         markPainted({ k: frame.k, provisional: frame.provisional, layers_ready: frame.layers_ready });
       }
-      if (frame !== this.chartFrame) {
+      // A provisional frame or one with layers still to come is soon replaced: its chart would
+      // only keep the page busy (plotly's load, its redraw) while the next frame arrives.
+      const final = frame === null || (!frame.provisional && frame.layers_ready === frame.layers.length);
+      if (frame !== this.chartFrame && final) {
         this.chartFrame = frame;
         // The maps first: plotly's redraw (~90 ms for 12 layers in headless Chromium) waits until
         // the browser is idle after painting them, so it does not delay the frame the user waits for.
