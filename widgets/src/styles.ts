@@ -29,7 +29,8 @@ const CSS = `
   background: var(--jp-error-color3, #fdecea); padding: 4px 8px; white-space: pre-wrap; margin: 4px 0; }
 .seglens-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-start; margin: 4px 0; }
 .seglens-row-title { writing-mode: vertical-rl; transform: rotate(180deg); color: var(--jp-ui-font-color2, #555); }
-.seglens-panel { margin: 0; display: flex; flex-direction: column; align-items: center; }
+/* Contained: a repaint of one panel's canvases lays out and paints that panel alone. */
+.seglens-panel { margin: 0; display: flex; flex-direction: column; align-items: center; contain: content; }
 .seglens-panel canvas { width: 128px; image-rendering: pixelated; cursor: crosshair;
   border: 1px solid var(--jp-border-color2, #ddd); }
 .seglens-panel figcaption { font-size: var(--jp-ui-font-size0, 11px); color: var(--jp-ui-font-color2, #555); }
