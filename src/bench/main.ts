@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   results.push(...benchInChild("kmeans", { ...context, counts }));
   log("seglens figure, cold and warm caches");
   results.push(...benchInChild("figure", { ...context, counts }));
-  log("explorer: K changes on cached features");
+  log("explorer: K changes on cached features, 16 photos (and scikit-learn on the same layers)");
   results.push(...benchInChild("explorer", { ...context, counts }));
   log("explorer in JupyterLab: K changes from the widget's slider in headless Chromium");
   results.push(...benchInChild("explorer-lab", { ...context, counts }));
