@@ -86,6 +86,28 @@ describe.skipIf(skipReason !== null)(
       expect(times).toEqual([...times].sort((a, b) => a - b));
     });
 
+    it("status updates while the kernel works leave the legend untouched", async () => {
+      const { page, call } = await open({});
+      await page.locator(".seglens-legend").evaluate((legend) => {
+        // The Node typecheck has no DOM lib: the page's MutationObserver, typed by hand.
+        type Observer = new (cb: (list: unknown[]) => void) => { observe(el: unknown, o: object): void };
+        const g = globalThis as unknown as { MutationObserver: Observer; legendRecords: unknown[] };
+        g.legendRecords = [];
+        new g.MutationObserver((list) => g.legendRecords.push(...list)).observe(legend, {
+          attributes: true,
+          childList: true,
+          subtree: true,
+        });
+      });
+      for (const done of [1, 2, 3])
+        await call("update", { status: { kind: "loading", stage: "kmeans", done, total: 3 } });
+      await call("update", { status: { kind: "ready" } });
+      const records = await page.evaluate(
+        () => (globalThis as unknown as { legendRecords: unknown[] }).legendRecords.length,
+      );
+      expect(records).toBe(0);
+    });
+
     it("16 images × 12 layers at 224 px: a K change repaints all 192 canvases in place, only the legend's difference changes", async () => {
       const big = {
         layerCount: 12,

@@ -337,7 +337,9 @@ export function createLayerPanels(
             : `· ${highlight}: ${(100 * clusterShare(input.frame, model, layer, positions, highlight)).toFixed(1)}%`;
       }
       for (const button of legend.querySelectorAll("button")) {
-        button.setAttribute("aria-pressed", String(button.dataset.label === String(input.highlight)));
+        // Only on a change: a dozen status updates a K change would each touch every button.
+        const pressed = String(button.dataset.label === String(input.highlight));
+        if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
       }
     },
   };
