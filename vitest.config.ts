@@ -12,6 +12,7 @@ const INTEGRATION = [
   "test/kernel/install-command.test.ts",
   "test/kernel/kernel-integration.test.ts",
   "test/kernel/notebook.test.ts",
+  "test/widgets/explorer-progress.test.ts",
   "test/widgets/explorer-view.test.ts",
   "test/widgets/jupyterlab.test.ts",
   "test/convert/convert-on-first-use.test.ts",

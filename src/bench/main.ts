@@ -138,7 +138,7 @@ const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>
   "vit-base-patch16": ({ threads }) => benchModel("vit-base-patch16", 32, threads),
   kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
-  explorer: () => benchExplorer(),
+  explorer: ({ log, reference }) => benchExplorer({ log, reference }),
   "explorer-lab": ({ log }) => benchExplorerLab(log),
   scaling: ({ counts, threads, log }) => benchScaling({ counts, threads, log }),
 };
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   results.push(...benchInChild("kmeans", { ...context, counts }));
   log("seglens figure, cold and warm caches");
   results.push(...benchInChild("figure", { ...context, counts }));
-  log("explorer: K changes on cached features");
+  log("explorer: K changes on cached features, 16 photos (and scikit-learn on the same layers)");
   results.push(...benchInChild("explorer", { ...context, counts }));
   log("explorer in JupyterLab: K changes from the widget's slider in headless Chromium");
   results.push(...benchInChild("explorer-lab", { ...context, counts }));

@@ -64,3 +64,43 @@ describe("decodeFrame(frame): each model's own blocks and grids", () => {
     });
   });
 });
+
+describe("decodeFrame(frame): a frame sent while the kernel still works", () => {
+  it("carries provisional, layers_ready and timing as sent", () => {
+    const decoded = decodeFrame(frame({ provisional: true, layers_ready: 1, timing: { compute_ms: 12.5 } }));
+    expect(decoded?.kind === "ok" && decoded.value).toMatchObject({
+      provisional: true,
+      layers_ready: 1,
+      timing: { compute_ms: 12.5 },
+    });
+  });
+
+  it("an older kernel's frame is final, with every layer ready and no timing", () => {
+    const decoded = decodeFrame(frame({}));
+    expect(decoded?.kind === "ok" && decoded.value).toMatchObject({ provisional: false, layers_ready: 2 });
+    expect(decoded?.kind === "ok" && "timing" in decoded.value).toBe(false);
+  });
+
+  it("layers_ready beyond the layers, or a provisional that is not a boolean, is invalid, said in one line", () => {
+    expect(decodeFrame(frame({ layers_ready: 3 }))).toEqual({
+      kind: "invalid",
+      message: "invalid frame.layers_ready: 3; expected an integer in 0..2",
+    });
+    expect(decodeFrame(frame({ provisional: "yes" }))).toEqual({
+      kind: "invalid",
+      message: 'invalid frame.provisional: "yes"; expected true or false',
+    });
+  });
+
+  it("marks seglens:frame-received and seglens:frame-decoded with the frame's k and provisional", () => {
+    performance.clearMarks();
+    decodeFrame(frame({ provisional: true }));
+    const marks = performance
+      .getEntriesByType("mark")
+      .map((m) => [m.name, (m as { detail?: unknown }).detail]);
+    expect(marks).toEqual([
+      ["seglens:frame-received", { k: 2, provisional: true }],
+      ["seglens:frame-decoded", { k: 2, provisional: true }],
+    ]);
+  });
+});

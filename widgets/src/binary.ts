@@ -7,9 +7,19 @@ export interface Uint8NdArray {
   data: Uint8Array;
 }
 
-/** A frame after deserialization: `labels` is a typed array, everything checked. */
-export interface DecodedFrame extends Omit<ExplorerFrame, "labels"> {
+/**
+ * A frame after deserialization: `labels` is a typed array, everything checked. The progress
+ * fields are optional on the wire (older kernels send none) and always set here.
+ */
+export interface DecodedFrame
+  extends Omit<ExplorerFrame, "labels" | "provisional" | "layers_ready" | "timing"> {
   labels: Uint8NdArray;
+  /** A quick clustering that a refined frame of the same settings follows (wire default false). */
+  provisional: boolean;
+  /** The leading layers whose labels are filled; the others are still being clustered (default all). */
+  layers_ready: number;
+  /** The kernel's time spent on this frame, when it says. */
+  timing?: { compute_ms: number };
 }
 
 /** The images after deserialization: RGB uint8 `[images, height, width, 3]`. */
@@ -138,15 +148,54 @@ function decodeFrameStrict(value: Record<string, unknown>): DecodedFrame {
   if (over >= 0) fail(`frame.labels at element ${over}`, labels.data[over], `a label below k = ${k}`);
   const metrics = decodeMetrics(value.metrics, models.length, layers.length);
   const perModel = decodePerModel(value, models.length, layers.length);
-  return { models: models as string[], rep, k, layers, images, grid: [gh, gw], labels, metrics, ...perModel };
+  return {
+    models: models as string[],
+    rep,
+    k,
+    layers,
+    images,
+    grid: [gh, gw],
+    labels,
+    metrics,
+    ...perModel,
+    ...decodeProgress(value, layers.length),
+  };
 }
 
-/** Deserializer of `frame` (`null` stays `null`). */
+/** The optional fields of a frame sent while the kernel still works: `provisional`, `layers_ready`, `timing`. */
+function decodeProgress(
+  value: Record<string, unknown>,
+  layers: number,
+): Pick<DecodedFrame, "provisional" | "layers_ready" | "timing"> {
+  const { provisional = false, layers_ready = layers, timing } = value;
+  if (typeof provisional !== "boolean") fail("frame.provisional", provisional, "true or false");
+  if (!Number.isInteger(layers_ready) || (layers_ready as number) < 0 || (layers_ready as number) > layers)
+    fail("frame.layers_ready", layers_ready, `an integer in 0..${layers}`);
+  const progress = { provisional, layers_ready: layers_ready as number };
+  if (timing === undefined) return progress;
+  const ms = isRecord(timing) ? timing.compute_ms : undefined;
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
+    fail("frame.timing", timing, "{compute_ms: a number ≥ 0}");
+  return { ...progress, timing: { compute_ms: ms } };
+}
+
+/**
+ * Deserializer of `frame` (`null` stays `null`). Marks `seglens:frame-received` and
+ * `seglens:frame-decoded` on the page's performance timeline (detail: `k`, `provisional` and the
+ * kernel's `compute_ms` when sent), so a benchmark can tell the comm's time from the view's; two
+ * marks a frame cost nothing to keep.
+ */
 export function decodeFrame(value: unknown): Decoded<DecodedFrame> | null {
   if (value === null || value === undefined) return null;
+  // The kernel's time for the frame, when it says, so a benchmark can split the latency.
+  const timing = isRecord(value) && isRecord(value.timing) ? { compute_ms: value.timing.compute_ms } : {};
+  const detail = isRecord(value) ? { k: value.k, provisional: value.provisional === true, ...timing } : {};
+  performance.mark("seglens:frame-received", { detail });
   try {
     if (!isRecord(value)) fail("frame", value, "an object or null");
-    return { kind: "ok", value: decodeFrameStrict(value) };
+    const decoded = decodeFrameStrict(value);
+    performance.mark("seglens:frame-decoded", { detail });
+    return { kind: "ok", value: decoded };
   } catch (error) {
     if (error instanceof InvalidStateError) return { kind: "invalid", message: error.message };
     throw error;
@@ -179,7 +228,10 @@ function encodeArray(array: Uint8NdArray): BinaryArray<"uint8"> {
 
 /** Serializer of `frame` (for saved widget state; the view never writes `frame`). */
 export function encodeFrame(value: Decoded<DecodedFrame> | null): ExplorerFrame | null {
-  return value?.kind === "ok" ? { ...value.value, labels: encodeArray(value.value.labels) } : null;
+  // A cast: the kernel's frame type may require progress fields that older saved frames lack.
+  return value?.kind === "ok"
+    ? ({ ...value.value, labels: encodeArray(value.value.labels) } as ExplorerFrame)
+    : null;
 }
 
 /** Serializer of `images`. */

@@ -39,6 +39,8 @@ export class ExplorerView extends DOMWidgetView {
   private parts?: Parts;
   private highlight: number | null = null;
   private chartFrame: unknown = undefined;
+  /** The last frame drawn, whose `seglens:frame-drawn` mark is set. */
+  private drawnFrame: unknown = undefined;
   /** The last export's error, kept in the error box until the next export succeeds. */
   private exportError: string | null = null;
   private attached = false;
@@ -200,7 +202,9 @@ export class ExplorerView extends DOMWidgetView {
       if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);
       parts.pager.update(state);
-      parts.status.update(state.status, problems);
+      const provisional = frame?.provisional === true;
+      this.el.classList.toggle("seglens-provisional", provisional);
+      parts.status.update(state.status, problems, provisional);
       parts.panels.update(
         frame && {
           frame,
@@ -211,7 +215,14 @@ export class ExplorerView extends DOMWidgetView {
           highlight: this.highlight,
         },
       );
-      if (frame !== this.chartFrame) {
+      if (frame !== null && frame !== this.drawnFrame) {
+        this.drawnFrame = frame;
+        markPainted({ k: frame.k, provisional: frame.provisional, layers_ready: frame.layers_ready });
+      }
+      // A provisional frame or one with layers still to come is soon replaced: its chart would
+      // only keep the page busy (plotly's load, its redraw) while the next frame arrives.
+      const final = frame === null || (!frame.provisional && frame.layers_ready === frame.layers.length);
+      if (frame !== this.chartFrame && final) {
         this.chartFrame = frame;
         // The maps first: plotly's redraw (~90 ms for 12 layers in headless Chromium) waits until
         // the browser is idle after painting them, so it does not delay the frame the user waits for.
@@ -230,4 +241,14 @@ export class ExplorerView extends DOMWidgetView {
     console.error(TAG, what, error);
     this.parts?.status.update({ kind: "error", message: `seglens ${what}: ${String(error)}` }, []);
   }
+}
+
+/**
+ * Marks `seglens:frame-drawn` (the canvases are drawn) and, once the browser has painted them (a
+ * task after the next animation frame), `seglens:frame-painted`; a benchmark reads them with
+ * `performance.getEntriesByName`, after the decoder's marks (binary.ts).
+ */
+function markPainted(detail: Record<string, unknown>): void {
+  performance.mark("seglens:frame-drawn", { detail });
+  requestAnimationFrame(() => setTimeout(() => performance.mark("seglens:frame-painted", { detail }), 0));
 }

@@ -63,23 +63,30 @@ export function clusterShare(
   return count / (cells * positions.length);
 }
 
-/** A canvas holding `rgb`'s image `index` (or grey), drawn once and copied into every panel. */
+/**
+ * A canvas holding `rgb`'s image `index` (or grey) at `width` × `height`, scaled once: every panel
+ * of the image then copies it 1:1 instead of resampling the photo on each repaint.
+ */
 function imageCanvas(
   doc: Document,
   rgb: DecodedImages | null,
   index: number,
   size: [number, number],
+  target: [number, number],
 ): HTMLCanvasElement {
   const [height, width] = size;
-  const canvas = h(doc, "canvas", { width, height });
+  const canvas = h(doc, "canvas", { width: target[1], height: target[0] });
   const context = canvas.getContext("2d");
   if (!context) return canvas;
   if (!rgb) {
     context.fillStyle = `rgb(${GREY}, ${GREY}, ${GREY})`;
-    context.fillRect(0, 0, width, height);
+    context.fillRect(0, 0, target[1], target[0]);
     return canvas;
   }
-  const out = context.createImageData(width, height);
+  const full = h(doc, "canvas", { width, height });
+  const fullContext = full.getContext("2d");
+  if (!fullContext) return canvas;
+  const out = fullContext.createImageData(width, height);
   const source = rgb.data.subarray(index * height * width * 3, (index + 1) * height * width * 3);
   for (let i = 0, o = 0; i < source.length; i += 3, o += 4) {
     out.data[o] = source[i] as number;
@@ -87,55 +94,78 @@ function imageCanvas(
     out.data[o + 2] = source[i + 2] as number;
     out.data[o + 3] = 255;
   }
-  context.putImageData(out, 0, 0);
+  fullContext.putImageData(out, 0, 0);
+  context.imageSmoothingEnabled = true;
+  context.imageSmoothingQuality = "medium";
+  context.drawImage(full, 0, 0, target[1], target[0]);
   return canvas;
 }
 
+/** A panel canvas's size in device pixels for a background of `size`: at most the displayed size. */
+function displaySize(doc: Document, size: [number, number]): [number, number] {
+  // A 224 px image shown at 128 px would make the browser raster and composite three times the
+  // pixels on every frame.
+  const dpr = doc.defaultView?.devicePixelRatio ?? 1;
+  const scale = Math.min(1, (PANEL_CSS_PX * dpr) / size[1]);
+  return [Math.round(size[0] * scale), Math.round(size[1] * scale)];
+}
+
 /**
- * Draws one panel canvas: its image, then its label map as a gh × gw RGBA image (cluster colour,
- * alpha = overlay opacity) scaled up without smoothing, so the browser does the blending. A K
- * change repaints 96 canvases for ViT-S × 8 images; blending 4.8 M pixels in JavaScript took
- * ~170 ms of the frame's latency, this takes a few.
+ * Every label map of `frame` as one RGBA image, one gh-row block per (model, layer, image) in the
+ * labels' order (cluster colour, alpha = overlay opacity; layers not yet ready transparent): one
+ * `putImageData` for the whole frame instead of one per canvas.
+ */
+function labelAtlas(atlas: HTMLCanvasElement, input: PanelInput): void {
+  const { frame, opacity, highlight } = input;
+  const [gh, gw] = frame.grid;
+  const maps = frame.labels.data.length / (gh * gw);
+  if (atlas.width !== gw || atlas.height !== gh * maps)
+    Object.assign(atlas, { width: gw, height: gh * maps });
+  const context = atlas.getContext("2d");
+  if (!context) return;
+  const pixels = context.createImageData(gw, gh * maps);
+  const colours = new Uint32Array(frame.k);
+  const bytes = new Uint8Array(colours.buffer);
+  for (let label = 0; label < frame.k; label++) {
+    const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
+    bytes.set(PALETTE[label % PALETTE.length] as readonly number[], label * 4);
+    bytes[label * 4 + 3] = Math.round(alpha * 255);
+  }
+  const out = new Uint32Array(pixels.data.buffer);
+  const labels = frame.labels.data;
+  const perLayer = frame.images.length * gh * gw;
+  for (let m = 0; m < frame.models.length; m++) {
+    for (let l = 0; l < frame.layers_ready; l++) {
+      const start = (m * frame.layers.length + l) * perLayer;
+      for (let i = start; i < start + perLayer; i++) out[i] = colours[labels[i] as number] as number;
+    }
+  }
+  context.putImageData(pixels, 0, 0);
+}
+
+/**
+ * Draws one panel canvas: its image, then its block of the label atlas scaled up without
+ * smoothing, so the browser does the blending. Blending 4.8 M pixels in JavaScript took ~170 ms
+ * of a frame's latency; 192 canvases drawn this way take a few ms.
  */
 function paint(
   canvas: Canvas,
-  input: PanelInput,
-  images: (index: number) => HTMLCanvasElement,
-  labelMap: HTMLCanvasElement,
+  frame: DecodedFrame,
+  background: HTMLCanvasElement,
+  atlas: HTMLCanvasElement,
 ): void {
-  const { frame, opacity, highlight } = input;
   const [gh, gw] = frame.grid;
-  const background = images(frame.images[canvas.position] ?? 0);
-  // At most the panel's displayed size in device pixels: a 224 px image shown at 128 px would make
-  // the browser raster and composite three times the pixels on every frame.
-  const dpr = canvas.element.ownerDocument.defaultView?.devicePixelRatio ?? 1;
-  const scale = Math.min(1, (PANEL_CSS_PX * dpr) / background.width);
-  const width = Math.round(background.width * scale);
-  const height = Math.round(background.height * scale);
+  const { width, height } = background;
   const { element } = canvas;
   if (element.width !== width || element.height !== height) Object.assign(element, { width, height });
   const context = element.getContext("2d");
-  const labelContext = labelMap.getContext("2d");
-  if (!context || !labelContext) return;
-  if (labelMap.width !== gw || labelMap.height !== gh) Object.assign(labelMap, { width: gw, height: gh });
-  const cells = labelContext.createImageData(gw, gh);
-  const labels = frame.labels.data;
-  const start =
-    ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position) * gh * gw;
-  for (let i = 0; i < gh * gw; i++) {
-    const label = labels[start + i] as number;
-    const colour = PALETTE[label % PALETTE.length] as readonly [number, number, number];
-    const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
-    cells.data.set(colour, i * 4);
-    cells.data[i * 4 + 3] = Math.round(alpha * 255);
-  }
-  labelContext.putImageData(cells, 0, 0);
+  if (!context) return;
   context.globalCompositeOperation = "copy";
-  context.imageSmoothingEnabled = true; // the photo, scaled down
-  context.drawImage(background, 0, 0, width, height);
+  context.drawImage(background, 0, 0);
   context.globalCompositeOperation = "source-over";
   context.imageSmoothingEnabled = false; // the label cells, scaled up as blocks
-  context.drawImage(labelMap, 0, 0, width, height);
+  const block = (canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position;
+  context.drawImage(atlas, 0, block * gh, gw, gh, 0, 0, width, height);
 }
 
 /** The label under a pointer event on `canvas`. */
@@ -161,31 +191,33 @@ export function createLayerPanels(
   const element = h(doc, "div", {}, grid, legend);
   let canvases: Canvas[] = [];
   let shares: { span: HTMLElement; model: number; layer: number }[] = [];
+  /** The panels, model by model, layer by layer. */
+  let panels: HTMLElement[] = [];
   let layout: unknown[] = [];
   let painted: unknown[] = [];
   // The images as canvases, once per images array (key: image index, or grey at a grid's size).
   const backgrounds = new Map<string, HTMLCanvasElement>();
   let backgroundsOf: [DecodedImages | null, readonly number[]] = [null, []];
-  const labelMap = h(doc, "canvas", {});
+  const atlas = h(doc, "canvas", {});
   let current: PanelInput | null = null;
 
-  function buildLegend(k: number): void {
-    legend.replaceChildren(
-      ...Array.from({ length: k }, (_, label) => {
-        const button = h(
-          doc,
-          "button",
-          { type: "button", "aria-label": `cluster ${label}`, "data-label": label },
-          String(label),
-        );
-        button.style.background = PALETTE_HEX[label % PALETTE_HEX.length] as string;
-        for (const type of ["pointerenter", "focus"])
-          button.addEventListener(type, () => onHighlight(label), { signal });
-        for (const type of ["pointerleave", "blur"])
-          button.addEventListener(type, () => onHighlight(null), { signal });
-        return button;
-      }),
-    );
+  /** Adds or removes buttons up to `k`: a K change touches only the difference. */
+  function resizeLegend(k: number): void {
+    while (legend.childElementCount > k) legend.lastElementChild?.remove();
+    for (let label = legend.childElementCount; label < k; label++) {
+      const button = h(
+        doc,
+        "button",
+        { type: "button", "aria-label": `cluster ${label}`, "data-label": label },
+        String(label),
+      );
+      button.style.background = PALETTE_HEX[label % PALETTE_HEX.length] as string;
+      for (const type of ["pointerenter", "focus"])
+        button.addEventListener(type, () => onHighlight(label), { signal });
+      for (const type of ["pointerleave", "blur"])
+        button.addEventListener(type, () => onHighlight(null), { signal });
+      legend.append(button);
+    }
   }
 
   function build(input: PanelInput): void {
@@ -193,6 +225,7 @@ export function createLayerPanels(
     const positions = shownPositions(frame, input.image);
     canvases = [];
     shares = [];
+    panels = [];
     grid.replaceChildren(
       ...frame.models.map((model, m) => {
         const row = h(doc, "div", { class: "seglens-row", "data-model": model });
@@ -205,6 +238,7 @@ export function createLayerPanels(
             "data-layer": layer,
             "data-model": model,
           });
+          panels.push(panel);
           for (const position of positions) {
             const canvas = {
               element: h(doc, "canvas", { "data-image": frame.images[position] }),
@@ -251,7 +285,7 @@ export function createLayerPanels(
         layout = key;
         painted = [];
       }
-      if (legend.childElementCount !== frame.k) buildLegend(frame.k);
+      if (legend.childElementCount !== frame.k) resizeLegend(frame.k);
       // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
       const drawn = [
         input.frame,
@@ -272,18 +306,26 @@ export function createLayerPanels(
           // The images of the page the kernel sent last; an image of another page is drawn grey.
           const at = imageIndices.length === 0 ? index : imageIndices.indexOf(index);
           const rgb = images && at >= 0 && at < (images.shape[0] ?? 0) ? images : null;
-          const key = rgb ? String(index) : `grey ${gh}×${gw}`;
+          const size: [number, number] = rgb
+            ? [rgb.shape[1] as number, rgb.shape[2] as number]
+            : [gh * CELL_PX, gw * CELL_PX];
+          const target = displaySize(doc, size);
+          const key = `${rgb ? index : `grey ${gh}×${gw}`} at ${target.join("×")}`;
           let canvas = backgrounds.get(key);
           if (!canvas) {
-            const size: [number, number] = rgb
-              ? [rgb.shape[1] as number, rgb.shape[2] as number]
-              : [gh * CELL_PX, gw * CELL_PX];
-            canvas = imageCanvas(doc, rgb, at, size);
+            canvas = imageCanvas(doc, rgb, at, size, target);
             backgrounds.set(key, canvas);
           }
           return canvas;
         };
-        for (const canvas of canvases) paint(canvas, input, background, labelMap);
+        labelAtlas(atlas, input);
+        for (const canvas of canvases)
+          paint(canvas, input.frame, background(input.frame.images[canvas.position] ?? 0), atlas);
+        for (const [l, panel] of panels.entries())
+          panel.classList.toggle(
+            "seglens-pending",
+            l % input.frame.layers.length >= input.frame.layers_ready,
+          );
         painted = drawn;
       }
       const positions = shownPositions(input.frame, input.image);
@@ -295,7 +337,9 @@ export function createLayerPanels(
             : `· ${highlight}: ${(100 * clusterShare(input.frame, model, layer, positions, highlight)).toFixed(1)}%`;
       }
       for (const button of legend.querySelectorAll("button")) {
-        button.setAttribute("aria-pressed", String(button.dataset.label === String(input.highlight)));
+        // Only on a change: a dozen status updates a K change would each touch every button.
+        const pressed = String(button.dataset.label === String(input.highlight));
+        if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
       }
     },
   };

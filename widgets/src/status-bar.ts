@@ -1,11 +1,14 @@
 import type { ExplorerStatus } from "../../src/explorer/explorer-state";
 import { h } from "./dom";
 
-/** The progress bar with its cancel button, and the error box below it. */
+/** The progress bar with its cancel button, the "refining…" note, and the error box below them. */
 export interface StatusBar {
   readonly elements: readonly HTMLElement[];
-  /** Shows `status`; `problems` (bad state, bad frames) join an error's message in the error box. */
-  update(status: ExplorerStatus, problems: readonly string[]): void;
+  /**
+   * Shows `status`; `problems` (bad state, bad frames) join an error's message in the error box;
+   * `refining`: the frame shown is provisional, a refined one follows.
+   */
+  update(status: ExplorerStatus, problems: readonly string[], refining?: boolean): void;
 }
 
 /** Builds the status bar; `onCancel` runs when the cancel button is pressed. */
@@ -17,10 +20,12 @@ export function createStatusBar(doc: Document, onCancel: () => void, signal: Abo
   const bar = h(doc, "div", { class: "seglens-status", role: "status", "aria-live": "polite", hidden: true });
   bar.append(progress, text, cancel);
   const error = h(doc, "div", { class: "seglens-error", role: "alert", hidden: true });
+  const note = h(doc, "div", { class: "seglens-refining", hidden: true }, "refining…");
 
   return {
-    elements: [bar, error],
-    update(status, problems) {
+    elements: [bar, note, error],
+    update(status, problems, refining = false) {
+      note.hidden = !refining;
       const errors = [...problems];
       switch (status.kind) {
         case "idle":

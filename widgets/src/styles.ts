@@ -21,13 +21,16 @@ const CSS = `
 .seglens-export[aria-busy="true"] button { cursor: progress; }
 .seglens-explorer :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2); outline-offset: 1px; }
 .seglens-status { display: flex; gap: 8px; align-items: center; min-height: 1.6em; }
-.seglens-status[hidden], .seglens-error[hidden] { display: none; }
+.seglens-status[hidden], .seglens-error[hidden], .seglens-refining[hidden] { display: none; }
+.seglens-refining { font-style: italic; color: var(--jp-ui-font-color2, #555); min-height: 1.2em; }
+.seglens-panel.seglens-pending canvas { opacity: 0.5; }
 .seglens-status progress { width: 16em; accent-color: var(--jp-brand-color1, #1976d2); }
 .seglens-error { color: var(--jp-error-color1, #c62828); border: 1px solid var(--jp-error-color1, #c62828);
   background: var(--jp-error-color3, #fdecea); padding: 4px 8px; white-space: pre-wrap; margin: 4px 0; }
 .seglens-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-start; margin: 4px 0; }
 .seglens-row-title { writing-mode: vertical-rl; transform: rotate(180deg); color: var(--jp-ui-font-color2, #555); }
-.seglens-panel { margin: 0; display: flex; flex-direction: column; align-items: center; }
+/* Contained: a repaint of one panel's canvases lays out and paints that panel alone. */
+.seglens-panel { margin: 0; display: flex; flex-direction: column; align-items: center; contain: content; }
 .seglens-panel canvas { width: 128px; image-rendering: pixelated; cursor: crosshair;
   border: 1px solid var(--jp-border-color2, #ddd); }
 .seglens-panel figcaption { font-size: var(--jp-ui-font-size0, 11px); color: var(--jp-ui-font-color2, #555); }

@@ -19,6 +19,22 @@ export interface FixtureOptions {
   pageSize?: number;
   /** The page whose frame and images are sent (default 0). */
   page?: number;
+  /** Layers shown, blocks 1..n (default FIXTURE.layers, 3). */
+  layerCount?: number;
+  /** The label grid's side (default FIXTURE.grid, 4 × 4). */
+  gridSide?: number;
+  /** The images' side in pixels (default FIXTURE.imageSize). */
+  imageSize?: number;
+  /** The frame's K (default FIXTURE.k); labels use all of 0..k−1 from the grid's 5th cell on. */
+  k?: number;
+  /** The frame's `provisional` flag (default: absent, as older kernels send). */
+  provisional?: boolean;
+  /** The frame's `layers_ready` (default: absent, every layer filled). */
+  layersReady?: number;
+  /** Show all of the page's images in each panel (default: the first image alone). */
+  allImages?: boolean;
+  /** updateFrame: send the frame alone, as the kernel does once the page's images are sent. */
+  frameOnly?: boolean;
 }
 
 /** A message the view sent through the comm. */
@@ -57,6 +73,10 @@ export interface HarnessApi {
   /** RGBA at canvas pixel (x, y) of model `model`'s panel of layer `layer` (first shown image). */
   pixel(model: number, layer: number, x: number, y: number): number[];
   remove(): RemoveReport;
+  /** The `seglens:*` performance marks so far, in order: name, time and detail. */
+  marks(): { name: string; startTime: number; detail: unknown }[];
+  /** Resolves once `count` marks named `name` exist (the view sets them as it draws). */
+  waitForMarks(name: string, count: number): Promise<void>;
 }
 
 /** The fixture's values, for assertions: palette colours and cluster shares it was built to give. */

@@ -74,10 +74,12 @@ class RecordingComm implements IClassicComm {
   }
 }
 
-function labelAt(l: number, y: number, x: number): number {
-  const [, gw] = FIXTURE.grid;
-  return y * gw + x < 4 * (l + 1) ? 0 : 1 + (x % 3);
+function labelAt(l: number, y: number, x: number, gw: number, k: number): number {
+  return y * gw + x < 4 * (l + 1) ? 0 : 1 + (x % (k - 1));
 }
+
+/** first, first + 1, …, last. */
+const range = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
 
 /** The fixture's image names: FIXTURE's two, or `imageCount` made-up ones. */
 function imageNames(options: FixtureOptions): string[] {
@@ -96,31 +98,35 @@ function pageImages(options: FixtureOptions, page = options.page ?? 0): number[]
 /** State and buffers of the fixture, as the kernel would send them (one page of images). */
 function fixture(options: FixtureOptions) {
   const models = FIXTURE.modelIds.slice(0, options.models ?? 1);
-  const [gh, gw] = FIXTURE.grid;
+  const [gh, gw] = options.gridSide === undefined ? FIXTURE.grid : [options.gridSide, options.gridSide];
+  const layers = options.layerCount === undefined ? [...FIXTURE.layers] : range(1, options.layerCount);
+  const k = options.k ?? FIXTURE.k;
   const shown = pageImages(options);
   const n = shown.length;
-  const labels = new Uint8Array(models.length * FIXTURE.layers.length * n * gh * gw);
+  const labels = new Uint8Array(models.length * layers.length * n * gh * gw);
   let i = 0;
   for (let m = 0; m < models.length; m++)
-    for (let l = 0; l < FIXTURE.layers.length; l++)
+    for (let l = 0; l < layers.length; l++)
       for (let im = 0; im < n; im++)
-        for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) labels[i++] = labelAt(l, y, x);
-  const size = FIXTURE.imageSize;
+        for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) labels[i++] = labelAt(l, y, x, gw, k);
+  const size = options.imageSize ?? FIXTURE.imageSize;
   const rgb = new Uint8Array(n * size * size * 3).map((_, j) => (j * 7) % 256);
-  const shape = [models.length, FIXTURE.layers.length, n, gh, gw];
+  const shape = [models.length, layers.length, n, gh, gw];
   if (options.corruptLabels) shape[3] = gh + 1;
   const frame = {
     models,
     rep: "tokens",
-    k: FIXTURE.k,
-    layers: [...FIXTURE.layers],
+    k,
+    layers,
     images: shown,
     grid: [gh, gw],
     labels: { dtype: "uint8", shape, buffer: null },
     metrics: models.map((_, m) =>
-      FIXTURE.layers.map((l) => ({ pb: 0.1 * l + 0.05 * m, lc: 0.9 - 0.1 * l, ba: null })),
+      layers.map((l) => ({ pb: 0.1 * l + 0.05 * m, lc: 0.9 - 0.1 * l, ba: null })),
     ),
     ...(options.modelLayers === undefined ? {} : { model_layers: options.modelLayers }),
+    ...(options.provisional === undefined ? {} : { provisional: options.provisional }),
+    ...(options.layersReady === undefined ? {} : { layers_ready: options.layersReady }),
   };
   const withImages = options.withImages ?? true;
   const state = {
@@ -143,13 +149,13 @@ function openState(options: FixtureOptions): Omit<ExplorerState, "frame" | "imag
   return {
     ...EXPLORER_IDENTITY,
     model_choices: [...FIXTURE.modelIds],
-    layer_bounds: [0, 3],
+    layer_bounds: [0, options.layerCount ?? 3],
     image_names: imageNames(options),
     models: FIXTURE.modelIds.slice(0, options.models ?? 1),
-    k: FIXTURE.k,
+    k: options.k ?? FIXTURE.k,
     rep: "tokens",
-    layer_range: [1, 3],
-    image: 0,
+    layer_range: [1, options.layerCount ?? 3],
+    image: options.allImages ? "all" : 0,
     page: options.page ?? 0,
     page_size: options.pageSize ?? 12,
     page_images: [],
@@ -191,7 +197,11 @@ const harness: HarnessApi = {
   },
   async updateFrame(options = {}) {
     const { state, bufferPaths, buffers } = fixture(options);
-    comm.deliver({ method: "update", state, buffer_paths: bufferPaths }, buffers);
+    if (options.frameOnly) {
+      comm.deliver({ method: "update", state: { frame: state.frame }, buffer_paths: [bufferPaths[0]] }, [
+        buffers[0] as ArrayBuffer,
+      ]);
+    } else comm.deliver({ method: "update", state, buffer_paths: bufferPaths }, buffers);
     await requireView().model.state_change;
   },
   async custom(content, bytes) {
@@ -228,6 +238,23 @@ const harness: HarnessApi = {
     };
     view = null;
     return report;
+  },
+  marks: () =>
+    performance
+      .getEntriesByType("mark")
+      .filter((m) => m.name.startsWith("seglens:"))
+      .map((m) => ({ name: m.name, startTime: m.startTime, detail: (m as PerformanceMark).detail })),
+  waitForMarks(name, count) {
+    return new Promise((done) => {
+      const enough = () => performance.getEntriesByName(name, "mark").length >= count;
+      if (enough()) return done();
+      const observer = new PerformanceObserver(() => {
+        if (!enough()) return;
+        observer.disconnect();
+        done();
+      });
+      observer.observe({ type: "mark" });
+    });
   },
 };
 
