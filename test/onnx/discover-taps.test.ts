@@ -23,8 +23,8 @@ describe("discoverTaps on every fixture export", () => {
     expect(taps.hiddenSize).toBe(f.hidden_size);
     expect(taps.patchSize).toBe(f.patch_size);
     const names = tapTensors(taps);
-    // Distinct tensors per block, except a fused qkv output, which serves q, k and v.
-    expect(names.length).toBe(1 + f.num_layers * (taps.fusedQkv ? 3 : 5));
+    // Distinct tensors per block (tokens, q, k, v), except a fused qkv output, which serves q, k and v.
+    expect(names.length).toBe(1 + f.num_layers * (taps.fusedQkv ? 2 : 4));
   });
 });
 
@@ -48,6 +48,14 @@ describe("graph editing", () => {
     expect(tapped.path.startsWith(cacheDir.path)).toBe(true);
     const outputs = parseOnnxModel(readFileSync(tapped.path)).outputs.map((o) => o.name);
     for (const name of tapTensors(tapped.taps)) expect(outputs).toContain(name);
+  });
+
+  it("the edited graph does not output the attention probabilities, which no feature is read from", () => {
+    const tapped = prepareTappedModel(file, { cacheDir: cacheDir.path });
+    const attention = tapped.taps.blocks.map((b) => b.attention);
+    expect(attention.every((name) => name !== undefined)).toBe(true);
+    const outputs = parseOnnxModel(readFileSync(tapped.path)).outputs.map((o) => o.name);
+    for (const name of attention) expect(outputs).not.toContain(name);
   });
 });
 
