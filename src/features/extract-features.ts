@@ -87,16 +87,13 @@ export async function extractFeatures(
     throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patchSize}`);
   }
   const grid: [number, number] = [height / patchSize, width / patchSize];
-  const batchSize = batchSizeFor(
-    fetches,
-    grid,
-    taps.hiddenSize,
-    options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES,
-  );
+  const budget = options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES;
+  const batchSize = batchSizeFor(fetches, grid, taps.hiddenSize, budget);
 
   const total = options.inputs.count;
   const keys = fetches.map((f) => featureKey(f.rep, f.layer));
   const plan = planBatches(total, batchSize, (i) => options.journal?.has(i, keys) ?? false);
+  const pixelBytes = 4 * 3 * height * width;
   const loads = createPrefetcher(plan, options.inputs);
   let worker = options.worker;
   let inferenceMs = 0;
@@ -111,9 +108,14 @@ export async function extractFeatures(
   };
   let journaled = 0;
   try {
-    // The worker starts while the first batch decodes, unless every image is journaled.
-    if (plan.some((b) => !b.fromJournal)) {
-      worker ??= await createInferenceWorker(model.path, sessionOptions(model, options));
+    // The worker starts while the first batches decode, unless every image is journaled: opening
+    // the session takes most of a second on one core, time enough to decode a small set entirely.
+    if (worker === undefined && plan.some((b) => !b.fromJournal)) {
+      const opening = createInferenceWorker(model.path, sessionOptions(model, options));
+      // Pixels are a small part of a batch's memory (a ViT-S/16 image: 0.6 MB in, 14 MB of taps out).
+      const aheadImages = Math.max(4 * batchSize, Math.floor(budget / 4 / pixelBytes));
+      await Promise.all([opening, loads.readAhead(opening, aheadImages)]);
+      worker = await opening;
     }
     for (const [index, { first, count, fromJournal }] of plan.entries()) {
       if (options.signal?.aborted) throw new CancelledError("feature extraction cancelled");
@@ -163,19 +165,27 @@ function planBatches(
   return plan;
 }
 
-/** Loads the pixels of the batches to compute, each one while the one before it runs; the first at once. */
+/**
+ * Loads the pixels of the batches to compute, each one while the one before it runs; the first at
+ * once, and more ahead on request (`readAhead`).
+ */
 function createPrefetcher(
   plan: readonly PlannedBatch[],
   inputs: PixelSource,
-): { take(index: number): Promise<RawTensor> } {
+): {
+  take(index: number): Promise<RawTensor>;
+  readAhead(until: Promise<unknown>, images: number): Promise<void>;
+} {
   const loads = new Map<number, Promise<RawTensor>>();
-  const start = (from: number) => {
+  const taken = new Set<number>();
+  const start = (from: number): number => {
     const index = plan.findIndex((b, i) => i >= from && !b.fromJournal);
     const batch = plan[index];
-    if (batch === undefined || loads.has(index)) return;
+    if (batch === undefined || loads.has(index) || taken.has(index)) return index;
     const load = inputs.load(batch.first, batch.count);
     load.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
     loads.set(index, load);
+    return index;
   };
   start(0);
   return {
@@ -183,8 +193,23 @@ function createPrefetcher(
       start(index);
       const load = loads.get(index) as Promise<RawTensor>;
       loads.delete(index);
+      taken.add(index);
       start(index + 1);
       return load;
+    },
+    /** Loads batch after batch, one at a time, until `until` settles or `images` images are loaded. */
+    async readAhead(until, images) {
+      let settled = false;
+      until.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      let loaded = 0;
+      for (let index = start(0); !settled && index >= 0; index = start(index + 1)) {
+        loaded += (plan[index] as PlannedBatch).count;
+        await loads.get(index)?.catch(() => {});
+        if (loaded >= images) return;
+      }
     },
   };
 }
