@@ -6,6 +6,7 @@ import { createInferenceWorker, type InferenceWorker } from "../runtime/inferenc
 import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../runtime/onnx-runtime";
 import { float16ToFloat32 } from "../util/float16";
 import { REPS, type Rep } from "../vocabulary";
+import { createPrefetcher, planBatches } from "./batch-plan";
 import type {
   Dims3,
   ExtractProgress,
@@ -107,6 +108,19 @@ export async function extractFeatures(
     return batch;
   };
   let journaled = 0;
+  // A batch sent to the worker: its pixels loaded, its run in flight.
+  let sent: { index: number; run: ReturnType<typeof runBatch> } | undefined;
+  // A batch whose pixels fail to load fails when its turn comes, after the batches before it.
+  const send = async (index: number) => {
+    let run: ReturnType<typeof runBatch>;
+    try {
+      run = runBatch(worker as InferenceWorker, model, await loads.take(index), tensorNames);
+    } catch (error) {
+      run = Promise.reject(error);
+    }
+    run.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
+    return { index, run };
+  };
   try {
     // The worker starts while the first batches decode, unless every image is journaled: opening
     // the session takes most of a second on one core, time enough to decode a small set entirely.
@@ -125,8 +139,11 @@ export async function extractFeatures(
         for (const [i, fetch] of fetches.entries())
           await deliver(fetch, first, journal.read(keys[i] as string, first, count));
       } else {
-        const pixels = await loads.take(index);
-        const result = await runBatch(worker as InferenceWorker, model, pixels, tensorNames);
+        const result = await (sent?.index === index ? sent.run : (await send(index)).run);
+        // The next batch is sent before this one goes to the sink, so the worker computes while the
+        // main thread writes; it waits for its pixels, which began decoding when this batch was sent.
+        const next = plan.findIndex((b, i) => i > index && !b.fromJournal);
+        sent = next < 0 ? undefined : await send(next);
         inferenceMs += result.ms;
         for (const fetch of fetches) {
           const batch = await deliver(fetch, first, tapData(result.tensors, fetch.tap, model.sourcePath));
@@ -140,78 +157,6 @@ export async function extractFeatures(
   }
   const wallMs = performance.now() - started;
   return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs, journaledImages: journaled };
-}
-
-/** A run of consecutive images, computed together or read together from the journal. */
-interface PlannedBatch {
-  first: number;
-  count: number;
-  fromJournal: boolean;
-}
-
-/** Consecutive images split into batches of at most `batchSize`, each all journaled or all to compute. */
-function planBatches(
-  total: number,
-  batchSize: number,
-  journaled: (index: number) => boolean,
-): PlannedBatch[] {
-  const plan: PlannedBatch[] = [];
-  for (let i = 0; i < total; i++) {
-    const fromJournal = journaled(i);
-    const last = plan.at(-1);
-    if (last !== undefined && last.fromJournal === fromJournal && last.count < batchSize) last.count++;
-    else plan.push({ first: i, count: 1, fromJournal });
-  }
-  return plan;
-}
-
-/**
- * Loads the pixels of the batches to compute, each one while the one before it runs; the first at
- * once, and more ahead on request (`readAhead`).
- */
-function createPrefetcher(
-  plan: readonly PlannedBatch[],
-  inputs: PixelSource,
-): {
-  take(index: number): Promise<RawTensor>;
-  readAhead(until: Promise<unknown>, images: number): Promise<void>;
-} {
-  const loads = new Map<number, Promise<RawTensor>>();
-  const taken = new Set<number>();
-  const start = (from: number): number => {
-    const index = plan.findIndex((b, i) => i >= from && !b.fromJournal);
-    const batch = plan[index];
-    if (batch === undefined || loads.has(index) || taken.has(index)) return index;
-    const load = inputs.load(batch.first, batch.count);
-    load.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
-    loads.set(index, load);
-    return index;
-  };
-  start(0);
-  return {
-    take(index) {
-      start(index);
-      const load = loads.get(index) as Promise<RawTensor>;
-      loads.delete(index);
-      taken.add(index);
-      start(index + 1);
-      return load;
-    },
-    /** Loads batch after batch, one at a time, until `until` settles or `images` images are loaded. */
-    async readAhead(until, images) {
-      let settled = false;
-      until.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      let loaded = 0;
-      for (let index = start(0); !settled && index >= 0; index = start(index + 1)) {
-        loaded += (plan[index] as PlannedBatch).count;
-        await loads.get(index)?.catch(() => {});
-        if (loaded >= images) return;
-      }
-    },
-  };
 }
 
 /** Session options for `model`'s edited graph, with the caller's threads and execution provider. */
