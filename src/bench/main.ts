@@ -3,21 +3,18 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
-import { sessionOptions, tensorPixels } from "../features/extract-features";
-import { collectFeatures } from "../features/feature-set";
 import { decodeImage } from "../images/decode-image";
 import { listImages } from "../images/list-images";
 import { preprocessImage } from "../images/preprocess";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
-import { prepareTappedModel } from "../onnx/tapped-model";
-import { createInferenceWorker } from "../runtime/inference-client";
 import { benchExplorer } from "./bench-explorer";
 import { benchExplorerLab } from "./bench-explorer-lab";
 import { benchFigure } from "./bench-figure";
 import { benchKMeans } from "./bench-kmeans";
+import { benchModel } from "./bench-model";
 import type { BenchResult } from "./bench-result";
 import { benchScaling } from "./bench-scaling";
-import { ensureBenchVit, VIT_SHAPES } from "./bench-vit";
+import { VIT_SHAPES } from "./bench-vit";
 import { referencePython } from "./reference-python";
 import { parseImageCounts, SCALING_COUNTS } from "./scaling-summary";
 
@@ -27,6 +24,12 @@ const JOBS = [
   { id: "vit-base-patch16", images: 32 },
 ] as const;
 const REPEATS = 3;
+// Plain forward, taps and the real pipeline take turns, so more repeats cost little and steady the ratio.
+const MODEL_REPEATS = 5;
+const MODEL_PLACE = {
+  modelsDir: join(REPO, "models", "bench"),
+  samplesDir: join(REPO, "models", "samples"),
+};
 // The scaling job's counts within `npm run bench`, which should stay within minutes: the job alone
 // (`--job scaling`) defaults to the full SCALING_COUNTS.
 const BENCH_SCALING_COUNTS = [100, 400];
@@ -41,50 +44,6 @@ async function best(repeats: number, run: () => Promise<void>): Promise<number> 
     fastest = Math.min(fastest, performance.now() - start);
   }
   return fastest;
-}
-
-function randomPixels(count: number, size: number): Float32Array {
-  const data = new Float32Array(count * 3 * size * size);
-  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 2;
-  return data;
-}
-
-/** ms per image: the plain model (final output only), and all 48 taps through seglens' extraction. */
-async function benchModel(
-  id: keyof typeof VIT_SHAPES,
-  images: number,
-  threads: number,
-): Promise<BenchResult[]> {
-  const folder = ensureBenchVit(join(REPO, "models", "bench"), id);
-  const size = VIT_SHAPES[id].imageSize;
-  const pixels = randomPixels(images, size);
-  const dims = [images, 3, size, size] as const;
-  const tapped = prepareTappedModel(join(folder, "onnx", "model.onnx"));
-
-  const plain = await createInferenceWorker(tapped.sourcePath, { threads });
-  const feed = () => ({ pixel_values: { type: "float32" as const, data: pixels.slice(), dims: [...dims] } });
-  await plain.run(feed(), ["last_hidden_state"]);
-  const plainMs = await best(REPEATS, async () => {
-    await plain.run(feed(), ["last_hidden_state"]);
-  });
-  await plain.dispose();
-
-  const worker = await createInferenceWorker(tapped.path, sessionOptions(tapped, { threads }));
-  const extract = () => collectFeatures(tapped, { inputs: tensorPixels(pixels, dims), worker });
-  const warm = await extract();
-  const taps = warm.arrays.size;
-  const tapsMs = await best(REPEATS, async () => {
-    await extract();
-  });
-  await worker.dispose();
-  return [
-    { name: `${id} plain forward (no taps), ${images} images`, value: plainMs / images, unit: "ms/image" },
-    {
-      name: `${id} all ${taps} taps (tokens,q,k,v × ${VIT_SHAPES[id].depth}), ${images} images`,
-      value: tapsMs / images,
-      unit: "ms/image",
-    },
-  ];
 }
 
 async function benchPreprocess(): Promise<BenchResult> {
@@ -134,8 +93,10 @@ interface JobContext {
 
 /** Measurements that each run in a fresh process (see {@link benchInChild}). */
 const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>> = {
-  "vit-small-patch16": ({ threads }) => benchModel("vit-small-patch16", 8, threads),
-  "vit-base-patch16": ({ threads }) => benchModel("vit-base-patch16", 32, threads),
+  "vit-small-patch16": ({ threads }) =>
+    benchModel("vit-small-patch16", 8, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
+  "vit-base-patch16": ({ threads }) =>
+    benchModel("vit-base-patch16", 32, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
   kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
   explorer: ({ log, reference }) => benchExplorer({ log, reference }),
@@ -198,17 +159,15 @@ async function main(): Promise<void> {
   const reference = options.reference ? pytorchReference(threads, log) : undefined;
   for (const job of JOBS) {
     log(`${job.id}: ${job.images} images at 224 px`);
-    const [plain, taps, rss] = benchInChild(job.id, { ...context, counts }) as [
-      BenchResult,
-      BenchResult,
-      BenchResult,
-    ];
+    // The second result is the 48 taps, which the PyTorch reference (with hooks) compares with.
+    const model = benchInChild(job.id, { ...context, counts });
+    const taps = model[1] as BenchResult;
     const torchMs = reference?.[job.id];
     if (torchMs !== undefined) {
       taps.reference = torchMs;
       taps.ratio = torchMs / taps.value;
     }
-    results.push(plain, taps, rss);
+    results.push(...model);
   }
   log("k-means on real features (and scikit-learn's KMeans(n_init=10) where its venv exists)");
   results.push(...benchInChild("kmeans", { ...context, counts }));

@@ -6,6 +6,7 @@ import { createInferenceWorker, type InferenceWorker } from "../runtime/inferenc
 import type { ExecutionProvider, RawTensor, RuntimeSessionOptions } from "../runtime/onnx-runtime";
 import { float16ToFloat32 } from "../util/float16";
 import { REPS, type Rep } from "../vocabulary";
+import { createPrefetcher, planBatches } from "./batch-plan";
 import type {
   Dims3,
   ExtractProgress,
@@ -87,16 +88,13 @@ export async function extractFeatures(
     throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patchSize}`);
   }
   const grid: [number, number] = [height / patchSize, width / patchSize];
-  const batchSize = batchSizeFor(
-    fetches,
-    grid,
-    taps.hiddenSize,
-    options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES,
-  );
+  const budget = options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES;
+  const batchSize = batchSizeFor(fetches, grid, taps.hiddenSize, budget);
 
   const total = options.inputs.count;
   const keys = fetches.map((f) => featureKey(f.rep, f.layer));
   const plan = planBatches(total, batchSize, (i) => options.journal?.has(i, keys) ?? false);
+  const pixelBytes = 4 * 3 * height * width;
   const loads = createPrefetcher(plan, options.inputs);
   let worker = options.worker;
   let inferenceMs = 0;
@@ -110,10 +108,28 @@ export async function extractFeatures(
     return batch;
   };
   let journaled = 0;
+  // A batch sent to the worker: its pixels loaded, its run in flight.
+  let sent: { index: number; run: ReturnType<typeof runBatch> } | undefined;
+  // A batch whose pixels fail to load fails when its turn comes, after the batches before it.
+  const send = async (index: number) => {
+    let run: ReturnType<typeof runBatch>;
+    try {
+      run = runBatch(worker as InferenceWorker, model, await loads.take(index), tensorNames);
+    } catch (error) {
+      run = Promise.reject(error);
+    }
+    run.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
+    return { index, run };
+  };
   try {
-    // The worker starts while the first batch decodes, unless every image is journaled.
-    if (plan.some((b) => !b.fromJournal)) {
-      worker ??= await createInferenceWorker(model.path, sessionOptions(model, options));
+    // The worker starts while the first batches decode, unless every image is journaled: opening
+    // the session takes most of a second on one core, time enough to decode a small set entirely.
+    if (worker === undefined && plan.some((b) => !b.fromJournal)) {
+      const opening = createInferenceWorker(model.path, sessionOptions(model, options));
+      // Pixels are a small part of a batch's memory (a ViT-S/16 image: 0.6 MB in, 14 MB of taps out).
+      const aheadImages = Math.max(4 * batchSize, Math.floor(budget / 4 / pixelBytes));
+      await Promise.all([opening, loads.readAhead(opening, aheadImages)]);
+      worker = await opening;
     }
     for (const [index, { first, count, fromJournal }] of plan.entries()) {
       if (options.signal?.aborted) throw new CancelledError("feature extraction cancelled");
@@ -123,8 +139,11 @@ export async function extractFeatures(
         for (const [i, fetch] of fetches.entries())
           await deliver(fetch, first, journal.read(keys[i] as string, first, count));
       } else {
-        const pixels = await loads.take(index);
-        const result = await runBatch(worker as InferenceWorker, model, pixels, tensorNames);
+        const result = await (sent?.index === index ? sent.run : (await send(index)).run);
+        // The next batch is sent before this one goes to the sink, so the worker computes while the
+        // main thread writes; it waits for its pixels, which began decoding when this batch was sent.
+        const next = plan.findIndex((b, i) => i > index && !b.fromJournal);
+        sent = next < 0 ? undefined : await send(next);
         inferenceMs += result.ms;
         for (const fetch of fetches) {
           const batch = await deliver(fetch, first, tapData(result.tensors, fetch.tap, model.sourcePath));
@@ -138,55 +157,6 @@ export async function extractFeatures(
   }
   const wallMs = performance.now() - started;
   return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs, journaledImages: journaled };
-}
-
-/** A run of consecutive images, computed together or read together from the journal. */
-interface PlannedBatch {
-  first: number;
-  count: number;
-  fromJournal: boolean;
-}
-
-/** Consecutive images split into batches of at most `batchSize`, each all journaled or all to compute. */
-function planBatches(
-  total: number,
-  batchSize: number,
-  journaled: (index: number) => boolean,
-): PlannedBatch[] {
-  const plan: PlannedBatch[] = [];
-  for (let i = 0; i < total; i++) {
-    const fromJournal = journaled(i);
-    const last = plan.at(-1);
-    if (last !== undefined && last.fromJournal === fromJournal && last.count < batchSize) last.count++;
-    else plan.push({ first: i, count: 1, fromJournal });
-  }
-  return plan;
-}
-
-/** Loads the pixels of the batches to compute, each one while the one before it runs; the first at once. */
-function createPrefetcher(
-  plan: readonly PlannedBatch[],
-  inputs: PixelSource,
-): { take(index: number): Promise<RawTensor> } {
-  const loads = new Map<number, Promise<RawTensor>>();
-  const start = (from: number) => {
-    const index = plan.findIndex((b, i) => i >= from && !b.fromJournal);
-    const batch = plan[index];
-    if (batch === undefined || loads.has(index)) return;
-    const load = inputs.load(batch.first, batch.count);
-    load.catch(() => {}); // Surfaced when awaited; avoids an unhandled rejection meanwhile.
-    loads.set(index, load);
-  };
-  start(0);
-  return {
-    take(index) {
-      start(index);
-      const load = loads.get(index) as Promise<RawTensor>;
-      loads.delete(index);
-      start(index + 1);
-      return load;
-    },
-  };
 }
 
 /** Session options for `model`'s edited graph, with the caller's threads and execution provider. */

@@ -45,9 +45,22 @@ export function prepareTappedModel(onnxPath: string, options: PrepareOptions = {
   const tapped = tapModel(onnxPath, sourcePath, graphsDir);
   if (memo !== undefined) {
     mkdirSync(dirname(memo), { recursive: true });
-    writeFileAtomic(memo, JSON.stringify(tapped));
+    const remember: Memo = { outputs: TAPPED_OUTPUTS, model: tapped };
+    writeFileAtomic(memo, JSON.stringify(remember));
   }
   return tapped;
+}
+
+/**
+ * Which tensors edited graphs output (see `tapTensors`). A memo of another kind points at a graph
+ * with other outputs, such as the attention probabilities earlier versions added, and is not used.
+ */
+const TAPPED_OUTPUTS = "embeddings,tokens,q,k,v";
+
+/** What is remembered of a model file: the kind of edited graph, and the result. */
+interface Memo {
+  outputs: string;
+  model: TappedModel;
 }
 
 /** Where what was found about a model file is remembered: keyed by its path, size and mtime. */
@@ -59,8 +72,9 @@ function memoFile(graphsDir: string, sourcePath: string): string | undefined {
 
 function recall(memo: string): TappedModel | undefined {
   if (!existsSync(memo)) return undefined;
-  const tapped = JSON.parse(readFileSync(memo, "utf8")) as TappedModel; // written by this module
-  return existsSync(tapped.path) ? tapped : undefined;
+  const remembered = JSON.parse(readFileSync(memo, "utf8")) as Partial<Memo>; // written by this module
+  const tapped = remembered.outputs === TAPPED_OUTPUTS ? remembered.model : undefined;
+  return tapped !== undefined && existsSync(tapped.path) ? tapped : undefined;
 }
 
 function tapModel(onnxPath: string, sourcePath: string, graphsDir: string): TappedModel {

@@ -1,7 +1,9 @@
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { sessionOptions, tensorPixels } from "../../src/features/extract-features";
 import { collectFeatures } from "../../src/features/feature-set";
+import { addGraphOutputs } from "../../src/onnx/add-outputs";
 import { prepareTappedModel } from "../../src/onnx/tapped-model";
 import { createRuntimeSession } from "../../src/runtime/onnx-runtime";
 import { REPS } from "../../src/vocabulary";
@@ -48,7 +50,13 @@ describe.each(fixtures)("fixture $id ($family, $exporter)", (fixture) => {
     });
     const names = tapped.taps.blocks.map((b) => b.attention);
     expect(names.every((n) => n !== undefined)).toBe(true);
-    const session = await createRuntimeSession(tapped.path, sessionOptions(tapped, { threads: 1 }));
+    // The edited graph does not output them (nothing reads them): a copy of the original that does.
+    const copy = join(cacheDir.path, `${fixture.id}-attention.onnx`);
+    writeFileSync(copy, addGraphOutputs(readFileSync(tapped.sourcePath), names as string[]));
+    const session = await createRuntimeSession(copy, {
+      ...sessionOptions(tapped, { threads: 1 }),
+      externalDataDir: dirname(tapped.sourcePath),
+    });
     try {
       const out = await session.run(
         { [tapped.inputName]: { type: "float32", data: pixels.data, dims: pixels.dims } },

@@ -1,5 +1,5 @@
-import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError, UnsupportedModelError } from "../../src/errors";
 import { addGraphOutputs } from "../../src/onnx/add-outputs";
@@ -23,8 +23,8 @@ describe("discoverTaps on every fixture export", () => {
     expect(taps.hiddenSize).toBe(f.hidden_size);
     expect(taps.patchSize).toBe(f.patch_size);
     const names = tapTensors(taps);
-    // Distinct tensors per block, except a fused qkv output, which serves q, k and v.
-    expect(names.length).toBe(1 + f.num_layers * (taps.fusedQkv ? 3 : 5));
+    // Distinct tensors per block (tokens, q, k, v), except a fused qkv output, which serves q, k and v.
+    expect(names.length).toBe(1 + f.num_layers * (taps.fusedQkv ? 2 : 4));
   });
 });
 
@@ -49,6 +49,14 @@ describe("graph editing", () => {
     const outputs = parseOnnxModel(readFileSync(tapped.path)).outputs.map((o) => o.name);
     for (const name of tapTensors(tapped.taps)) expect(outputs).toContain(name);
   });
+
+  it("the edited graph does not output the attention probabilities, which no feature is read from", () => {
+    const tapped = prepareTappedModel(file, { cacheDir: cacheDir.path });
+    const attention = tapped.taps.blocks.map((b) => b.attention);
+    expect(attention.every((name) => name !== undefined)).toBe(true);
+    const outputs = parseOnnxModel(readFileSync(tapped.path)).outputs.map((o) => o.name);
+    for (const name of attention) expect(outputs).not.toContain(name);
+  });
 });
 
 describe("prepareTappedModel's memory of models seen before", () => {
@@ -65,6 +73,28 @@ describe("prepareTappedModel's memory of models seen before", () => {
     const changed = prepareTappedModel(copy, { cacheDir: join(dir, "graphs") });
     expect(changed.sha256).not.toBe(first.sha256);
     expect(changed.path).not.toBe(first.path);
+  });
+});
+
+describe("prepareTappedModel and graphs an earlier version made", () => {
+  it("a memo pointing at a graph that also outputs the attention probabilities is not used", () => {
+    const dir = join(cacheDir.path, "earlier");
+    const graphs = join(dir, "graphs");
+    mkdirSync(dir);
+    const copy = join(dir, "model.onnx");
+    copyFileSync("models/fixtures/vit-tf4/onnx/model.onnx", copy);
+    const current = prepareTappedModel(copy, { cacheDir: graphs });
+    // What an earlier version left: a graph with the attention outputs too, remembered as it was.
+    const attention = current.taps.blocks.map((b) => b.attention as string);
+    const earlier = join(graphs, "earlier", "model.onnx");
+    mkdirSync(dirname(earlier));
+    writeFileSync(earlier, addGraphOutputs(readFileSync(copy), [...tapTensors(current.taps), ...attention]));
+    const [memo] = readdirSync(join(graphs, "index"));
+    writeFileSync(join(graphs, "index", memo as string), JSON.stringify({ ...current, path: earlier }));
+    const again = prepareTappedModel(copy, { cacheDir: graphs });
+    expect(again.path).toBe(current.path);
+    const outputs = parseOnnxModel(readFileSync(again.path)).outputs.map((o) => o.name);
+    for (const name of attention) expect(outputs).not.toContain(name);
   });
 });
 
