@@ -173,7 +173,8 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       const result = async (frame: ExplorerFrame): Promise<ExplorerResult> => {
         const shownViews = await viewsReady;
         return {
-          frame,
+          // The kernel's time for this request, also when the frame itself comes from the cache.
+          frame: { ...frame, timing: { compute_ms: Math.round(performance.now() - started) } },
           layerBounds: [1, depths[0] as number],
           layerRange: [layers[0] as number, layers.at(-1) as number],
           imageNames: first.request.images.map((p) => basename(p)),
@@ -187,12 +188,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       const cachedFrame = frames.get(frameKey);
       if (cachedFrame !== undefined) return result(cachedFrame);
       const cached = clusterings.get(key);
-      // The kernel's time for a frame, kept with it: a frame served again keeps its first time.
-      const timed = (frame: ExplorerFrame): ExplorerFrame => ({
-        ...frame,
-        timing: { compute_ms: Math.round(performance.now() - started) },
-      });
-      if (cached !== undefined) return result(frames.set(frameKey, timed(pageFrame(cached, page))));
+      if (cached !== undefined) return result(frames.set(frameKey, pageFrame(cached, page)));
       const provisional = request.provisional === true;
       const total = sets.length * layers.length;
       let done = 0;
@@ -226,9 +222,9 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
         fitsPerModel,
         { scores: !provisional },
       );
-      if (provisional) return result(timed({ ...pageFrame(clustering, page), provisional: true }));
+      if (provisional) return result({ ...pageFrame(clustering, page), provisional: true });
       clusterings.set(key, clustering);
-      return result(frames.set(frameKey, timed(pageFrame(clustering, page))));
+      return result(frames.set(frameKey, pageFrame(clustering, page)));
     },
     cancelFeatures() {
       return loader.cancel(new CancelledError("cancelled"));
