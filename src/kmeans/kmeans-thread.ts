@@ -31,23 +31,29 @@ export function startKMeansThread(threads: number | undefined): KMeansThread {
       if (signal?.aborted) throw new CancelledError("k-means cancelled");
       // The worker polls this flag between iterations, so a cancelled fit also stops there.
       const cancel = new Int32Array(new SharedArrayBuffer(4));
-      signal?.addEventListener("abort", () => Atomics.store(cancel, 0, 1), { once: true });
+      const onAbort = () => Atomics.store(cancel, 0, 1);
+      signal?.addEventListener("abort", onAbort, { once: true });
       const aborts = signal === undefined ? {} : { signal };
-      if ("file" in data) return (await thread.call({ file: data.file, options, cancel }, aborts)).result;
-      const array = data.data;
-      const key = dataKey === undefined ? {} : { dataKey };
-      if (array.buffer instanceof SharedArrayBuffer) {
-        const request = { data: array, dims: data.dims, ...key, options, cancel };
-        return (await thread.call(request, aborts)).result;
+      try {
+        if ("file" in data) return (await thread.call({ file: data.file, options, cancel }, aborts)).result;
+        const array = data.data;
+        const key = dataKey === undefined ? {} : { dataKey };
+        if (array.buffer instanceof SharedArrayBuffer) {
+          const request = { data: array, dims: data.dims, ...key, options, cancel };
+          return (await thread.call(request, aborts)).result;
+        }
+        // A copy of just the view (postMessage would clone a view's whole underlying buffer).
+        const whole = array.byteLength === array.buffer.byteLength;
+        const payload = transfer === true && whole ? array : array.slice();
+        const answer = await thread.call(
+          { data: payload, dims: data.dims, ...key, options, cancel },
+          { transfer: [payload.buffer as ArrayBuffer], ...aborts },
+        );
+        return answer.result;
+      } finally {
+        // A signal shared by many fits (a precomputation of 30 Ks) must not collect their listeners.
+        signal?.removeEventListener("abort", onAbort);
       }
-      // A copy of just the view (postMessage would clone a view's whole underlying buffer).
-      const whole = array.byteLength === array.buffer.byteLength;
-      const payload = transfer === true && whole ? array : array.slice();
-      const answer = await thread.call(
-        { data: payload, dims: data.dims, ...key, options, cancel },
-        { transfer: [payload.buffer as ArrayBuffer], ...aborts },
-      );
-      return answer.result;
     },
     inFlight: () => thread.inFlight(),
     dispose: () => thread.close(),

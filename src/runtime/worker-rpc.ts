@@ -86,18 +86,13 @@ export function startRpcThread<Req, Res>(script: string, options: RpcThreadOptio
       if (failure !== undefined) return Promise.reject(failure);
       if (signal?.aborted) return Promise.reject(new CancelledError(`${options.name} cancelled`));
       const id = nextId++;
+      const onAbort = () => settle(id)?.reject(new CancelledError(`${options.name} cancelled`));
       return new Promise<Res>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         worker.ref();
-        signal?.addEventListener(
-          "abort",
-          () => settle(id)?.reject(new CancelledError(`${options.name} cancelled`)),
-          {
-            once: true,
-          },
-        );
+        signal?.addEventListener("abort", onAbort, { once: true });
         post({ id, request }, transfer);
-      });
+      }).finally(() => signal?.removeEventListener("abort", onAbort)); // a long-lived signal keeps no listener per call
     },
     inFlight: () => pending.size,
     failure: () => failure,

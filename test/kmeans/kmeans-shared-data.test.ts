@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { OptionTypeError } from "../../src/errors";
@@ -64,6 +65,20 @@ describe("k-means workers on shared data with a dataKey", () => {
       const result = await worker.fit(data, dims, { k: 6, transfer: true });
       expect(data.length).toBe(dims[0] * dims[1]);
       expect(result.labels).toEqual((await kmeans(data, dims, { k: 6 })).labels);
+    } finally {
+      await worker.dispose();
+    }
+  });
+
+  it("fits sharing one signal leave no abort listener on it once settled (a precomputation sends hundreds)", async () => {
+    const worker = createKMeansWorker({ workers: 2, threads: 1 });
+    try {
+      const { data, dims } = sharedFixture("blobs");
+      const signal = new AbortController().signal;
+      for (let round = 0; round < 3; round++) {
+        await Promise.all([2, 3, 4, 5].map((k) => worker.fit(data, dims, { k, restarts: 1, signal })));
+        expect(getEventListeners(signal, "abort")).toHaveLength(0);
+      }
     } finally {
       await worker.dispose();
     }
