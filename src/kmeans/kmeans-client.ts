@@ -93,13 +93,12 @@ export function createKMeansWorker(options: KMeansWorkerOptions = {}): KMeansWor
       return leastBusy().fit({ file }, fitOptions);
     },
     async warmUp() {
-      // 64 points of 4 features, more than the sample: seeding, Lloyd and the assignment all run.
-      const data = Float32Array.from({ length: 256 }, (_, i) => Math.sin(i));
-      await Promise.all(
-        pool.map((t) =>
-          t.fit({ data: data.slice(), dims: [64, 4] }, { k: 2, restarts: 1, fitSampleSize: 32 }),
-        ),
-      );
+      // Clustered rows, more than the sample, fitted as the explorer does: every graph session
+      // (seeding, Lloyd with and without sums, on a subset of rows) opens, and the JIT warms up.
+      const [n, d] = [2048, 64];
+      const data = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i % (7 * d)) + Math.cos(i));
+      const options = { k: 8, restarts: 2, fitSampleSize: 1024, sampleSize: 512, seed: 1 };
+      await Promise.all(pool.map((t) => t.fit({ data: data.slice(), dims: [n, d] }, options)));
     },
     async dispose() {
       await Promise.all(pool.map((t) => t.dispose()));
