@@ -53,6 +53,7 @@ function fitRows(request: KMeansFitRequest): { rows: KMeansRows; close: () => vo
   if ("data" in request) {
     const rows = rowsInMemory(request.data, request.dims);
     const { dataKey } = request;
+    rows.scratch = scratch;
     if (dataKey !== undefined)
       rows.keep = (normalize, make) => {
         const key = `${normalize} ${dataKey}`;

@@ -1,5 +1,6 @@
 import { CancelledError } from "../errors";
 import { createRandom, type Random } from "../util/random";
+import type { RowScratch } from "../util/row-file";
 import {
   exactInertia,
   gatherRows,
@@ -97,6 +98,8 @@ export interface KMeansRows {
    * prepares the rows it reads.
    */
   keep?: (normalize: ResolvedKMeansOptions["normalize"], make: () => PreparedRows) => PreparedRows;
+  /** A buffer the fit may reuse for its sample of kept rows (the worker's, shared by its fits). */
+  scratch?: RowScratch;
 }
 
 /** Rows as clustered (unit length for "l2") and their squared norms. */
@@ -163,7 +166,7 @@ async function fitSample(
     whole === undefined
       ? prepare(data.gather(sample), data.d, options, rowNumber, true)
       : {
-          vectors: gatherRows(whole.vectors, data.d, sample),
+          vectors: gatherRows(whole.vectors, data.d, sample, data.scratch),
           norms: Float64Array.from(sample, (row) => whole.norms[row] as number),
         };
   return fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
