@@ -110,9 +110,8 @@ export function discoverTaps(graph: OnnxGraph, label = "model"): VitTaps {
 /**
  * The tensors features are read from (embeddings, and per block tokens and q, k, v), deduplicated,
  * in a stable order: the outputs an edited graph adds. Not the attention probabilities: nothing
- * reads them, and as graph outputs onnxruntime computes them into buffers of their own on every
- * run, fetched or not (12 blocks × heads × T² floats per image: with them the 48 taps of a ViT-S/16
- * spent 70–160 ms per batch of 8 in Softmax instead of 4–10).
+ * reads them, and onnxruntime plans a graph output's buffer apart, fetched or not, never reusing it
+ * for other tensors (blocks × heads × T² floats per image: 89 MB per batch of 8 of a ViT-S/16).
  */
 export function tapTensors(taps: VitTaps): string[] {
   const names = [taps.embeddings];
