@@ -71,6 +71,10 @@ const checks: [name: string, title: string][] = [
     "int_slider_from_a_cell",
     "an IntSlider model from a cell has ipywidgets' state keys and updates both ways",
   ],
+  [
+    "allocator_settings_reach_the_kernel",
+    "the kernel process starts with kernel.json's allocator settings in its environment",
+  ],
   ["shutdown", "shutdown_request on control is answered, then the kernel process ends"],
 ];
 
@@ -81,6 +85,7 @@ describe("the seglens kernel under jupyter_client", () => {
     );
     expect(spec).toEqual({
       argv: [process.execPath, resolve("dist", "kernel", "kernel-main.js"), "{connection_file}"],
+      env: { MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "1073741824" },
       display_name: "TypeScript (seglens)",
       language: "typescript",
       interrupt_mode: "signal",

@@ -68,6 +68,13 @@ def execute_value_output_error():
 
 
 @check
+def allocator_settings_reach_the_kernel():
+    reply, msgs = run('[process.env.MALLOC_MMAP_THRESHOLD_, process.env.MALLOC_TRIM_THRESHOLD_].join(",")')
+    ok(reply)
+    assert result_text(msgs) == "33554432,1073741824", msgs
+
+
+@check
 def import_seglens_resolves_to_the_kernel_copy():
     reply, msgs = run('import { REPS } from "seglens";\nconst reps: readonly string[] = REPS;\nreps.join(",")')
     ok(reply)
