@@ -16,7 +16,10 @@ export interface PanelInput {
   highlight: number | null;
 }
 
-/** One panel per (model, layer), each with a canvas per shown image, and the cluster legend. */
+/**
+ * One panel per (model, layer), each with one canvas holding its shown images stacked, and the
+ * cluster legend.
+ */
 export interface LayerPanels {
   readonly element: HTMLElement;
   update(input: PanelInput | null): void;
@@ -26,16 +29,26 @@ export interface LayerPanels {
 const CELL_PX = 8;
 /** A panel canvas's CSS width (styles.ts). */
 const PANEL_CSS_PX = 128;
+/** CSS pixels between two images of a panel. */
+const GAP_CSS_PX = 4;
 /** Opacity of the clusters that are not highlighted while one is. */
 const FADED = 0.15;
 const GREY = 128;
 
+/** A panel's canvas: its shown images one below the other, `gap` device pixels apart. */
 interface Canvas {
   element: HTMLCanvasElement;
   model: number;
   layer: number;
-  /** Position in `frame.images`. */
-  position: number;
+  /** Positions in `frame.images` of the images, top to bottom. */
+  positions: number[];
+}
+
+/** The device-pixel geometry of every panel canvas: one image's block and the gap below it. */
+interface Blocks {
+  width: number;
+  height: number;
+  gap: number;
 }
 
 /** Positions in `frame.images` of the images to show. */
@@ -144,40 +157,63 @@ function labelAtlas(atlas: HTMLCanvasElement, input: PanelInput): void {
 }
 
 /**
- * Draws one panel canvas: its image, then its block of the label atlas scaled up without
- * smoothing, so the browser does the blending. Blending 4.8 M pixels in JavaScript took ~170 ms
- * of a frame's latency; 192 canvases drawn this way take a few ms.
+ * Draws one panel canvas: per image, its background, then its block of the label atlas scaled up
+ * without smoothing, so the browser does the blending. Blending 4.8 M pixels in JavaScript took
+ * ~170 ms of a frame's latency; 192 images drawn this way take a few ms.
  */
 function paint(
   canvas: Canvas,
   frame: DecodedFrame,
-  background: HTMLCanvasElement,
+  blocks: Blocks,
+  background: (position: number) => HTMLCanvasElement,
   atlas: HTMLCanvasElement,
 ): void {
   const [gh, gw] = frame.grid;
-  const { width, height } = background;
-  const { element } = canvas;
-  if (element.width !== width || element.height !== height) Object.assign(element, { width, height });
+  const { width, height, gap } = blocks;
+  const { element, positions } = canvas;
+  const total = positions.length * (height + gap) - gap;
+  if (element.width !== width || element.height !== total) Object.assign(element, { width, height: total });
   const context = element.getContext("2d");
   if (!context) return;
-  context.globalCompositeOperation = "copy";
-  context.drawImage(background, 0, 0);
-  context.globalCompositeOperation = "source-over";
-  context.imageSmoothingEnabled = false; // the label cells, scaled up as blocks
-  const block = (canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position;
-  context.drawImage(atlas, 0, block * gh, gw, gh, 0, 0, width, height);
+  for (const [i, position] of positions.entries()) {
+    const y = i * (height + gap);
+    // The backgrounds are opaque: each overwrites its block; the gaps stay transparent.
+    context.imageSmoothingEnabled = true;
+    context.drawImage(background(position), 0, y, width, height);
+    context.imageSmoothingEnabled = false; // the label cells, scaled up as blocks
+    const block = (canvas.model * frame.layers.length + canvas.layer) * frame.images.length + position;
+    context.drawImage(atlas, 0, block * gh, gw, gh, 0, y, width, height);
+  }
 }
 
-/** The label under a pointer event on `canvas`. */
-function labelAt(canvas: Canvas, frame: DecodedFrame, event: PointerEvent): number | null {
+/** The label under a pointer event on `canvas`, or null over a gap or outside. */
+function labelAt(canvas: Canvas, frame: DecodedFrame, blocks: Blocks, event: PointerEvent): number | null {
   const box = canvas.element.getBoundingClientRect();
   const [gh, gw] = frame.grid;
-  const gx = Math.floor(((event.clientX - box.left) / box.width) * gw);
-  const gy = Math.floor(((event.clientY - box.top) / box.height) * gh);
-  if (gx < 0 || gy < 0 || gx >= gw || gy >= gh) return null;
+  const x = ((event.clientX - box.left) / box.width) * canvas.element.width;
+  const y = ((event.clientY - box.top) / box.height) * canvas.element.height;
+  const index = Math.floor(y / (blocks.height + blocks.gap));
+  const position = canvas.positions[index];
+  const inBlock = y - index * (blocks.height + blocks.gap);
+  if (position === undefined || x < 0 || inBlock < 0 || x >= blocks.width || inBlock >= blocks.height)
+    return null;
+  const gx = Math.floor((x / blocks.width) * gw);
+  const gy = Math.floor((inBlock / blocks.height) * gh);
   const start =
-    ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position) * gh * gw;
+    ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + position) * gh * gw;
   return frame.labels.data[start + gy * gw + gx] ?? null;
+}
+
+/** Puts each `.seglens-cell` of `grid` over its image in the panel canvas below it. */
+function placeCells(grid: HTMLElement, blocks: Blocks): void {
+  for (const stack of grid.querySelectorAll<HTMLElement>(".seglens-stack")) {
+    const cells = stack.querySelectorAll<HTMLElement>(".seglens-cell");
+    const total = cells.length * (blocks.height + blocks.gap) - blocks.gap;
+    for (const [i, cell] of cells.entries()) {
+      cell.style.top = `${(100 * i * (blocks.height + blocks.gap)) / total}%`;
+      cell.style.height = `${(100 * blocks.height) / total}%`;
+    }
+  }
 }
 
 /** Builds the panel area; `onHighlight` receives the hovered or focused cluster (null on leave). */
@@ -190,6 +226,7 @@ export function createLayerPanels(
   const legend = h(doc, "div", { class: "seglens-legend", role: "group", "aria-label": "Clusters" });
   const element = h(doc, "div", {}, grid, legend);
   let canvases: Canvas[] = [];
+  let blocks: Blocks = { width: 0, height: 0, gap: 0 };
   let shares: { span: HTMLElement; model: number; layer: number }[] = [];
   /** The panels, model by model, layer by layer. */
   let panels: HTMLElement[] = [];
@@ -224,6 +261,7 @@ export function createLayerPanels(
     const { frame } = input;
     const positions = shownPositions(frame, input.image);
     canvases = [];
+    blocks = { width: 0, height: 0, gap: 0 }; // places the new cells on the next paint
     shares = [];
     panels = [];
     grid.replaceChildren(
@@ -239,22 +277,21 @@ export function createLayerPanels(
             "data-model": model,
           });
           panels.push(panel);
-          for (const position of positions) {
-            const canvas = {
-              element: h(doc, "canvas", { "data-image": frame.images[position] }),
-              model: m,
-              layer: l,
-              position,
-            };
-            canvas.element.addEventListener(
-              "pointermove",
-              (e) => current && onHighlight(labelAt(canvas, current.frame, e)),
-              { signal },
-            );
-            canvas.element.addEventListener("pointerleave", () => onHighlight(null), { signal });
-            canvases.push(canvas);
-            panel.append(canvas.element);
-          }
+          // One canvas per panel, not per image: every canvas is a layer the browser composites
+          // on each frame, and 192 of them took a third of a K change's budget in JupyterLab.
+          const canvas = { element: h(doc, "canvas", {}), model: m, layer: l, positions };
+          canvas.element.addEventListener(
+            "pointermove",
+            (e) => current && onHighlight(labelAt(canvas, current.frame, blocks, e)),
+            { signal },
+          );
+          canvas.element.addEventListener("pointerleave", () => onHighlight(null), { signal });
+          canvases.push(canvas);
+          // The images' frames, over the canvas: where each image is, by its index.
+          const cells = positions.map((position) =>
+            h(doc, "div", { class: "seglens-cell", "data-image": frame.images[position] }),
+          );
+          panel.append(h(doc, "div", { class: "seglens-stack" }, canvas.element, ...cells));
           // Each model's own block number: models of other depths show the block at the same relative depth.
           const own = frame.model_layers?.[m]?.[l] ?? layer;
           panel.append(h(doc, "figcaption", {}, `L${own} `, span));
@@ -319,8 +356,17 @@ export function createLayerPanels(
           return canvas;
         };
         labelAtlas(atlas, input);
+        const size: [number, number] = images
+          ? [images.shape[1] as number, images.shape[2] as number]
+          : [gh * CELL_PX, gw * CELL_PX];
+        const [height, width] = displaySize(doc, size);
+        const next = { width, height, gap: Math.round((GAP_CSS_PX * width) / PANEL_CSS_PX) };
+        if (next.width !== blocks.width || next.height !== blocks.height || next.gap !== blocks.gap) {
+          blocks = next;
+          placeCells(grid, blocks);
+        }
         for (const canvas of canvases)
-          paint(canvas, input.frame, background(input.frame.images[canvas.position] ?? 0), atlas);
+          paint(canvas, input.frame, blocks, (p) => background(input.frame.images[p] ?? 0), atlas);
         for (const [l, panel] of panels.entries())
           panel.classList.toggle(
             "seglens-pending",
