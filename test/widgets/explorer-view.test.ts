@@ -194,6 +194,20 @@ describe.skipIf(skipReason !== null)(
       await expect(page.locator(".seglens-share").allTextContents()).resolves.toEqual(["", "", ""]);
     });
 
+    it("with both images shown, hovering the second image's first cell highlights its cluster; the gap above it highlights none", async () => {
+      const { page } = await open({});
+      await page.locator(".seglens-image").selectOption("all");
+      const cell = page.locator('.seglens-panel[data-layer="1"] .seglens-cell').nth(1);
+      await expect(cell.getAttribute("data-image")).resolves.toBe("1");
+      const box = await cell.boundingBox();
+      if (!box) throw new Error("no cell box");
+      const shares = page.locator(".seglens-share");
+      await page.mouse.move(box.x + 2, box.y + 2);
+      await expect(shares.first().textContent()).resolves.toMatch(/^· 0: /);
+      await page.mouse.move(box.x + 2, box.y - 2); // between the two images
+      await expect(shares.allTextContents()).resolves.toEqual(["", "", ""]);
+    });
+
     it("focusing legend button 1 with Tab highlights cluster 1 (keyboard access)", async () => {
       const { page } = await open({});
       await page.locator('.seglens-legend button[data-label="0"]').focus();
