@@ -131,7 +131,7 @@ describe.skipIf(skipReason !== null)(
       const { page, call } = await open({});
       await page.locator(".seglens-image").selectOption("all");
       await expect(call("get", "image")).resolves.toBe("all");
-      await expect(page.locator('.seglens-panel[data-layer="2"] canvas').count()).resolves.toBe(2);
+      await expect(page.locator('.seglens-panel[data-layer="2"] .seglens-cell').count()).resolves.toBe(2);
       await page.locator(".seglens-opacity").focus();
       await page.keyboard.press("ArrowLeft");
       await expect(call("get", "opacity")).resolves.toBeCloseTo(0.95, 6);
@@ -153,7 +153,7 @@ describe.skipIf(skipReason !== null)(
       await expect(text.textContent()).resolves.toBe("images 13–24 of 30");
       await call("updateFrame", { imageCount: 30, pageSize: 12, page: 1 });
       const shown = await page
-        .locator('.seglens-panel[data-layer="1"] canvas')
+        .locator('.seglens-panel[data-layer="1"] .seglens-cell')
         .evaluateAll((els) => els.map((e) => e.getAttribute("data-image")));
       expect(shown).toEqual(Array.from({ length: 12 }, (_, i) => String(12 + i)));
       await expect(page.locator(".seglens-image option").nth(1).textContent()).resolves.toBe(
@@ -192,6 +192,20 @@ describe.skipIf(skipReason !== null)(
       await screenshot("explorer-hover");
       await page.mouse.move(1, 799); // off every canvas
       await expect(page.locator(".seglens-share").allTextContents()).resolves.toEqual(["", "", ""]);
+    });
+
+    it("with both images shown, hovering the second image's first cell highlights its cluster; the gap above it highlights none", async () => {
+      const { page } = await open({});
+      await page.locator(".seglens-image").selectOption("all");
+      const cell = page.locator('.seglens-panel[data-layer="1"] .seglens-cell').nth(1);
+      await expect(cell.getAttribute("data-image")).resolves.toBe("1");
+      const box = await cell.boundingBox();
+      if (!box) throw new Error("no cell box");
+      const shares = page.locator(".seglens-share");
+      await page.mouse.move(box.x + 2, box.y + 2);
+      await expect(shares.first().textContent()).resolves.toMatch(/^· 0: /);
+      await page.mouse.move(box.x + 2, box.y - 2); // between the two images
+      await expect(shares.allTextContents()).resolves.toEqual(["", "", ""]);
     });
 
     it("focusing legend button 1 with Tab highlights cluster 1 (keyboard access)", async () => {

@@ -318,7 +318,10 @@ describe.skipIf(reason !== null)(
       const active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)");
       await expect(active.locator(".seglens-page-text").textContent()).resolves.toBe("images 1–2 of 5");
       await active.getByRole("button", { name: "Next ▶" }).click();
-      await active.locator('.seglens-panel canvas[data-image="3"]').first().waitFor({ timeout: 60_000 });
+      await active
+        .locator('.seglens-panel .seglens-cell[data-image="3"]')
+        .first()
+        .waitFor({ timeout: 60_000 });
       await expect(active.locator(".seglens-page-text").textContent()).resolves.toBe("images 3–4 of 5");
       await expect.poll(() => execute(page as Page, 'w.get("page")'), { timeout: 60_000 }).toBe("1");
     }, 150_000);

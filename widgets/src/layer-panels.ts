@@ -1,6 +1,19 @@
-import { PALETTE, PALETTE_HEX } from "../../src/render/palette";
+import { PALETTE_HEX } from "../../src/render/palette";
 import type { DecodedFrame, DecodedImages } from "./binary";
 import { h, modelLabel } from "./dom";
+import {
+  type Blocks,
+  type Canvas,
+  CELL_PX,
+  displaySize,
+  GAP_CSS_PX,
+  imageCanvas,
+  labelAt,
+  labelAtlas,
+  PANEL_CSS_PX,
+  paint,
+  placeCells,
+} from "./panel-canvas";
 
 /** What the panels draw. */
 export interface PanelInput {
@@ -16,26 +29,13 @@ export interface PanelInput {
   highlight: number | null;
 }
 
-/** One panel per (model, layer), each with a canvas per shown image, and the cluster legend. */
+/**
+ * One panel per (model, layer), each with one canvas holding its shown images stacked, and the
+ * cluster legend.
+ */
 export interface LayerPanels {
   readonly element: HTMLElement;
   update(input: PanelInput | null): void;
-}
-
-/** Side of a grid cell in canvas pixels when there is no image to take the size from. */
-const CELL_PX = 8;
-/** A panel canvas's CSS width (styles.ts). */
-const PANEL_CSS_PX = 128;
-/** Opacity of the clusters that are not highlighted while one is. */
-const FADED = 0.15;
-const GREY = 128;
-
-interface Canvas {
-  element: HTMLCanvasElement;
-  model: number;
-  layer: number;
-  /** Position in `frame.images`. */
-  position: number;
 }
 
 /** Positions in `frame.images` of the images to show. */
@@ -63,123 +63,6 @@ export function clusterShare(
   return count / (cells * positions.length);
 }
 
-/**
- * A canvas holding `rgb`'s image `index` (or grey) at `width` × `height`, scaled once: every panel
- * of the image then copies it 1:1 instead of resampling the photo on each repaint.
- */
-function imageCanvas(
-  doc: Document,
-  rgb: DecodedImages | null,
-  index: number,
-  size: [number, number],
-  target: [number, number],
-): HTMLCanvasElement {
-  const [height, width] = size;
-  const canvas = h(doc, "canvas", { width: target[1], height: target[0] });
-  const context = canvas.getContext("2d");
-  if (!context) return canvas;
-  if (!rgb) {
-    context.fillStyle = `rgb(${GREY}, ${GREY}, ${GREY})`;
-    context.fillRect(0, 0, target[1], target[0]);
-    return canvas;
-  }
-  const full = h(doc, "canvas", { width, height });
-  const fullContext = full.getContext("2d");
-  if (!fullContext) return canvas;
-  const out = fullContext.createImageData(width, height);
-  const source = rgb.data.subarray(index * height * width * 3, (index + 1) * height * width * 3);
-  for (let i = 0, o = 0; i < source.length; i += 3, o += 4) {
-    out.data[o] = source[i] as number;
-    out.data[o + 1] = source[i + 1] as number;
-    out.data[o + 2] = source[i + 2] as number;
-    out.data[o + 3] = 255;
-  }
-  fullContext.putImageData(out, 0, 0);
-  context.imageSmoothingEnabled = true;
-  context.imageSmoothingQuality = "medium";
-  context.drawImage(full, 0, 0, target[1], target[0]);
-  return canvas;
-}
-
-/** A panel canvas's size in device pixels for a background of `size`: at most the displayed size. */
-function displaySize(doc: Document, size: [number, number]): [number, number] {
-  // A 224 px image shown at 128 px would make the browser raster and composite three times the
-  // pixels on every frame.
-  const dpr = doc.defaultView?.devicePixelRatio ?? 1;
-  const scale = Math.min(1, (PANEL_CSS_PX * dpr) / size[1]);
-  return [Math.round(size[0] * scale), Math.round(size[1] * scale)];
-}
-
-/**
- * Every label map of `frame` as one RGBA image, one gh-row block per (model, layer, image) in the
- * labels' order (cluster colour, alpha = overlay opacity; layers not yet ready transparent): one
- * `putImageData` for the whole frame instead of one per canvas.
- */
-function labelAtlas(atlas: HTMLCanvasElement, input: PanelInput): void {
-  const { frame, opacity, highlight } = input;
-  const [gh, gw] = frame.grid;
-  const maps = frame.labels.data.length / (gh * gw);
-  if (atlas.width !== gw || atlas.height !== gh * maps)
-    Object.assign(atlas, { width: gw, height: gh * maps });
-  const context = atlas.getContext("2d");
-  if (!context) return;
-  const pixels = context.createImageData(gw, gh * maps);
-  const colours = new Uint32Array(frame.k);
-  const bytes = new Uint8Array(colours.buffer);
-  for (let label = 0; label < frame.k; label++) {
-    const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
-    bytes.set(PALETTE[label % PALETTE.length] as readonly number[], label * 4);
-    bytes[label * 4 + 3] = Math.round(alpha * 255);
-  }
-  const out = new Uint32Array(pixels.data.buffer);
-  const labels = frame.labels.data;
-  const perLayer = frame.images.length * gh * gw;
-  for (let m = 0; m < frame.models.length; m++) {
-    for (let l = 0; l < frame.layers_ready; l++) {
-      const start = (m * frame.layers.length + l) * perLayer;
-      for (let i = start; i < start + perLayer; i++) out[i] = colours[labels[i] as number] as number;
-    }
-  }
-  context.putImageData(pixels, 0, 0);
-}
-
-/**
- * Draws one panel canvas: its image, then its block of the label atlas scaled up without
- * smoothing, so the browser does the blending. Blending 4.8 M pixels in JavaScript took ~170 ms
- * of a frame's latency; 192 canvases drawn this way take a few ms.
- */
-function paint(
-  canvas: Canvas,
-  frame: DecodedFrame,
-  background: HTMLCanvasElement,
-  atlas: HTMLCanvasElement,
-): void {
-  const [gh, gw] = frame.grid;
-  const { width, height } = background;
-  const { element } = canvas;
-  if (element.width !== width || element.height !== height) Object.assign(element, { width, height });
-  const context = element.getContext("2d");
-  if (!context) return;
-  context.globalCompositeOperation = "copy";
-  context.drawImage(background, 0, 0);
-  context.globalCompositeOperation = "source-over";
-  context.imageSmoothingEnabled = false; // the label cells, scaled up as blocks
-  const block = (canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position;
-  context.drawImage(atlas, 0, block * gh, gw, gh, 0, 0, width, height);
-}
-
-/** The label under a pointer event on `canvas`. */
-function labelAt(canvas: Canvas, frame: DecodedFrame, event: PointerEvent): number | null {
-  const box = canvas.element.getBoundingClientRect();
-  const [gh, gw] = frame.grid;
-  const gx = Math.floor(((event.clientX - box.left) / box.width) * gw);
-  const gy = Math.floor(((event.clientY - box.top) / box.height) * gh);
-  if (gx < 0 || gy < 0 || gx >= gw || gy >= gh) return null;
-  const start =
-    ((canvas.model * frame.layers.length + canvas.layer) * frame.images.length + canvas.position) * gh * gw;
-  return frame.labels.data[start + gy * gw + gx] ?? null;
-}
-
 /** Builds the panel area; `onHighlight` receives the hovered or focused cluster (null on leave). */
 export function createLayerPanels(
   doc: Document,
@@ -190,6 +73,7 @@ export function createLayerPanels(
   const legend = h(doc, "div", { class: "seglens-legend", role: "group", "aria-label": "Clusters" });
   const element = h(doc, "div", {}, grid, legend);
   let canvases: Canvas[] = [];
+  let blocks: Blocks = { width: 0, height: 0, gap: 0 };
   let shares: { span: HTMLElement; model: number; layer: number }[] = [];
   /** The panels, model by model, layer by layer. */
   let panels: HTMLElement[] = [];
@@ -224,6 +108,7 @@ export function createLayerPanels(
     const { frame } = input;
     const positions = shownPositions(frame, input.image);
     canvases = [];
+    blocks = { width: 0, height: 0, gap: 0 }; // places the new cells on the next paint
     shares = [];
     panels = [];
     grid.replaceChildren(
@@ -239,22 +124,21 @@ export function createLayerPanels(
             "data-model": model,
           });
           panels.push(panel);
-          for (const position of positions) {
-            const canvas = {
-              element: h(doc, "canvas", { "data-image": frame.images[position] }),
-              model: m,
-              layer: l,
-              position,
-            };
-            canvas.element.addEventListener(
-              "pointermove",
-              (e) => current && onHighlight(labelAt(canvas, current.frame, e)),
-              { signal },
-            );
-            canvas.element.addEventListener("pointerleave", () => onHighlight(null), { signal });
-            canvases.push(canvas);
-            panel.append(canvas.element);
-          }
+          // One canvas per panel, not per image: every canvas is a layer the browser composites
+          // on each frame, and 192 of them took a third of a K change's budget in JupyterLab.
+          const canvas = { element: h(doc, "canvas", {}), model: m, layer: l, positions };
+          canvas.element.addEventListener(
+            "pointermove",
+            (e) => current && onHighlight(labelAt(canvas, current.frame, blocks, e)),
+            { signal },
+          );
+          canvas.element.addEventListener("pointerleave", () => onHighlight(null), { signal });
+          canvases.push(canvas);
+          // The images' frames, over the canvas: where each image is, by its index.
+          const cells = positions.map((position) =>
+            h(doc, "div", { class: "seglens-cell", "data-image": frame.images[position] }),
+          );
+          panel.append(h(doc, "div", { class: "seglens-stack" }, canvas.element, ...cells));
           // Each model's own block number: models of other depths show the block at the same relative depth.
           const own = frame.model_layers?.[m]?.[l] ?? layer;
           panel.append(h(doc, "figcaption", {}, `L${own} `, span));
@@ -318,9 +202,18 @@ export function createLayerPanels(
           }
           return canvas;
         };
-        labelAtlas(atlas, input);
+        labelAtlas(atlas, input.frame, input.opacity, input.highlight);
+        const size: [number, number] = images
+          ? [images.shape[1] as number, images.shape[2] as number]
+          : [gh * CELL_PX, gw * CELL_PX];
+        const [height, width] = displaySize(doc, size);
+        const next = { width, height, gap: Math.round((GAP_CSS_PX * width) / PANEL_CSS_PX) };
+        if (next.width !== blocks.width || next.height !== blocks.height || next.gap !== blocks.gap) {
+          blocks = next;
+          placeCells(grid, blocks);
+        }
         for (const canvas of canvases)
-          paint(canvas, input.frame, background(input.frame.images[canvas.position] ?? 0), atlas);
+          paint(canvas, input.frame, blocks, (p) => background(input.frame.images[p] ?? 0), atlas);
         for (const [l, panel] of panels.entries())
           panel.classList.toggle(
             "seglens-pending",

@@ -31,8 +31,11 @@ const CSS = `
 .seglens-row-title { writing-mode: vertical-rl; transform: rotate(180deg); color: var(--jp-ui-font-color2, #555); }
 /* Contained: a repaint of one panel's canvases lays out and paints that panel alone. */
 .seglens-panel { margin: 0; display: flex; flex-direction: column; align-items: center; contain: content; }
-.seglens-panel canvas { width: 128px; image-rendering: pixelated; cursor: crosshair;
-  border: 1px solid var(--jp-border-color2, #ddd); }
+.seglens-stack { position: relative; margin: 1px; }
+.seglens-panel canvas { display: block; width: 128px; image-rendering: pixelated; cursor: crosshair; }
+/* Each image's frame; the pointer goes through to the canvas. */
+.seglens-cell { position: absolute; left: 0; right: 0; pointer-events: none;
+  outline: 1px solid var(--jp-border-color2, #ddd); }
 .seglens-panel figcaption { font-size: var(--jp-ui-font-size0, 11px); color: var(--jp-ui-font-color2, #555); }
 .seglens-legend { display: flex; flex-wrap: wrap; gap: 3px; margin: 4px 0; }
 .seglens-legend button { width: 1.6em; height: 1.6em; padding: 0; font-size: 10px; color: #000; }
