@@ -253,11 +253,12 @@ const w = explore({ model: ${JSON.stringify(model)}, images: ${JSON.stringify(ph
       await labCommand(page, "docmanager:open", { path: `bench-${precompute}.ipynb` });
       await kernelIdle(page, "seglens");
       const first = await page.evaluate(firstFrameInPage, LAYERS);
-      const canvases = await page
-        .locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-panel canvas")
+      // One cell per image and layer (each panel draws its images on one canvas).
+      const cells = await page
+        .locator(".jp-NotebookPanel:not(.lm-mod-hidden) .seglens-panel .seglens-cell")
         .count();
-      if (canvases !== EXPLORER_IMAGES * LAYERS)
-        throw new Error(`the explorer shows ${canvases} canvases; expected ${EXPLORER_IMAGES * LAYERS}`);
+      if (cells !== EXPLORER_IMAGES * LAYERS)
+        throw new Error(`the explorer shows ${cells} image cells; expected ${EXPLORER_IMAGES * LAYERS}`);
       await page.waitForFunction(staticPngShown, undefined, { timeout: 120_000 });
       await page.waitForTimeout(PAUSE_MS);
       const changes: KChange[] = [];
