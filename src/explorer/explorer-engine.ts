@@ -190,9 +190,12 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       const cached = clusterings.get(key);
       if (cached !== undefined) return result(frames.set(frameKey, pageFrame(cached, page)));
       const provisional = request.provisional === true;
+      // A provisional clustering takes tens of ms: progress messages would only make the front end
+      // re-render (and the server relay) while the cores are needed for it.
+      const report: ExplorerProgress = provisional ? () => undefined : progress;
       const total = sets.length * layers.length;
       let done = 0;
-      progress({ kind: "loading", stage: "kmeans", done, total });
+      report({ kind: "loading", stage: "kmeans", done, total });
       const fitsPerModel = await Promise.all(
         sets.map((set, m) =>
           Promise.all(
@@ -207,14 +210,14 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
                 dataKey: `${request.models[m]} ${key}`,
                 signal,
               });
-              progress({ kind: "loading", stage: "kmeans", done: ++done, total });
+              report({ kind: "loading", stage: "kmeans", done: ++done, total });
               return fit.labels;
             }),
           ),
         ),
       );
       checkSignal(signal);
-      progress({ kind: "loading", stage: "metrics", done: 0, total });
+      report({ kind: "loading", stage: "metrics", done: 0, total });
       const { models, rep, k } = request;
       const grids = sets.map((s) => s.grid);
       const clustering = clusteringOf(
