@@ -134,12 +134,11 @@ export async function fitKMeans(
   const { n, d } = data;
   const random = createRandom(options.seed);
   const restartRandoms = Array.from({ length: options.restarts }, () => createRandom(random.int(2 ** 32)));
+  const prepareAll = () => prepare(data.rows(0, n), d, options, (i) => i, data.freshRows);
   // Preparing is row by row, so rows taken from the kept whole equal rows prepared alone.
-  const whole = data.keep?.(options.normalize, () =>
-    prepare(data.rows(0, n), d, options, (i) => i, data.freshRows),
-  );
+  const whole = data.keep?.(options.normalize, prepareAll);
   if (n <= options.fitSampleSize) {
-    const { vectors, norms } = whole ?? prepare(data.rows(0, n), d, options, (i) => i, data.freshRows);
+    const { vectors, norms } = whole ?? prepareAll();
     const best = await fitRows(engine, vectors, norms, options, random, restartRandoms, cancelled);
     const inertia = options.inertia ? exactInertia(vectors, n, d, best.centroids, best.labels) : Number.NaN;
     return result(best, best.labels, inertia, options);
@@ -256,7 +255,7 @@ async function assignAll(
 ): Promise<{ labels: Int32Array; inertia: number }> {
   const { n, d } = data;
   const labels = new Int32Array(n);
-  let inertia = 0;
+  let inertia = options.inertia ? 0 : Number.NaN;
   for (let first = 0; first < n; first += ASSIGN_CHUNK_ROWS) {
     if (cancelled()) throw new CancelledError("k-means cancelled");
     const rows = Math.min(ASSIGN_CHUNK_ROWS, n - first);
@@ -266,7 +265,6 @@ async function assignAll(
     const step = await engine.lloydStep(vectors, [rows, d], best.centroids, best.centroids.length / d);
     labels.set(step.labels, first);
     if (options.inertia) inertia = exactInertia(vectors, rows, d, best.centroids, step.labels, inertia);
-    else inertia = Number.NaN;
   }
   return { labels, inertia };
 }
