@@ -5,8 +5,9 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { CHROMIUM, launchChromium } from "../../src/bench/lab-driver";
-import type { HarnessApi } from "../../widgets/test/harness-api";
+import type { FixtureOptions, HarnessApi } from "../../widgets/test/harness-api";
 
 export { CHROMIUM, launchChromium };
 
@@ -90,5 +91,39 @@ export async function openExplorerPage(browser: Browser, script: string): Promis
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
     },
+  };
+}
+
+/**
+ * The lifecycle every browser suite of the view shares, registered in the calling `describe`: one
+ * Chromium and one bundled harness for the suite, a fresh page per test (screenshotted when the
+ * test failed, then closed). Returns `open`, which opens a page with the fixture of `options`
+ * (`beforeOpen` runs first, on the empty page: a style sheet the view must pick up).
+ */
+export function useExplorerPages(): (
+  options: FixtureOptions,
+  beforeOpen?: (page: Page) => Promise<unknown>,
+) => Promise<ExplorerPage> {
+  let script = "";
+  let browser: Browser | null = null;
+  let explorer: ExplorerPage | null = null;
+  beforeAll(async () => {
+    [script, browser] = await Promise.all([bundleHarness(), launchChromium()]);
+  });
+  afterEach(async (context) => {
+    if (explorer && context.task.result?.state === "fail")
+      await explorer.screenshot(`failed-${context.task.name}`);
+    await explorer?.page.close();
+    explorer = null;
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return async (options, beforeOpen) => {
+    if (!browser) throw new Error("Chromium did not start");
+    explorer = await openExplorerPage(browser, script);
+    await beforeOpen?.(explorer.page);
+    await explorer.call("open", options);
+    return explorer;
   };
 }

@@ -1,14 +1,6 @@
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PALETTE } from "../../src/render/palette";
-import type { FixtureOptions } from "../../widgets/test/harness-api";
-import {
-  browserSkipReason,
-  bundleHarness,
-  type ExplorerPage,
-  launchChromium,
-  openExplorerPage,
-} from "./browser-page";
+import { browserSkipReason, useExplorerPages } from "./browser-page";
 
 // The view while the kernel still works: provisional frames, frames with only the first layers
 // ready, and the performance marks a benchmark reads; and the repaint of a realistic page.
@@ -28,28 +20,7 @@ describe.skipIf(skipReason !== null)(
   `ExplorerView progress in Chromium${skipReason ? ` (${skipReason})` : ""}`,
   { timeout: 180_000 },
   () => {
-    let script = "";
-    let browser: Browser | null = null;
-    let explorer: ExplorerPage | null = null;
-    const open = async (options: FixtureOptions) => {
-      if (!browser) throw new Error("Chromium did not start");
-      explorer = await openExplorerPage(browser, script);
-      await explorer.call("open", options);
-      return explorer;
-    };
-
-    beforeAll(async () => {
-      [script, browser] = await Promise.all([bundleHarness(), launchChromium()]);
-    });
-    afterEach(async (context) => {
-      if (explorer && context.task.result?.state === "fail")
-        await explorer.screenshot(`failed-${context.task.name}`);
-      await explorer?.page.close();
-      explorer = null;
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
+    const open = useExplorerPages();
 
     it("a provisional frame says refining… and marks the root seglens-provisional; the refined frame clears both", async () => {
       const { page, call, screenshot } = await open({ provisional: true });

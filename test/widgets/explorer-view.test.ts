@@ -1,15 +1,8 @@
 import { readFileSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PALETTE } from "../../src/render/palette";
-import { FIXTURE, type FixtureOptions } from "../../widgets/test/harness-api";
-import {
-  browserSkipReason,
-  bundleHarness,
-  type ExplorerPage,
-  launchChromium,
-  openExplorerPage,
-} from "./browser-page";
+import { FIXTURE } from "../../widgets/test/harness-api";
+import { browserSkipReason, useExplorerPages } from "./browser-page";
 
 const skipReason = browserSkipReason();
 if (skipReason) console.warn(`[seglens] ${skipReason}`);
@@ -22,28 +15,7 @@ describe.skipIf(skipReason !== null)(
   `ExplorerView in Chromium${skipReason ? ` (${skipReason})` : ""}`,
   { timeout: 180_000 },
   () => {
-    let script = "";
-    let browser: Browser | null = null;
-    let explorer: ExplorerPage | null = null;
-    const open = async (options: FixtureOptions) => {
-      if (!browser) throw new Error("Chromium did not start");
-      explorer = await openExplorerPage(browser, script);
-      await explorer.call("open", options);
-      return explorer;
-    };
-
-    beforeAll(async () => {
-      [script, browser] = await Promise.all([bundleHarness(), launchChromium()]);
-    });
-    afterEach(async (context) => {
-      if (explorer && context.task.result?.state === "fail")
-        await explorer.screenshot(`failed-${context.task.name}`);
-      await explorer?.page.close();
-      explorer = null;
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
+    const open = useExplorerPages();
 
     it("comm_open with the seglens identity renders one panel per layer, a legend of K clusters and the chart", async () => {
       const { page, call, consoleErrors, screenshot } = await open({});
@@ -331,13 +303,11 @@ describe.skipIf(skipReason !== null)(
     });
 
     it("JupyterLab's theme variables (a dark theme) colour the explorer's text and the chart's", async () => {
-      if (!browser) throw new Error("Chromium did not start");
-      explorer = await openExplorerPage(browser, script);
-      const { page, call } = explorer;
-      await page.addStyleTag({
-        content: ":root { --jp-ui-font-color1: rgb(230, 230, 230); --jp-layout-color0: rgb(17, 17, 17); }",
-      });
-      await call("open", {});
+      const { page, call } = await open({}, (empty) =>
+        empty.addStyleTag({
+          content: ":root { --jp-ui-font-color1: rgb(230, 230, 230); --jp-layout-color0: rgb(17, 17, 17); }",
+        }),
+      );
       await call("chartTraces");
       type Styled = { getComputedStyle(element: unknown): { color: string; backgroundColor: string } };
       const colours = await page.locator(".seglens-explorer").evaluate((el) => {
