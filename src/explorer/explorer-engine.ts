@@ -18,7 +18,13 @@ import { createLruCache } from "../util/lru-cache";
 import { checkPageSize, type Page, pageCount, pageOf } from "../util/paging";
 import { DEFAULT_PAGE_SIZE, EXPLORER_LIMITS, type KMeansNormalize, type Rep } from "../vocabulary";
 import { createFeatureLoader, type ExplorerProgress, type ModelFeatures } from "./explorer-features";
-import { type Clustering, clusteringBytes, clusteringOf, pageFrame } from "./explorer-frames";
+import {
+  type Clustering,
+  clusteringBytes,
+  clusteringOf,
+  firstLayersFrame,
+  pageFrame,
+} from "./explorer-frames";
 import { shownBlocks } from "./explorer-layers";
 import type { BinaryArray, ExplorerFrame } from "./explorer-state";
 import { createViewSource } from "./explorer-views";
@@ -90,9 +96,21 @@ export interface ExplorerResult {
   views: RgbImage[];
 }
 
+/**
+ * Called with a frame of the first layers while the others are still being clustered (their
+ * columns zero, `frame.layers_ready` the count): once, on a provisional request that had to wait
+ * for features, so the first picture appears before the whole clustering.
+ */
+export type PartialFrame = (result: ExplorerResult) => void;
+
 /** Computes frames; owns the feature cache and the k-means threads. */
 export interface ExplorerEngine {
-  compute(request: ExplorerRequest, signal: AbortSignal, progress: ExplorerProgress): Promise<ExplorerResult>;
+  compute(
+    request: ExplorerRequest,
+    signal: AbortSignal,
+    progress: ExplorerProgress,
+    onPartial?: PartialFrame,
+  ): Promise<ExplorerResult>;
   /**
    * Stops feature extraction in flight, with the download or conversion of its model (cancel);
    * cached features stay. Resolves once the stopped work has settled and cleaned up.
@@ -147,7 +165,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   const views = createViewSource();
 
   return {
-    async compute(request, signal, progress) {
+    async compute(request, signal, progress, onPartial) {
       const started = performance.now();
       if (kmeans === undefined) {
         kmeans = createKMeansWorker();
@@ -156,6 +174,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       }
       loader.reportTo(progress);
       loader.keepOnly(request.models);
+      const cold = request.models.some((model) => !loader.has(model));
       const sets: ModelFeatures[] = [];
       for (const model of request.models) sets.push(await untilAborted(loader.get(model), signal));
       const first = sets[0];
@@ -196,10 +215,17 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       const total = sets.length * layers.length;
       let done = 0;
       report({ kind: "loading", stage: "kmeans", done, total });
+      const { models, rep, k } = request;
+      const grids = sets.map((s) => s.grid);
+      const input = { models, rep, k, layers, modelLayers, grids, numImages: first.numImages };
+      const partial =
+        provisional && cold && onPartial !== undefined && layers.length > 1
+          ? firstLayersFrame(input, page, (frame) => void result(frame).then(onPartial, () => undefined))
+          : undefined;
       const fitsPerModel = await Promise.all(
         sets.map((set, m) =>
           Promise.all(
-            (modelLayers[m] as number[]).map(async (layer) => {
+            (modelLayers[m] as number[]).map(async (layer, column) => {
               const key = featureKey(request.rep, layer);
               const patches = set.matrices.get(key) as PatchSource;
               const fit = await fitPatches(kmeans as KMeansWorker, patches, {
@@ -211,6 +237,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
                 signal,
               });
               report({ kind: "loading", stage: "kmeans", done: ++done, total });
+              if (!signal.aborted) partial?.fitted(m, column, fit.labels);
               return fit.labels;
             }),
           ),
@@ -218,13 +245,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       );
       checkSignal(signal);
       report({ kind: "loading", stage: "metrics", done: 0, total });
-      const { models, rep, k } = request;
-      const grids = sets.map((s) => s.grid);
-      const clustering = clusteringOf(
-        { models, rep, k, layers, modelLayers, grids, numImages: first.numImages },
-        fitsPerModel,
-        { scores: !provisional },
-      );
+      const clustering = clusteringOf(input, fitsPerModel, { scores: !provisional });
       if (provisional) return result({ ...pageFrame(clustering, page), provisional: true });
       clusterings.set(key, clustering);
       return result(frames.set(frameKey, pageFrame(clustering, page)));

@@ -34,6 +34,8 @@ export interface FeatureLoaderOptions {
 
 /** Loads and keeps the features of the shown models. */
 export interface FeatureLoader {
+  /** Whether the features of `model` are kept (a request for it waits for no extraction). */
+  has(model: string): boolean;
   /** The features of `model`: kept, being extracted (shared by every request that needs them), or started now. */
   get(model: string): Promise<ModelFeatures>;
   /** Where progress goes: extraction outlives the request that started it, so the newest request's. */
@@ -85,6 +87,7 @@ export function createFeatureLoader(options: FeatureLoaderOptions): FeatureLoade
   };
 
   return {
+    has: (model) => ready.has(model),
     get(model) {
       const kept = ready.get(model);
       if (kept !== undefined) return Promise.resolve(kept);

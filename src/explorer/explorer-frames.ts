@@ -106,3 +106,58 @@ export function pageFrame(clustering: Clustering, page: Page): ExplorerFrame {
     provisional: false,
   };
 }
+
+/** Takes a setting's fits as they arrive (see {@link firstLayersFrame}). */
+export interface FitCollector {
+  fitted(model: number, column: number, labels: Int32Array): void;
+}
+
+/**
+ * Collects fits as the k-means threads finish them and sends, once, the frame of the leading
+ * columns every model has fitted (aligned as the whole clustering will be: through depth from the
+ * first column on), with the other columns zero and `layers_ready` their count: the first picture
+ * of a cold start, shown while the remaining layers are clustered. Nothing is sent when the last
+ * column is among the first ready (the whole frame follows at once).
+ */
+export function firstLayersFrame(
+  input: ClusteringInput,
+  page: Page,
+  send: (frame: ExplorerFrame) => void,
+): FitCollector {
+  const columns = input.layers.length;
+  const fits = input.models.map(() => new Array<Int32Array | undefined>(columns).fill(undefined));
+  let sent = false;
+  return {
+    fitted(model, column, labels) {
+      (fits[model] as (Int32Array | undefined)[])[column] = labels;
+      if (sent) return;
+      let ready = 0;
+      while (ready < columns && fits.every((f) => f[ready] !== undefined)) ready++;
+      if (ready === 0 || ready === columns) return;
+      sent = true;
+      const leading = clusteringOf(
+        {
+          ...input,
+          layers: input.layers.slice(0, ready),
+          modelLayers: input.modelLayers.map((blocks) => blocks.slice(0, ready)),
+        },
+        fits.map((f) => f.slice(0, ready) as Int32Array[]),
+        { scores: false },
+      );
+      // The columns still being clustered, as blank maps (label 0) without scores.
+      const rest = Array.from({ length: columns - ready });
+      const clustering: Clustering = {
+        ...input,
+        labels: leading.labels.map((shown, m) => {
+          const [gh, gw] = input.grids[m] as [number, number];
+          return [...shown, ...rest.map(() => new Uint8Array(input.numImages * gh * gw))];
+        }),
+        metrics: leading.metrics.map((shown) => [
+          ...shown,
+          ...rest.map(() => ({ pb: null, lc: null, ba: null })),
+        ]),
+      };
+      send({ ...pageFrame(clustering, page), provisional: true, layers_ready: ready });
+    },
+  };
+}

@@ -112,6 +112,11 @@ export interface ExplorerFrame {
    * Optional for older kernels (absent: refined).
    */
   provisional?: boolean;
+  /**
+   * Columns `0..layers_ready−1` hold labels; the others are still being clustered and are zero (a
+   * cold start's first picture, sent while the rest arrive). Absent: every column.
+   */
+  layers_ready?: number;
   /** Kernel milliseconds from the request to this frame (features, k-means, alignment, packing). */
   timing?: { compute_ms: number };
 }

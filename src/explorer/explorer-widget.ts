@@ -241,10 +241,14 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     this.running = (async () => {
       try {
         // A quick frame first when the setting is new; its refined frame follows, then the other Ks.
+        // A cold start shows its first layers while the others are clustered.
         const quick = await this.engine.compute(
           { ...request, provisional: true },
           controller.signal,
           progress,
+          (partial) => {
+            if (current()) this.publish(partial);
+          },
         );
         if (!current()) return;
         this.publish(quick);

@@ -85,7 +85,11 @@ describe("the seglens kernel under jupyter_client", () => {
     );
     expect(spec).toEqual({
       argv: [process.execPath, resolve("dist", "kernel", "kernel-main.js"), "{connection_file}"],
-      env: { MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "1073741824" },
+      env: {
+        MALLOC_MMAP_THRESHOLD_: "33554432",
+        MALLOC_TRIM_THRESHOLD_: "1073741824",
+        GLIBC_TUNABLES: "glibc.malloc.hugetlb=1",
+      },
       display_name: "TypeScript (seglens)",
       language: "typescript",
       interrupt_mode: "signal",

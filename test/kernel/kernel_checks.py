@@ -69,9 +69,9 @@ def execute_value_output_error():
 
 @check
 def allocator_settings_reach_the_kernel():
-    reply, msgs = run('[process.env.MALLOC_MMAP_THRESHOLD_, process.env.MALLOC_TRIM_THRESHOLD_].join(",")')
+    reply, msgs = run('[process.env.MALLOC_MMAP_THRESHOLD_, process.env.MALLOC_TRIM_THRESHOLD_, process.env.GLIBC_TUNABLES].join(",")')
     ok(reply)
-    assert result_text(msgs) == "33554432,1073741824", msgs
+    assert result_text(msgs) == "33554432,1073741824,glibc.malloc.hugetlb=1", msgs
 
 
 @check
