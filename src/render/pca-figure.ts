@@ -56,7 +56,7 @@ export async function pcaFigure(
   const [gh, gw] = maps.grid;
   const opacity = layout.opacity ?? DEFAULT_OPACITY;
   const book = createPhotoBook();
-  images.forEach((_, i) => book.photo(maps, i));
+  for (const i of images.keys()) book.photo(maps, i);
   const photos = await book.photos();
   const panel = (layer: PcaLayer, image: number): RgbImage =>
     paintPatchColours(
