@@ -4,13 +4,14 @@ import { InputError } from "../errors";
 import { checkLayerChoice } from "../features/feature-request";
 import { listImages } from "../images/list-images";
 import { defaultModel } from "../models/default-model";
-import { figurePng, figureSvg } from "../render/figure";
+import { type FigureSpec, figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import type { Segmentation } from "../segmentation/segment";
 import { beginOutputFile } from "../util/output-transaction";
 import { DEFAULT_OPACITY } from "../vocabulary";
 import { addModelFlags } from "./features-command";
-import { type FigureFlags, planFigure } from "./figure-plan";
+import { checkLensFlags, foregroundThreshold, type LensFigure, pcaFigureFromFlags } from "./figure-lens";
+import { type FigureFlags, type Flags, LENSES, planFigure } from "./figure-plan";
 import { abortOnSignals } from "./interrupt";
 import { choiceOption, nameList, numberIn } from "./option-parsers";
 import { addClusterFlags } from "./segment-command";
@@ -95,8 +96,22 @@ export function addFigureCommand(program: Command): void {
       numberIn("--opacity", 0, 1),
       DEFAULT_OPACITY,
     )
-    .action(async (flags: FigureFlags) => {
+    .addOption(
+      choiceOption(
+        "--lens <L>",
+        "what the panels show: clusters (joint k-means label maps) or pca (the first three principal components of each layer, fitted over all images, as RGB)",
+        LENSES,
+        "clusters",
+      ),
+    )
+    .option(
+      "--pca-foreground <T>",
+      "with --lens pca: fit again on the patches whose first component (scaled 0..1 over the images) is above T, 0..1; the rest is black",
+      foregroundThreshold,
+    )
+    .action(async (flags: FigureFlags, command: Command) => {
       checkFigureFlags(flags);
+      checkLensFlags(flags, command);
       const image = imageChoice(flags.image, listImages(flags.images));
       // Ctrl-C or SIGTERM stops the run; the figure is written whole or not at all.
       const interrupt = abortOnSignals();
@@ -106,20 +121,12 @@ export function addFigureCommand(program: Command): void {
         const named = flags.model ?? flags.models?.[0];
         const chosen = named === undefined ? await defaultModel() : { model: named };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
-        const plan = await planFigure({ ...flags, model: chosen.model }, interrupt.signal);
-        const first = plan.segmentations[0] as Segmentation;
-        const layout: FigureLayout = {
-          rows: flags.rows,
-          cols: flags.cols,
-          rep: first.request.reps[0] ?? "tokens",
-          image,
-          opacity: flags.opacity,
-        };
-        if (plan.modelLayers !== undefined) layout.modelLayers = plan.modelLayers;
-        if (plan.columnTitles !== undefined) layout.columnTitles = plan.columnTitles;
-        const footnote = footnoteFor(plan.segmentations.map((s) => s.request.model.onnxPath));
-        if (footnote !== undefined) layout.footnote = footnote;
-        const spec = await segmentationFigure(plan.segmentations, layout);
+        const chosenFlags = { ...flags, model: chosen.model };
+        const { spec, footnote } = await withFootnote(
+          flags.lens === "pca"
+            ? await pcaFigureFromFlags(chosenFlags, image, interrupt.signal)
+            : await clustersFigure(chosenFlags, image, interrupt.signal),
+        );
         file.write(
           extname(flags.out).toLowerCase() === ".png" ? await figurePng(spec) : await figureSvg(spec),
         );
@@ -132,4 +139,35 @@ export function addFigureCommand(program: Command): void {
         interrupt.dispose();
       }
     });
+}
+
+/** The figure with the tiny-model footnote, when its models are the bundled fixtures. */
+async function withFootnote(
+  figure: LensFigure | (LensFigure & { models: string[] }),
+): Promise<{ spec: FigureSpec; footnote: string | undefined }> {
+  const footnote = footnoteFor("models" in figure ? figure.models : [figure.modelFile]);
+  if (footnote !== undefined) figure.spec.footnote = footnote;
+  return { spec: figure.spec, footnote };
+}
+
+/** The clusters lens: every segmentation the layout needs, laid out by `segmentationFigure`. */
+async function clustersFigure(
+  flags: Flags,
+  image: number | "all",
+  signal: AbortSignal,
+): Promise<LensFigure & { models: string[] }> {
+  const plan = await planFigure(flags, signal);
+  const first = plan.segmentations[0] as Segmentation;
+  const layout: FigureLayout = {
+    rows: flags.rows,
+    cols: flags.cols,
+    rep: first.request.reps[0] ?? "tokens",
+    image,
+    opacity: flags.opacity,
+  };
+  if (plan.modelLayers !== undefined) layout.modelLayers = plan.modelLayers;
+  if (plan.columnTitles !== undefined) layout.columnTitles = plan.columnTitles;
+  const models = plan.segmentations.map((s) => s.request.model.onnxPath);
+  const spec = await segmentationFigure(plan.segmentations, layout);
+  return { spec, modelFile: models[0] as string, models };
 }

@@ -11,6 +11,14 @@ import type { Rep } from "../vocabulary";
 import { type ModelFlags, requestFromFlags } from "./features-command";
 import { type ClusterFlags, segmentFromFlags } from "./segment-command";
 
+/**
+ * What a figure's panels show: `clusters` (joint k-means label maps), `pca` (the first three
+ * principal components as RGB, `src/lenses/pca.ts`). A new lens adds its name here and its
+ * figure in `figure-lens.ts`.
+ */
+export const LENSES = ["clusters", "pca"] as const;
+export type Lens = (typeof LENSES)[number];
+
 /** The flags of `seglens figure`. */
 export interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   model?: string;
@@ -20,6 +28,9 @@ export interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   models?: string[];
   image?: string;
   opacity: number;
+  /** Which lens the panels show (see {@link LENSES}). */
+  lens: Lens;
+  pcaForeground?: number;
 }
 
 /** The segmentations a figure draws, and for rows of models, the blocks each model shows. */
@@ -31,7 +42,8 @@ export interface FigurePlan {
   columnTitles?: string[];
 }
 
-type Flags = FigureFlags & { model: string };
+/** The flags of `seglens figure` once the model is chosen. */
+export type Flags = FigureFlags & { model: string };
 
 const NOTE_ROW = "note: layer 0 (the embeddings) has no q, k, v: the figure leaves its row out\n";
 
@@ -134,6 +146,22 @@ function oneBlockEach(flags: Flags, depths: readonly number[]): number[][] {
 }
 
 /**
+ * What a figure with a row per layer of one model computes: its layers (or `--depth`), layer 0
+ * left out with a note when the panels need q, k or v, and the representations its columns show
+ * (the first of `--reps` for columns of images). Every lens draws this layout from the same choice.
+ */
+export function layerRowsSelection(flags: Flags): Pick<ModelFlags, "layers" | "depth" | "reps"> {
+  const first = parseReps(flags.reps ?? "tokens")[0] as Rep;
+  const needsAttention = flags.cols === "reps" || first !== "tokens";
+  const layers = needsAttention
+    ? withoutEmbeddings(flags, first)
+    : flags.depth === undefined
+      ? { layers: flags.layers ?? "all" }
+      : { depth: flags.depth };
+  return { ...layers, reps: flags.cols === "images" ? first : (flags.reps ?? "tokens,q,k,v") };
+}
+
+/**
  * The segmentations of a figure. Rows of layers: one model at the layers of `--layers` or
  * `--depth`. Rows of models: every model of `--models` (or `--model`), each segmented at exactly
  * the blocks it shows, chosen for the first model and matched by relative depth for the others.
@@ -143,14 +171,7 @@ export async function planFigure(flags: Flags, signal: AbortSignal): Promise<Fig
   // Columns of images or layers show one representation (the first of --reps): cluster only it.
   const first = parseReps(flags.reps ?? "tokens")[0] as Rep;
   if (flags.rows === "layers") {
-    const needsAttention = flags.cols === "reps" || first !== "tokens";
-    const layers = needsAttention
-      ? withoutEmbeddings(flags, first)
-      : flags.depth === undefined
-        ? { layers: flags.layers ?? "all" }
-        : { depth: flags.depth };
-    const reps = flags.cols === "images" ? first : (flags.reps ?? "tokens,q,k,v");
-    return { segmentations: [await segmentFromFlags({ ...rest, ...layers, reps }, { signal })] };
+    return { segmentations: [await segmentFromFlags({ ...rest, ...layerRowsSelection(flags) }, { signal })] };
   }
   const models = flags.models ?? [flags.model];
   const depths = await modelDepths(flags, models, signal);

@@ -105,7 +105,7 @@ export async function segmentFromFlags(
  * The feature cache of a run: on disk under the seglens cache (float16 if asked), or with
  * `--no-cache` in memory, spilling to a temporary folder removed at exit when the set is larger.
  */
-function featureCacheFor(flags: ClusterFlags): FeatureCache {
+export function featureCacheFor(flags: Pick<ClusterFlags, "cache" | "cacheFloat16">): FeatureCache {
   const dtype = flags.cacheFloat16 === true ? "float16" : "float32";
   return createFeatureCache(flags.cache ? { dir: join(seglensCacheDir(), "features"), dtype } : { dtype });
 }

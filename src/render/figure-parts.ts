@@ -3,6 +3,7 @@
  * captions, titles, and blocks of rows per image.
  */
 import { basename } from "node:path";
+import type { PreparedRequest } from "../features/feature-request";
 import { decodeImage } from "../images/decode-image";
 import { modelView } from "../images/preprocess";
 import type { RgbImage } from "../images/rgb-image";
@@ -52,8 +53,8 @@ export function imageName(segmentation: Segmentation, index: number): string {
  * is the same on every run.
  */
 export interface PhotoBook {
-  /** The index among `photos()` of image `image` as `segmentation`'s model sees it. */
-  photo(segmentation: Segmentation, image: number): number;
+  /** The index among `photos()` of image `image` as `segmentation`'s model (or any request's) sees it. */
+  photo(segmentation: { request: Pick<PreparedRequest, "images" | "preprocess"> }, image: number): number;
   /** Every photo asked for, decoded, in index order. */
   photos(): Promise<RgbImage[]>;
 }

@@ -33,6 +33,8 @@ export interface FigureSpec {
   panelSize?: number;
   /** A line under the grid (e.g. that the model is a tiny test model). */
   footnote?: string;
+  /** A line in place of the cluster legend, for pictures without clusters (the PCA lens). */
+  legend?: string;
 }
 
 // Text is drawn in DejaVu Sans, installed by .ci/run, so PNGs are the same on every machine.
@@ -84,6 +86,7 @@ function legendSize(spec: FigureSpec): number {
 }
 
 function legend(spec: FigureSpec, top: number): string[] {
+  if (spec.legend !== undefined) return [text(MARGIN, top + 18, spec.legend, 12, ' fill="#444"')];
   const parts = [text(MARGIN, top + 18, "clusters", 12, ' fill="#444"')];
   for (let label = 0; label < legendSize(spec); label++) {
     const x = MARGIN + 64 + label * 34;

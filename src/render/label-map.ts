@@ -22,10 +22,47 @@ export function paintLabels(
   photo?: RgbImage,
   options: PaintOptions = {},
 ): RgbImage {
-  const [gh, gw] = grid;
-  const [height, width] =
-    options.size ?? (photo === undefined ? [gh * 8, gw * 8] : [photo.dims[0], photo.dims[1]]);
   const opacity = options.opacity ?? DEFAULT_OPACITY;
+  return paintPatches(
+    (patch) => clusterColour(labels[patch] as number),
+    (patch) =>
+      options.highlight === undefined || options.highlight === labels[patch] ? opacity : opacity * 0.15,
+    grid,
+    photo,
+    options.size,
+  );
+}
+
+/**
+ * Draws one image's patch colours (`rgb`: gh·gw·3 bytes, row-major, e.g. the PCA lens's)
+ * nearest-upsampled over `photo`, or alone on white, as {@link paintLabels} draws label maps.
+ */
+export function paintPatchColours(
+  rgb: Uint8Array,
+  grid: readonly [height: number, width: number],
+  photo?: RgbImage,
+  options: Omit<PaintOptions, "highlight"> = {},
+): RgbImage {
+  const opacity = options.opacity ?? DEFAULT_OPACITY;
+  return paintPatches(
+    (patch) => rgb.subarray(patch * 3, patch * 3 + 3),
+    () => opacity,
+    grid,
+    photo,
+    options.size,
+  );
+}
+
+/** Each output pixel: its patch's colour at its patch's weight over the photo's nearest pixel (or white). */
+function paintPatches(
+  colourOf: (patch: number) => ArrayLike<number>,
+  alphaOf: (patch: number) => number,
+  grid: readonly [height: number, width: number],
+  photo: RgbImage | undefined,
+  size: [height: number, width: number] | undefined,
+): RgbImage {
+  const [gh, gw] = grid;
+  const [height, width] = size ?? (photo === undefined ? [gh * 8, gw * 8] : [photo.dims[0], photo.dims[1]]);
   const out = createRgbImage(height, width);
   for (let y = 0; y < height; y++) {
     const py = Math.min(gh - 1, Math.floor((y * gh) / height));
@@ -33,9 +70,9 @@ export function paintLabels(
       photo === undefined ? 0 : Math.min(photo.dims[0] - 1, Math.floor((y * photo.dims[0]) / height));
     for (let x = 0; x < width; x++) {
       const px = Math.min(gw - 1, Math.floor((x * gw) / width));
-      const label = labels[py * gw + px] as number;
-      const alpha = options.highlight === undefined || options.highlight === label ? opacity : opacity * 0.15;
-      const colour = clusterColour(label);
+      const patch = py * gw + px;
+      const alpha = alphaOf(patch);
+      const colour = colourOf(patch);
       const o = (y * width + x) * 3;
       const s =
         photo === undefined

@@ -1,0 +1,71 @@
+/** The PCA lens over a model and an image set: features (cached) → one joint PCA per (rep, layer). */
+import { InputError } from "../errors";
+import type { ExtractProgress } from "../features/extract-features";
+import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
+import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../features/feature-request";
+import { patchFeatures } from "../features/patch-features";
+import { inMemory } from "../features/patch-store";
+import { featureKey } from "../features/selection";
+import { openRowFile } from "../util/row-file";
+import { type PatchRows, type PcaLayer, type PcaOptions, pcaLayers } from "./pca";
+
+/** Options of {@link pcaMaps}: which features, and the PCA's options. */
+export interface PcaMapsOptions extends FeatureRequest, PcaOptions {
+  /** Reuse features across calls (and with `segment`); default a fresh in-memory cache. */
+  cache?: FeatureCache;
+  signal?: AbortSignal;
+  onProgress?: (progress: ExtractProgress) => void;
+}
+
+/** The PCA of every requested (rep, layer) of one model over an image set. */
+export interface PcaMaps {
+  request: PreparedRequest;
+  grid: [height: number, width: number];
+  /** Per `rep_L<l>`: the PCA of that layer's `[images · gh · gw, d]` patch rows. */
+  layers: Map<string, PcaLayer>;
+}
+
+/** All rows of `source` in memory: the cache's array itself, or read whole from its file. */
+export function patchRows(source: PatchSource): PatchRows {
+  if (inMemory(source)) return source;
+  const reader = openRowFile(source.file);
+  try {
+    return { data: reader.rows(0, source.dims[0]), dims: source.dims };
+  } finally {
+    reader.close();
+  }
+}
+
+/**
+ * Runs the model where the cache lacks features and fits one joint PCA per (rep, layer), layers
+ * of a representation in depth order so each component keeps its sign through depth. Layer 0 has
+ * tokens only.
+ *
+ * @example
+ * const { layers, grid } = await pcaMaps({ model: "dinov2-small", images: ["photos/"], reps: "tokens" });
+ * layers.get("tokens_L12")?.rgb; // uint8 [images · gh · gw, 3]
+ */
+export async function pcaMaps(options: PcaMapsOptions): Promise<PcaMaps> {
+  const request = await prepareRequest(
+    options,
+    options.signal === undefined ? {} : { signal: options.signal },
+  );
+  const cache = options.cache ?? createFeatureCache();
+  const { matrices, info } = await patchFeatures(request, cache, options);
+  if (request.prefixTokens !== undefined && request.prefixTokens !== info.prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
+    );
+  }
+  const pcaOptions: PcaOptions = options.foreground === undefined ? {} : { foreground: options.foreground };
+  const layers = new Map<string, PcaLayer>();
+  for (const rep of request.reps) {
+    const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
+    const fitted = pcaLayers(
+      keys.map((key) => patchRows(matrices.get(key) as PatchSource)),
+      pcaOptions,
+    );
+    for (const [i, key] of keys.entries()) layers.set(key, fitted[i] as PcaLayer);
+  }
+  return { request, grid: info.grid, layers };
+}
