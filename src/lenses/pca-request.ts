@@ -45,11 +45,14 @@ export async function pcaMaps(options: PcaMapsOptions): Promise<PcaMaps> {
       `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
     );
   }
-  const pcaOptions: PcaOptions = options.foreground === undefined ? {} : { foreground: options.foreground };
+  const pcaOptions: PcaOptions = {
+    ...(options.foreground === undefined ? {} : { foreground: options.foreground }),
+    ...(options.engine === undefined ? {} : { engine: options.engine }),
+  };
   const layers = new Map<string, PcaLayer>();
   for (const rep of request.reps) {
     const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
-    const fitted = pcaLayers(
+    const fitted = await pcaLayers(
       keys.map((key) => readPatches(matrices.get(key) as PatchSource)),
       pcaOptions,
     );
