@@ -40,6 +40,8 @@ export {
   type KMeansWorkerOptions,
 } from "./kmeans/kmeans-client";
 export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
+export { type PatchRows, type PcaLayer, type PcaOptions, pcaLayer, pcaLayers } from "./lenses/pca";
+export { type PcaMaps, type PcaMapsOptions, pcaMaps } from "./lenses/pca-request";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { listModels, type ModelListing } from "./models/list-models";
@@ -55,8 +57,9 @@ export {
   figureSvg,
   type LabelPanel,
 } from "./render/figure";
-export { paintLabels } from "./render/label-map";
+export { paintLabels, paintPatchColours } from "./render/label-map";
 export { clusterColour, PALETTE } from "./render/palette";
+export { type PcaFigureLayout, pcaFigure } from "./render/pca-figure";
 export { type FigureLayout, segmentationFigure } from "./render/segmentation-figure";
 export { createRuntimeSession, type RawTensor, type RuntimeSession } from "./runtime/onnx-runtime";
 export { type Clusterer, createClusterFn } from "./segmentation/cluster";

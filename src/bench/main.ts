@@ -12,6 +12,7 @@ import { benchExplorerLab } from "./bench-explorer-lab";
 import { benchFigure } from "./bench-figure";
 import { benchKMeans } from "./bench-kmeans";
 import { benchModel } from "./bench-model";
+import { benchPca } from "./bench-pca";
 import type { BenchResult } from "./bench-result";
 import { benchScaling } from "./bench-scaling";
 import { VIT_SHAPES } from "./bench-vit";
@@ -99,6 +100,7 @@ const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>
     benchModel("vit-base-patch16", 32, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
   kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
+  pca: () => benchPca(),
   explorer: ({ log, reference }) => benchExplorer({ log, reference }),
   "explorer-lab": ({ log }) => benchExplorerLab(log),
   scaling: ({ counts, threads, log }) => benchScaling({ counts, threads, log }),
@@ -173,6 +175,8 @@ async function main(): Promise<void> {
   results.push(...benchInChild("kmeans", { ...context, counts }));
   log("seglens figure, cold and warm caches");
   results.push(...benchInChild("figure", { ...context, counts }));
+  log("PCA lens: one layer at the explorer's size and at 1000 ViT-B/16 images");
+  results.push(...benchInChild("pca", { ...context, counts }));
   log("explorer: K changes on cached features, 16 photos (and scikit-learn on the same layers)");
   results.push(...benchInChild("explorer", { ...context, counts }));
   log("explorer in JupyterLab: K changes from the widget's slider in headless Chromium");

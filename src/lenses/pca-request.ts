@@ -4,10 +4,9 @@ import type { ExtractProgress } from "../features/extract-features";
 import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
 import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../features/feature-request";
 import { patchFeatures } from "../features/patch-features";
-import { inMemory } from "../features/patch-store";
+import { readPatches } from "../features/patch-store";
 import { featureKey } from "../features/selection";
-import { openRowFile } from "../util/row-file";
-import { type PatchRows, type PcaLayer, type PcaOptions, pcaLayers } from "./pca";
+import { type PcaLayer, type PcaOptions, pcaLayers } from "./pca";
 
 /** Options of {@link pcaMaps}: which features, and the PCA's options. */
 export interface PcaMapsOptions extends FeatureRequest, PcaOptions {
@@ -23,17 +22,6 @@ export interface PcaMaps {
   grid: [height: number, width: number];
   /** Per `rep_L<l>`: the PCA of that layer's `[images · gh · gw, d]` patch rows. */
   layers: Map<string, PcaLayer>;
-}
-
-/** All rows of `source` in memory: the cache's array itself, or read whole from its file. */
-export function patchRows(source: PatchSource): PatchRows {
-  if (inMemory(source)) return source;
-  const reader = openRowFile(source.file);
-  try {
-    return { data: reader.rows(0, source.dims[0]), dims: source.dims };
-  } finally {
-    reader.close();
-  }
 }
 
 /**
@@ -57,12 +45,15 @@ export async function pcaMaps(options: PcaMapsOptions): Promise<PcaMaps> {
       `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
     );
   }
-  const pcaOptions: PcaOptions = options.foreground === undefined ? {} : { foreground: options.foreground };
+  const pcaOptions: PcaOptions = {
+    ...(options.foreground === undefined ? {} : { foreground: options.foreground }),
+    ...(options.engine === undefined ? {} : { engine: options.engine }),
+  };
   const layers = new Map<string, PcaLayer>();
   for (const rep of request.reps) {
     const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
-    const fitted = pcaLayers(
-      keys.map((key) => patchRows(matrices.get(key) as PatchSource)),
+    const fitted = await pcaLayers(
+      keys.map((key) => readPatches(matrices.get(key) as PatchSource)),
       pcaOptions,
     );
     for (const [i, key] of keys.entries()) layers.set(key, fitted[i] as PcaLayer);
