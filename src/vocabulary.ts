@@ -8,6 +8,14 @@
 export const REPS = Object.freeze(["tokens", "q", "k", "v"] as const);
 export type Rep = (typeof REPS)[number];
 
+/**
+ * What a panel shows of a layer: its k-means clusters (`clusters`), its first three principal
+ * components as red, green, blue (`pca`), or the attention of the CLS token (the patch queries'
+ * mean without one) over the patches as a heat map (`attention`).
+ */
+export const LENSES = Object.freeze(["clusters", "pca", "attention"] as const);
+export type Lens = (typeof LENSES)[number];
+
 /** What k-means sees: each patch vector scaled to unit length (`l2`, the default), or as it is. */
 export const KMEANS_NORMALIZATIONS = Object.freeze(["l2", "none"] as const);
 export type KMeansNormalize = (typeof KMEANS_NORMALIZATIONS)[number];

@@ -16,7 +16,7 @@ import { fitPatches } from "../segmentation/cluster";
 import { checkSignal, untilAborted } from "../util/abortable";
 import { createLruCache } from "../util/lru-cache";
 import { checkPageSize, type Page, pageCount, pageOf } from "../util/paging";
-import { DEFAULT_PAGE_SIZE, EXPLORER_LIMITS, type KMeansNormalize, type Rep } from "../vocabulary";
+import { DEFAULT_PAGE_SIZE, EXPLORER_LIMITS, type KMeansNormalize, type Lens, type Rep } from "../vocabulary";
 import { createFeatureLoader, type ExplorerProgress, type ModelFeatures } from "./explorer-features";
 import {
   type Clustering,
@@ -26,7 +26,8 @@ import {
   pageFrame,
 } from "./explorer-frames";
 import { shownBlocks } from "./explorer-layers";
-import type { BinaryArray, ExplorerFrame } from "./explorer-state";
+import { type LensMaps, lensMapsBytes, lensPageFrame, pcaLensMaps } from "./explorer-lenses";
+import type { AttentionHead, BinaryArray, ExplorerFrame } from "./explorer-state";
 import { createViewSource } from "./explorer-views";
 
 export type { ExplorerProgress } from "./explorer-features";
@@ -48,6 +49,10 @@ export interface ExplorerRequest {
   page?: number;
   /** Images a page, 1..64; default 12. */
   pageSize?: number;
+  /** What the panels show; default `clusters` (`k` and `normalize` matter to it alone). */
+  lens?: Lens;
+  /** The attention lens's head; default the mean over the heads. */
+  head?: AttentionHead;
   /**
    * A quick frame is enough: when the setting's clustering is not kept yet, cluster with
    * {@link PROVISIONAL_KMEANS} and mark the frame provisional (it is not kept; the refined one,
@@ -160,6 +165,12 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
     maxBytes: CLUSTERING_CACHE_BYTES,
     sizeOf: clusteringBytes,
   });
+  // The other lenses' colours of the whole set, by setting, and cut into page frames as clusterings are.
+  const lensMaps = createLruCache<LensMaps>({
+    maxEntries,
+    maxBytes: CLUSTERING_CACHE_BYTES,
+    sizeOf: lensMapsBytes,
+  });
   // By setting and page: the frames sent, so a request seen again gets the very same frame.
   const frames = createLruCache<ExplorerFrame>({ maxEntries });
   const views = createViewSource();
@@ -202,6 +213,34 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
           views: shownViews.images,
         };
       };
+      const lens = request.lens ?? "clusters";
+      if (lens !== "clusters") {
+        const key = JSON.stringify([request.models, lens, request.rep, modelLayers]);
+        const frameKey = JSON.stringify([key, page.start, page.end]);
+        const cachedFrame = frames.get(frameKey);
+        if (cachedFrame !== undefined) return result(cachedFrame);
+        let maps = lensMaps.get(key);
+        if (maps === undefined) {
+          const { models, rep, k } = request;
+          const input = {
+            models,
+            rep,
+            k,
+            layers,
+            modelLayers,
+            grids: sets.map((s) => s.grid),
+            numImages: first.numImages,
+          };
+          const sources = sets.map((set, m) =>
+            (modelLayers[m] as number[]).map(
+              (layer) => set.matrices.get(featureKey(rep, layer)) as PatchSource,
+            ),
+          );
+          progress({ kind: "loading", stage: "lens", done: 0, total: 1 });
+          maps = lensMaps.set(key, await pcaLensMaps(input, sources, signal));
+        }
+        return result(frames.set(frameKey, lensPageFrame(maps, page)));
+      }
       const key = JSON.stringify([request.models, request.k, request.rep, modelLayers, request.normalize]);
       const frameKey = JSON.stringify([key, page.start, page.end]);
       const cachedFrame = frames.get(frameKey);
@@ -257,6 +296,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       await this.cancelFeatures();
       loader.clear();
       clusterings.clear();
+      lensMaps.clear();
       frames.clear();
       views.clear();
       await kmeans?.dispose();

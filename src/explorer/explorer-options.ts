@@ -17,11 +17,13 @@ import {
   EXPLORER_LIMITS,
   KMEANS_NORMALIZATIONS,
   type KMeansNormalize,
+  LENSES,
+  type Lens,
   REPS,
   type Rep,
 } from "../vocabulary";
 import type { ExplorerEngineOptions, ExplorerRequest } from "./explorer-engine";
-import type { ExplorerIdentity, ExplorerState } from "./explorer-state";
+import type { AttentionHead, ExplorerIdentity, ExplorerState } from "./explorer-state";
 
 /** Options of `explore()`. */
 export interface ExploreOptions {
@@ -35,6 +37,14 @@ export interface ExploreOptions {
   k?: number;
   /** Representation clustered; default `"tokens"`. */
   rep?: Rep;
+  /**
+   * What the panels show: `"clusters"` (default), `"pca"` (the first three principal components
+   * of each layer as RGB, fitted jointly over the image set) or `"attention"` (the CLS token's
+   * attention over the patches; without a CLS token, the patch queries' mean).
+   */
+  lens?: Lens;
+  /** The attention lens's head, 0-based, or `"mean"` over the heads (default). */
+  head?: AttentionHead;
   /**
    * Inclusive block range `[first, last]` of the first model; default every layer. A model of
    * another depth shows, under block l of an L-block first model, its block round(l·L′/L).
@@ -76,6 +86,8 @@ export interface ExploreOptions {
 export const EXPLORE_DEFAULTS = Object.freeze({
   k: DEFAULT_K,
   rep: "tokens" as Rep,
+  lens: "clusters" as Lens,
+  head: "mean" as AttentionHead,
   opacity: DEFAULT_OPACITY,
   normalize: "l2" as KMeansNormalize,
   pageSize: DEFAULT_PAGE_SIZE,
@@ -197,6 +209,23 @@ export function engineOptions(options: ExploreOptions): ExplorerEngineOptions {
   };
 }
 
+/** Checks a lens name; returns it. */
+export function checkLens(lens: unknown): Lens {
+  if (!(LENSES as readonly unknown[]).includes(lens))
+    throw new OptionTypeError(`invalid lens ${preview(lens)}; expected one of ${LENSES.join(", ")}`);
+  return lens as Lens;
+}
+
+/** Checks an attention head: "mean", or a 0-based index below `heads` once they are known (> 0). */
+export function checkHead(head: unknown, heads = 0): AttentionHead {
+  if (head === "mean") return head;
+  if (typeof head !== "number" || !Number.isInteger(head) || head < 0 || (heads > 0 && head >= heads))
+    throw new OptionRangeError(
+      `invalid head ${preview(head)}; expected "mean" or a head index ${heads > 0 ? `0..${heads - 1}` : "≥ 0"}`,
+    );
+  return head;
+}
+
 /** Checks the image choice against the number of images; returns it. */
 export function checkImage(image: unknown, count: number): number | "all" {
   if (image === "all") return image;
@@ -225,6 +254,8 @@ export const EXPLORER_VIEW_CHECKS: ViewChecks<Omit<ExplorerState, keyof Explorer
   },
   k: checkK,
   rep: checkRep,
+  lens: checkLens,
+  head: (value: unknown, state: Pick<ExplorerState, "heads">) => checkHead(value, state.heads),
   layer_range: (value: unknown, state: Pick<ExplorerState, "layer_bounds" | "frame">) => {
     const [first, last] = checkLayerRange(value);
     const [min, max] = state.layer_bounds;
@@ -254,6 +285,8 @@ export function requestOf(
     models: checkModels(state.models),
     k: checkK(state.k),
     rep: checkRep(state.rep),
+    lens: checkLens(state.lens),
+    head: checkHead(state.head, state.heads),
     layerRange: blocks === undefined ? checkLayerRange(state.layer_range) : undefined,
     ...(Array.isArray(blocks) ? { depths: blocks } : {}),
     normalize: checkNormalize(state.normalize),

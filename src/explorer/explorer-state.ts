@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { KMeansNormalize, Rep } from "../vocabulary";
+import type { KMeansNormalize, Lens, Rep } from "../vocabulary";
 
 /** The widget's module identity; the version is `"^<package version>"`, injected at build. */
 export interface ExplorerIdentity {
@@ -25,9 +25,9 @@ export interface ExplorerIdentity {
 /**
  * The stages a `loading` status reports, in the order they run: `download` (a model's files from
  * the Hub, or a checkpoint), `convert` (a catalog model converted on first use), `features`,
- * `kmeans`, `metrics`.
+ * `kmeans`, `metrics`; `lens` for the PCA and attention lenses (their attention rows and maps).
  */
-export type LoadingStage = "download" | "convert" | "features" | "kmeans" | "metrics";
+export type LoadingStage = "download" | "convert" | "features" | "kmeans" | "metrics" | "lens";
 
 /**
  * What the kernel is doing; the view shows a progress bar and a cancel button while `loading`, and
@@ -69,16 +69,25 @@ export interface LayerMetrics {
   ba: number | null;
 }
 
+/** An attention head, 0-based, or the mean over the heads. */
+export type AttentionHead = number | "mean";
+
 /**
- * One clustering result: label maps of the shown models × layers × images (each model's layers
- * aligned through depth, the other models to the first), with the settings that produced them
- * (they may lag the controls while the kernel works).
+ * One result: label maps of the shown models × layers × images (each model's layers aligned
+ * through depth, the other models to the first) — or, for the `pca` and `attention` lenses, a
+ * colour per patch — with the settings that produced them (they may lag the controls while the
+ * kernel works).
  */
 export interface ExplorerFrame {
   /** Model ids, axis 0 of `labels` and of `metrics`. */
   models: string[];
   rep: Rep;
   k: number;
+  /**
+   * What the frame shows (absent: `clusters`, as older kernels sent). `clusters` frames carry
+   * `labels`; `pca` and `attention` frames carry `colors` instead, and null scores.
+   */
+  lens?: Lens;
   /** 1-based block numbers (0 = embeddings), axis 1 of `labels` and axis 1 of `metrics`. */
   layers: number[];
   /**
@@ -103,7 +112,17 @@ export interface ExplorerFrame {
    * uint8 labels 0..k−1, shape `[models, layers, images, gh, gw]`; buffer path
    * `["frame", "labels", "buffer"]`.
    */
-  labels: BinaryArray<"uint8">;
+  labels?: BinaryArray<"uint8">;
+  /**
+   * `pca` and `attention` frames: RGB uint8, shape `[models, layers, images, gh, gw, 3]`, each
+   * patch's colour (PCA components 1–3 as red, green, blue, black outside the foreground; attention
+   * as a heat map, each map scaled min..max); buffer path `["frame", "colors", "buffer"]`.
+   */
+  colors?: BinaryArray<"uint8">;
+  /** `pca` frames: `explained[m][l]`, each component's share of the layer's variance over the set. */
+  explained?: [number, number, number][][];
+  /** `attention` frames: the head shown. */
+  head?: AttentionHead;
   /** `metrics[m][l]`: scores of model `models[m]` at layer `layers[l]`. */
   metrics: LayerMetrics[][];
   /**
@@ -159,8 +178,14 @@ export interface ExplorerState extends ExplorerIdentity {
   /** Overlay opacity over the image, 0..1 (display only; also used for the static PNG). */
   opacity: number;
   normalize: KMeansNormalize;
+  /** What the panels show (default `clusters`); changing it computes from the features kept. */
+  lens: Lens;
+  /** The attention lens's head: 0-based, below `heads`, or `"mean"` (default). */
+  head: AttentionHead;
 
   // ---- results (kernel writes) ----
+  /** Attention heads of the first model (0 until its attention has been computed). */
+  heads: number;
   status: ExplorerStatus;
   /**
    * The shown page's images, as RGB uint8 `[page images, height, width, 3]` (the model input after

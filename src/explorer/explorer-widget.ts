@@ -26,9 +26,11 @@ import {
   checkChoices,
   checkDepth,
   checkExplorerPageSize,
+  checkHead,
   checkImage,
   checkK,
   checkLayerRange,
+  checkLens,
   checkModels,
   checkNormalize,
   checkOpacity,
@@ -54,7 +56,17 @@ import { createStaticPng } from "./explorer-static-png";
  * Keys whose change from the view starts a new computation (a page change only cuts another frame
  * from the kept clustering).
  */
-const COMPUTE_KEYS = ["models", "k", "rep", "layer_range", "normalize", "page", "page_size"] as const;
+const COMPUTE_KEYS = [
+  "models",
+  "k",
+  "rep",
+  "lens",
+  "head",
+  "layer_range",
+  "normalize",
+  "page",
+  "page_size",
+] as const;
 
 /** Rest after a provisional frame before its refined clustering starts. */
 const REFINE_DELAY_MS = 150;
@@ -118,6 +130,9 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         models,
         k: checkK(options.k ?? EXPLORE_DEFAULTS.k),
         rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
+        lens: checkLens(options.lens ?? EXPLORE_DEFAULTS.lens),
+        head: checkHead(options.head ?? EXPLORE_DEFAULTS.head),
+        heads: 0,
         layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
         image: "all",
         page: 0,

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { InputError, OptionRangeError, OptionTypeError } from "../../src/errors";
 import { createExplorerEngine } from "../../src/explorer/explorer-engine";
 import { shownBlocks } from "../../src/explorer/explorer-layers";
+import type { BinaryArray } from "../../src/explorer/explorer-state";
 import { ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
 import { blocksAtDepths } from "../../src/features/relative-depth";
 import { createCommManager } from "../../src/kernel/comm-manager";
@@ -53,7 +54,7 @@ describe("explorer engine: models of any depth side by side", () => {
         [1, 2, 3, 4, 5, 6],
         [1, 1, 1, 1, 2, 2],
       ]);
-      expect(result.frame.labels.shape).toEqual([2, 6, 5, 4, 4]);
+      expect((result.frame.labels as BinaryArray<"uint8">).shape).toEqual([2, 6, 5, 4, 4]);
       // The range names the first model's blocks; the shallower model is never out of range.
       const part = await engine.compute(request([deep, shallow], [4, 6]), signal, () => undefined);
       expect(part.frame.model_layers).toEqual([
@@ -91,7 +92,7 @@ describe("explorer engine: models of any depth side by side", () => {
         [2, 6],
       ]);
       expect(result.layerRange).toEqual([1, 2]);
-      expect(result.frame.labels.shape).toEqual([2, 2, 5, 4, 4]);
+      expect((result.frame.labels as BinaryArray<"uint8">).shape).toEqual([2, 2, 5, 4, 4]);
       const deepFirst = await engine.compute(
         request([deep, shallow], undefined, [0.25, 0.5, 0.75, 1]),
         signal,

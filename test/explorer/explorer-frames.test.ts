@@ -11,7 +11,7 @@ import {
   firstLayersFrame,
   pageFrame,
 } from "../../src/explorer/explorer-frames";
-import type { ExplorerFrame } from "../../src/explorer/explorer-state";
+import type { BinaryArray, ExplorerFrame } from "../../src/explorer/explorer-state";
 import { createRandom } from "../../src/util/random";
 
 /** Three columns of seeded labels for 2 images on a 3 × 4 grid, K = 4. */
@@ -48,10 +48,12 @@ describe("firstLayersFrame", () => {
       layers: [1, 2, 3],
       model_layers: [[1, 2, 3]],
     });
-    expect(partial.labels.shape).toEqual([1, 3, 2, 3, 4]);
+    expect((partial.labels as BinaryArray<"uint8">).shape).toEqual([1, 3, 2, 3, 4]);
     const whole = pageFrame(clusteringOf(input, [fits], { scores: false }), page);
-    const labels = partial.labels.buffer as Uint8Array;
-    expect([...labels.subarray(0, 48)]).toEqual([...(whole.labels.buffer as Uint8Array).subarray(0, 48)]);
+    const labels = (partial.labels as BinaryArray<"uint8">).buffer as Uint8Array;
+    expect([...labels.subarray(0, 48)]).toEqual([
+      ...((whole.labels as BinaryArray<"uint8">).buffer as Uint8Array).subarray(0, 48),
+    ]);
     expect([...labels.subarray(48)]).toEqual(new Array(24).fill(0));
     expect(partial.metrics[0]).toHaveLength(3);
     expect(partial.metrics.flat().every((m) => m.pb === null && m.lc === null && m.ba === null)).toBe(true);
@@ -86,7 +88,9 @@ describe("firstLayersFrame", () => {
     collector.fitted(0, 0, fits[0] as Int32Array);
     expect(sent).toEqual([]);
     collector.fitted(1, 0, fits[1] as Int32Array);
-    expect(sent.map((f) => [f.layers_ready, f.labels.shape])).toEqual([[1, [2, 3, 2, 3, 4]]]);
+    expect(sent.map((f) => [f.layers_ready, (f.labels as BinaryArray<"uint8">).shape])).toEqual([
+      [1, [2, 3, 2, 3, 4]],
+    ]);
   });
 });
 
@@ -121,12 +125,14 @@ describe("the engine's first picture, on models/fixtures/dinov2-tf4 over the 5 s
         const ready = frame.layers_ready as number;
         expect(ready).toBeGreaterThanOrEqual(1);
         expect(ready).toBeLessThan(frame.layers.length);
-        expect(frame.labels.shape).toEqual(quick.frame.labels.shape);
-        const [, , n, gh, gw] = frame.labels.shape as number[];
+        expect((frame.labels as BinaryArray<"uint8">).shape).toEqual(
+          (quick.frame.labels as BinaryArray<"uint8">).shape,
+        );
+        const [, , n, gh, gw] = (frame.labels as BinaryArray<"uint8">).shape as number[];
         const cut = ready * (n as number) * (gh as number) * (gw as number);
-        const labels = frame.labels.buffer as Uint8Array;
+        const labels = (frame.labels as BinaryArray<"uint8">).buffer as Uint8Array;
         expect([...labels.subarray(0, cut)]).toEqual([
-          ...(quick.frame.labels.buffer as Uint8Array).subarray(0, cut),
+          ...((quick.frame.labels as BinaryArray<"uint8">).buffer as Uint8Array).subarray(0, cut),
         ]);
         expect(labels.subarray(cut).every((label) => label === 0)).toBe(true);
       }

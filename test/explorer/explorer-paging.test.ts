@@ -34,10 +34,16 @@ const request = (page?: number, pageSize?: number): ExplorerRequest => ({
 
 /** The label map of model 0, column `l`, page position `p` of `frame`. */
 function labelMap(frame: ExplorerFrame, l: number, p: number): number[] {
-  const [, layers, n, gh, gw] = frame.labels.shape as [number, number, number, number, number];
+  const [, layers, n, gh, gw] = (frame.labels as BinaryArray<"uint8">).shape as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   expect(layers).toBe(frame.layers.length);
   const from = (l * n + p) * gh * gw;
-  return [...(frame.labels.buffer as Uint8Array).subarray(from, from + gh * gw)];
+  return [...((frame.labels as BinaryArray<"uint8">).buffer as Uint8Array).subarray(from, from + gh * gw)];
 }
 
 describe("explorer engine pages on models/fixtures/dinov2-tf4 over the 5 sample images", () => {
@@ -59,7 +65,13 @@ describe("explorer engine pages on models/fixtures/dinov2-tf4 over the 5 sample 
       const result = await engine.compute(request(page, 2), signal, () => undefined);
       const { frame } = result;
       expect(frame.images).toEqual(images);
-      expect(frame.labels.shape).toEqual([1, frame.layers.length, images.length, 4, 4]);
+      expect((frame.labels as BinaryArray<"uint8">).shape).toEqual([
+        1,
+        frame.layers.length,
+        images.length,
+        4,
+        4,
+      ]);
       expect(result.page).toMatchObject({ index: page, count: 3, start: images[0] });
       const rgb = result.images as BinaryArray<"uint8">;
       expect(rgb.shape[0]).toBe(images.length);
@@ -163,7 +175,7 @@ describe("explore() over 300 images (real engine, no sockets)", () => {
       expect([widget.get("page"), widget.get("page_size")]).toEqual([0, 12]);
       const first = widget.get("frame") as ExplorerFrame;
       expect(first.images).toEqual(Array.from({ length: 12 }, (_, i) => i));
-      expect(first.labels.shape).toEqual([1, first.layers.length, 12, 4, 4]);
+      expect((first.labels as BinaryArray<"uint8">).shape).toEqual([1, first.layers.length, 12, 4, 4]);
       expect((widget.get("images") as BinaryArray<"uint8">).shape[0]).toBe(12);
       expect(widget.get("page_images")).toEqual(first.images);
 

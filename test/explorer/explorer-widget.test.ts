@@ -457,8 +457,8 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     expect(widget.get("status")).toEqual({ kind: "ready" });
     const frame = widget.get("frame") as ExplorerFrame;
     const layers = widget.get("layer_bounds")[1];
-    expect(frame.labels.shape).toEqual([1, layers, 5, 4, 4]);
-    expect(Math.max(...(frame.labels.buffer as Uint8Array))).toBeLessThan(4);
+    expect((frame.labels as BinaryArray<"uint8">).shape).toEqual([1, layers, 5, 4, 4]);
+    expect(Math.max(...((frame.labels as BinaryArray<"uint8">).buffer as Uint8Array))).toBeLessThan(4);
     expect(frame.metrics[0]).toHaveLength(layers);
     expect(widget.get("image_names")).toHaveLength(5);
     const images = widget.get("images") as BinaryArray<"uint8">;
@@ -487,13 +487,22 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
       [3, false],
     ]);
     const [quick, refined] = frames as [ExplorerFrame, ExplorerFrame];
-    expect(Math.max(...(quick.labels.buffer as Uint8Array))).toBeLessThan(3);
+    expect(Math.max(...((quick.labels as BinaryArray<"uint8">).buffer as Uint8Array))).toBeLessThan(3);
     expect(quick.metrics.flat().every((m) => m.pb === null && m.lc === null && m.ba === null)).toBe(true);
     expect(quick.timing?.compute_ms).toBeGreaterThanOrEqual(0);
     const reference = await segment({ model: tiny.model, images: tiny.images, k: 3, reps: ["tokens"] });
-    const [, layers, n, gh, gw] = refined.labels.shape as [number, number, number, number, number];
+    const [, layers, n, gh, gw] = (refined.labels as BinaryArray<"uint8">).shape as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     for (const [l, layer] of refined.layers.entries()) {
-      const shown = (refined.labels.buffer as Uint8Array).subarray(l * n * gh * gw, (l + 1) * n * gh * gw);
+      const shown = ((refined.labels as BinaryArray<"uint8">).buffer as Uint8Array).subarray(
+        l * n * gh * gw,
+        (l + 1) * n * gh * gw,
+      );
       expect([...shown]).toEqual([...(reference.labels.get(`tokens_L${layer}`) as Int32Array)]);
       const scores = reference.scores.get(`tokens_L${layer}`);
       expect(refined.metrics[0]?.[l]?.pb).toBeCloseTo(scores?.pb as number, 12);
@@ -515,7 +524,7 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
     await widget.idle();
     const frame = widget.get("frame") as ExplorerFrame;
     expect(frame.k).toBe(3);
-    expect(new Set(frame.labels.buffer as Uint8Array).size).toBeLessThanOrEqual(3);
+    expect(new Set((frame.labels as BinaryArray<"uint8">).buffer as Uint8Array).size).toBeLessThanOrEqual(3);
     // No status message while the cores are needed for the quick frame, nor during its refinement.
     expect(statusesSeen).toEqual([]);
     expect(widget.get("images")).toBe(imagesBefore);
@@ -545,8 +554,8 @@ describe("explore() with the real engine on models/fixtures/dinov2-tf4 (no socke
         [4, 4],
         [6, 6],
       ]);
-      expect(frame.labels.shape).toEqual([2, layers, 5, 12, 12]);
-      const bytes = frame.labels.buffer as Uint8Array;
+      expect((frame.labels as BinaryArray<"uint8">).shape).toEqual([2, layers, 5, 12, 12]);
+      const bytes = (frame.labels as BinaryArray<"uint8">).buffer as Uint8Array;
       for (const [m, block] of [
         [0, 3],
         [1, 2],

@@ -17,7 +17,7 @@ describe("ExplorerState (the types both sides share)", () => {
     expectTypeOf<ExplorerStatus["kind"]>().toEqualTypeOf<"idle" | "loading" | "ready" | "error">();
     expectTypeOf<Extract<ExplorerStatus, { kind: "loading" }>>().toEqualTypeOf<{
       kind: "loading";
-      stage: "download" | "convert" | "features" | "kmeans" | "metrics";
+      stage: "download" | "convert" | "features" | "kmeans" | "metrics" | "lens";
       done: number;
       total: number;
       detail?: string;

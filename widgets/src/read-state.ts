@@ -1,5 +1,5 @@
 import type { ExplorerIdentity, ExplorerState, ExplorerStatus } from "../../src/explorer/explorer-state";
-import { DEFAULT_K, DEFAULT_OPACITY, DEFAULT_PAGE_SIZE, EXPLORER_LIMITS } from "../../src/vocabulary";
+import { DEFAULT_K, DEFAULT_OPACITY, DEFAULT_PAGE_SIZE, EXPLORER_LIMITS, LENSES } from "../../src/vocabulary";
 import type { Decoded, DecodedFrame, DecodedImages } from "./binary";
 
 /** The state as the view reads it: wire fields narrowed, binary fields decoded. */
@@ -15,6 +15,9 @@ const DEFAULTS: Omit<ViewState, "images" | "frame"> = {
   models: [],
   k: DEFAULT_K,
   rep: "tokens",
+  lens: "clusters",
+  head: "mean",
+  heads: 0,
   layer_range: [1, 1],
   image: 0,
   page: 0,
@@ -66,6 +69,9 @@ const CHECKS: Checks = {
   models: (v) => isStrings(v) && v.length <= 3,
   k: (v) => typeof v === "number" && Number.isInteger(v) && v >= 2 && v <= 32,
   rep: (v) => v === "tokens" || v === "q" || v === "k" || v === "v",
+  lens: (v) => (LENSES as readonly unknown[]).includes(v),
+  head: (v) => v === "mean" || isCount(v),
+  heads: isCount,
   layer_range: isIntPair,
   image: (v) => v === "all" || isCount(v),
   page: isCount,

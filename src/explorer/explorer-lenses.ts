@@ -1,0 +1,113 @@
+/**
+ * The explorer's other lenses: one setting's colour per patch over the whole image set — the
+ * first three principal components as RGB, or attention as a heat map — computed once from what
+ * the engine keeps (the features, the attention rows) and cut into page frames as clusterings are.
+ */
+import type { PatchSource } from "../features/feature-cache";
+import { readPatches } from "../features/patch-store";
+import { type PcaLayer, pcaLayer } from "../lenses/pca";
+import { commonGrid, resampleLabels } from "../segmentation/label-grid";
+import { checkSignal } from "../util/abortable";
+import type { Page } from "../util/paging";
+import type { Lens, Rep } from "../vocabulary";
+import type { AttentionHead, ExplorerFrame } from "./explorer-state";
+
+/** A lens's colours of the whole image set: what its page frames are cut from. */
+export interface LensMaps {
+  lens: Exclude<Lens, "clusters">;
+  models: string[];
+  rep: Rep;
+  k: number;
+  /** The first model's blocks, one per column. */
+  layers: number[];
+  /** Per model, its own block in each column. */
+  modelLayers: number[][];
+  grids: [gh: number, gw: number][];
+  numImages: number;
+  /** `rgb[m][l]`: uint8 `[images · gh · gw, 3]` of model m in column l, on its own grid. */
+  rgb: Uint8Array[][];
+  /** PCA: each component's share of the variance, per model and column. */
+  explained?: [number, number, number][][];
+  /** Attention: the head shown. */
+  head?: AttentionHead;
+}
+
+/** What {@link pcaLensMaps} needs beside the features. */
+export type LensInput = Omit<LensMaps, "lens" | "rgb" | "explained" | "head">;
+
+/** Bytes the maps hold, for the engine's cache budget. */
+export function lensMapsBytes(maps: LensMaps): number {
+  return maps.rgb.reduce((sum, columns) => sum + columns.reduce((s, c) => s + c.length, 0), 0);
+}
+
+/**
+ * The PCA lens of a setting: per model, one joint PCA per shown layer over the whole image set,
+ * in column order so each component keeps its sign from layer to layer. `sources[m][l]` are the
+ * patch rows of model m in column l. Stops between layers when `signal` aborts.
+ */
+export async function pcaLensMaps(
+  input: LensInput,
+  sources: PatchSource[][],
+  signal: AbortSignal,
+): Promise<LensMaps> {
+  const rgb: Uint8Array[][] = [];
+  const explained: [number, number, number][][] = [];
+  for (const columns of sources) {
+    const layers: PcaLayer[] = [];
+    for (const source of columns) {
+      checkSignal(signal);
+      layers.push(await pcaLayer(readPatches(source), {}, layers.at(-1)));
+    }
+    rgb.push(layers.map((layer) => layer.rgb));
+    explained.push(layers.map((layer) => layer.explainedVarianceRatio));
+  }
+  return { ...input, lens: "pca", rgb, explained };
+}
+
+/**
+ * The frame of one page: the page's colours of every model and column on the common grid, RGB
+ * uint8 `[models, layers, page images, gh, gw, 3]`, with null scores.
+ */
+export function lensPageFrame(maps: LensMaps, page: Page): ExplorerFrame {
+  const { grids, layers, models } = maps;
+  const [gh, gw] = commonGrid(grids);
+  const count = page.end - page.start;
+  const perMap = count * gh * gw;
+  const buffer = new Uint8Array(models.length * layers.length * perMap * 3);
+  maps.rgb.forEach((columns, m) => {
+    const grid = grids[m] as [number, number];
+    const cells = grid[0] * grid[1];
+    columns.forEach((rgb, l) => {
+      // One int per patch, so the label resampler moves whole colours.
+      const packed = new Int32Array(count * cells);
+      for (let p = 0, from = page.start * cells * 3; p < packed.length; p++, from += 3)
+        packed[p] =
+          (rgb[from] as number) | ((rgb[from + 1] as number) << 8) | ((rgb[from + 2] as number) << 16);
+      const shown = resampleLabels(packed, count, grid, [gh, gw]);
+      let to = (m * layers.length + l) * perMap * 3;
+      for (const colour of shown) {
+        buffer[to++] = colour & 0xff;
+        buffer[to++] = (colour >> 8) & 0xff;
+        buffer[to++] = (colour >> 16) & 0xff;
+      }
+    });
+  });
+  return {
+    models: [...models],
+    rep: maps.rep,
+    k: maps.k,
+    lens: maps.lens,
+    layers: [...layers],
+    images: Array.from({ length: count }, (_, i) => page.start + i),
+    grid: [gh, gw],
+    model_grids: grids.map(([h, w]) => [h, w]),
+    model_layers: maps.modelLayers.map((blocks) => [...blocks]),
+    colors: { dtype: "uint8", shape: [models.length, layers.length, count, gh, gw, 3], buffer },
+    metrics: models.map(() => layers.map(() => ({ pb: null, lc: null, ba: null }))),
+    ...(maps.explained === undefined
+      ? {}
+      : { explained: maps.explained.map((c) => c.map(([a, b, c3]) => [a, b, c3])) }),
+    ...(maps.head === undefined ? {} : { head: maps.head }),
+    provisional: false,
+  };
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OptionRangeError, OptionTypeError } from "../../src/errors";
+import type { ExplorerFrame } from "../../src/explorer/explorer-state";
+import { type ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
+import { createCommManager } from "../../src/kernel/comm-manager";
+import { registerKernel } from "../../src/kernel/kernel-api";
+import { pcaMaps } from "../../src/lenses/pca-request";
+import { loadSharp } from "../../src/util/load-sharp";
+import { testCacheDir } from "../support/temp";
+import { closeWidgets } from "../support/widgets";
+
+const repo = resolve(".");
+const tiny = { model: `${repo}/models/fixtures/dinov2-tf4`, images: [`${repo}/models/samples`] };
+
+let comms = createCommManager(() => undefined);
+beforeEach(() => {
+  comms = createCommManager(() => undefined);
+  registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
+});
+afterEach(() => {
+  closeWidgets(comms);
+  registerKernel(undefined);
+});
+
+function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>): void {
+  comms.handle(
+    "comm_msg",
+    { comm_id: widget.modelId, data: { method: "update", state, buffer_paths: [] } },
+    {},
+    [],
+  );
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("the explorer's PCA lens on models/fixtures/dinov2-tf4 over the 5 sample images", () => {
+  it("a lens switch shows each layer's PCA colours over the whole set: the library's pcaMaps, chained from the first shown layer", async () => {
+    const widget = explore({ ...tiny, k: 4, precompute: false });
+    await widget.idle();
+    frontendUpdate(widget, { lens: "pca" });
+    await tick();
+    await widget.idle();
+    const frame = widget.get("frame") as ExplorerFrame;
+    expect(frame.lens).toBe("pca");
+    expect(frame.labels).toBeUndefined();
+    const layers = frame.layers;
+    expect(frame.colors?.shape).toEqual([1, layers.length, 5, 4, 4, 3]);
+    const reference = await pcaMaps({ ...tiny, reps: "tokens", layers: layers.join(",") });
+    const colours = frame.colors?.buffer as Uint8Array;
+    for (const [l, layer] of layers.entries()) {
+      const expected = reference.layers.get(`tokens_L${layer}`);
+      const perLayer = 5 * 16 * 3;
+      expect([...colours.subarray(l * perLayer, (l + 1) * perLayer)]).toEqual([...(expected?.rgb ?? [])]);
+      expect(frame.explained?.[0]?.[l]).toEqual(expected?.explainedVarianceRatio);
+    }
+    // Back to clusters: the kept clustering, labels again.
+    frontendUpdate(widget, { lens: "clusters" });
+    await tick();
+    await widget.idle();
+    expect(widget.get("frame")?.lens).toBeUndefined();
+    expect(widget.get("frame")?.labels?.shape).toEqual([1, layers.length, 5, 4, 4]);
+    widget.close();
+  });
+
+  it("the export follows the lens: a PNG of the PCA frame, titled so", async () => {
+    const widget = explore({ ...tiny, lens: "pca", precompute: false });
+    await widget.idle();
+    expect(widget.get("frame")?.lens).toBe("pca");
+    const dir = testCacheDir();
+    try {
+      const written = await widget.export(join(dir.path, "pca.png"));
+      const { width, height } = await loadSharp()(readFileSync(written)).metadata();
+      expect(width).toBeGreaterThan(96);
+      expect(height).toBeGreaterThan(96);
+    } finally {
+      widget.close();
+      dir.remove();
+    }
+  });
+
+  it("refuses a lens or head it does not know, at the call and from the view", async () => {
+    expect(() => explore({ ...tiny, lens: "umap" as never })).toThrow(OptionTypeError);
+    expect(() => explore({ ...tiny, head: -1 })).toThrow(OptionRangeError);
+    const widget = explore({ ...tiny, precompute: false });
+    await widget.idle();
+    frontendUpdate(widget, { lens: "tsne" });
+    await tick();
+    expect(widget.get("lens")).toBe("clusters");
+    expect(widget.get("view_error")).toMatch(/invalid lens "tsne"; expected one of clusters, pca, attention/);
+    widget.close();
+  });
+});
