@@ -42,6 +42,7 @@ export {
 export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
 export { type PatchRows, type PcaLayer, type PcaOptions, pcaLayer, pcaLayers } from "./lenses/pca";
 export { type PcaMaps, type PcaMapsOptions, pcaMaps } from "./lenses/pca-request";
+export { releasePcaSession } from "./lenses/pca-scatter-graph";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { listModels, type ModelListing } from "./models/list-models";

@@ -5,6 +5,7 @@
 import type { Command } from "commander";
 import { InputError } from "../errors";
 import { pcaMaps } from "../lenses/pca-request";
+import { releasePcaSession } from "../lenses/pca-scatter-graph";
 import type { FigureSpec } from "../render/figure";
 import { pcaFigure } from "../render/pca-figure";
 import { ensureCacheDir } from "./cache-check";
@@ -84,5 +85,6 @@ export async function pcaFigureFromFlags(
     return { spec, modelFile: maps.request.model.onnxPath };
   } finally {
     bar.finish();
+    await releasePcaSession();
   }
 }

@@ -51,7 +51,11 @@ export async function pcaMaps(options: PcaMapsOptions): Promise<PcaMaps> {
   };
   const layers = new Map<string, PcaLayer>();
   for (const rep of request.reps) {
-    const keys = request.layers.filter((l) => l > 0 || rep === "tokens").map((l) => featureKey(rep, l));
+    // Depth order, whatever order the layers were named in: each layer's signs follow the one above.
+    const keys = [...new Set(request.layers)]
+      .sort((a, b) => a - b)
+      .filter((l) => l > 0 || rep === "tokens")
+      .map((l) => featureKey(rep, l));
     const fitted = await pcaLayers(
       keys.map((key) => readPatches(matrices.get(key) as PatchSource)),
       pcaOptions,

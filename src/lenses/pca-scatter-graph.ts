@@ -47,17 +47,20 @@ export async function scatterMatrixOnnx(
   const count = rows?.length ?? n;
   const scatter = new Float64Array(d * d);
   const mean32 = Float32Array.from(mean);
-  const gathered = rows === undefined ? undefined : new Float32Array(Math.min(BLOCK_ROWS, count) * d);
+  // onnxruntime-node refuses arrays over a SharedArrayBuffer (the feature cache's, which the
+  // explorer holds): such rows are copied a block at a time, like a subset of the rows.
+  const copy = rows !== undefined || x.data.buffer instanceof SharedArrayBuffer;
+  const buffer = copy ? new Float32Array(Math.min(BLOCK_ROWS, count) * d) : undefined;
   for (let start = 0; start < count; start += BLOCK_ROWS) {
     const b = Math.min(BLOCK_ROWS, count - start);
     let block: Float32Array;
-    if (rows === undefined || gathered === undefined) block = x.data.subarray(start * d, (start + b) * d);
+    if (buffer === undefined) block = x.data.subarray(start * d, (start + b) * d);
     else {
       for (let r = 0; r < b; r++) {
-        const o = (rows[start + r] as number) * d;
-        gathered.set(x.data.subarray(o, o + d), r * d);
+        const o = (rows === undefined ? start + r : (rows[start + r] as number)) * d;
+        buffer.set(x.data.subarray(o, o + d), r * d);
       }
-      block = gathered.subarray(0, b * d);
+      block = buffer.subarray(0, b * d);
     }
     const out = await run.run(
       {

@@ -226,6 +226,19 @@ describe("pcaLayer on degenerate input", () => {
   });
 });
 
+describe("pcaLayer on the feature cache's shared memory", () => {
+  it("rows over a SharedArrayBuffer (as the cache and the explorer hold them) give the same bytes on both engines", async () => {
+    const x = layersOf("vit-small")[0] as PatchRows;
+    const shared = new Float32Array(new SharedArrayBuffer(x.data.byteLength));
+    shared.set(x.data);
+    for (const engine of ["js", "onnxruntime"] as const) {
+      const plain = await pcaLayer(x, { engine });
+      const fromShared = await pcaLayer({ data: shared, dims: x.dims }, { engine });
+      expect(Buffer.from(fromShared.rgb).equals(Buffer.from(plain.rgb))).toBe(true);
+    }
+  });
+});
+
 describe("pcaLayer's determinism", () => {
   for (const engine of ["js", "onnxruntime"] as const) {
     it(`${engine}: the same rows give the same bytes, also for a real-size layer (784 × 384, the subspace iteration)`, async () => {
