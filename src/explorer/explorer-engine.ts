@@ -8,6 +8,8 @@
  */
 import { basename } from "node:path";
 import { CancelledError, InputError } from "../errors";
+import { type AttentionRows, extractAttentionRows } from "../features/attention-rows";
+import { imagePixels } from "../features/extract-features";
 import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
 import { featureKey } from "../features/selection";
 import type { RgbImage } from "../images/rgb-image";
@@ -26,7 +28,7 @@ import {
   pageFrame,
 } from "./explorer-frames";
 import { shownBlocks } from "./explorer-layers";
-import { type LensMaps, lensMapsBytes, lensPageFrame, pcaLensMaps } from "./explorer-lenses";
+import { attentionLensMaps, type LensMaps, lensMapsBytes, lensPageFrame, pcaLensMaps } from "./explorer-lenses";
 import type { AttentionHead, BinaryArray, ExplorerFrame } from "./explorer-state";
 import { createViewSource } from "./explorer-views";
 
@@ -99,6 +101,8 @@ export interface ExplorerResult {
   images: BinaryArray<"uint8"> | undefined;
   /** The same views as images, in page order, for the static PNG. */
   views: RgbImage[];
+  /** Attention heads of the first model, once the attention lens has extracted its rows. */
+  heads?: number;
 }
 
 /**
@@ -174,6 +178,26 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   // By setting and page: the frames sent, so a request seen again gets the very same frame.
   const frames = createLruCache<ExplorerFrame>({ maxEntries });
   const views = createViewSource();
+  // Each model's attention rows over the image set, extracted when the attention lens first needs
+  // them (a forward pass of their own); a failed or stopped extraction is started again next time.
+  const attention = new Map<string, Promise<AttentionRows>>();
+  const attentionOf = (model: string, set: ModelFeatures, signal: AbortSignal, progress: ExplorerProgress) => {
+    let rows = attention.get(model);
+    if (rows === undefined) {
+      rows = extractAttentionRows(set.request.tapped, {
+        inputs: imagePixels(set.request.images, set.request.preprocess),
+        signal,
+        onProgress: ({ done, total }) =>
+          progress({ kind: "loading", stage: "lens", done, total, detail: `attention of ${basename(model)}: ${done} of ${total} images` }),
+      });
+      attention.set(model, rows);
+      const kept = rows;
+      rows.catch(() => {
+        if (attention.get(model) === kept) attention.delete(model);
+      });
+    }
+    return untilAborted(rows, signal);
+  };
 
   return {
     async compute(request, signal, progress, onPartial) {
@@ -200,6 +224,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       // The page's images decode while k-means runs (a first frame waited ~0.2 s for 16 of them).
       const viewsReady = untilAborted(views.get(first.request, page), signal);
       viewsReady.catch(() => undefined); // awaited below; k-means may fail first
+      let heads: number | undefined;
       const result = async (frame: ExplorerFrame): Promise<ExplorerResult> => {
         const shownViews = await viewsReady;
         return {
@@ -211,33 +236,32 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
           page,
           images: shownViews.array,
           views: shownViews.images,
+          ...(heads === undefined ? {} : { heads }),
         };
       };
       const lens = request.lens ?? "clusters";
       if (lens !== "clusters") {
-        const key = JSON.stringify([request.models, lens, request.rep, modelLayers]);
+        const head = lens === "attention" ? (request.head ?? "mean") : null;
+        const key = JSON.stringify([request.models, lens, request.rep, modelLayers, head]);
         const frameKey = JSON.stringify([key, page.start, page.end]);
         const cachedFrame = frames.get(frameKey);
         if (cachedFrame !== undefined) return result(cachedFrame);
         let maps = lensMaps.get(key);
         if (maps === undefined) {
           const { models, rep, k } = request;
-          const input = {
-            models,
-            rep,
-            k,
-            layers,
-            modelLayers,
-            grids: sets.map((s) => s.grid),
-            numImages: first.numImages,
-          };
-          const sources = sets.map((set, m) =>
-            (modelLayers[m] as number[]).map(
-              (layer) => set.matrices.get(featureKey(rep, layer)) as PatchSource,
-            ),
-          );
+          const grids = sets.map((s) => s.grid);
+          const input = { models, rep, k, layers, modelLayers, grids, numImages: first.numImages };
           progress({ kind: "loading", stage: "lens", done: 0, total: 1 });
-          maps = lensMaps.set(key, await pcaLensMaps(input, sources, signal));
+          if (lens === "pca") {
+            const sources = sets.map((set, m) =>
+              (modelLayers[m] as number[]).map((layer) => set.matrices.get(featureKey(rep, layer)) as PatchSource),
+            );
+            maps = lensMaps.set(key, await pcaLensMaps(input, sources, signal));
+          } else {
+            const rows = await Promise.all(sets.map((set, m) => attentionOf(models[m] as string, set, signal, progress)));
+            heads = rows[0]?.heads;
+            maps = lensMaps.set(key, attentionLensMaps(input, rows, request.head ?? "mean"));
+          }
         }
         return result(frames.set(frameKey, lensPageFrame(maps, page)));
       }
@@ -297,6 +321,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
       loader.clear();
       clusterings.clear();
       lensMaps.clear();
+      attention.clear();
       frames.clear();
       views.clear();
       await kmeans?.dispose();

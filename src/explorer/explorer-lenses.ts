@@ -3,7 +3,10 @@
  * first three principal components as RGB, or attention as a heat map — computed once from what
  * the engine keeps (the features, the attention rows) and cut into page frames as clusterings are.
  */
+import type { AttentionRows } from "../features/attention-rows";
 import type { PatchSource } from "../features/feature-cache";
+import { heatColour } from "../lenses/attention-colours";
+import { attentionMap, displayLevels } from "../lenses/attention-maps";
 import { readPatches } from "../features/patch-store";
 import { type PcaLayer, pcaLayer } from "../lenses/pca";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
@@ -62,6 +65,31 @@ export async function pcaLensMaps(
     explained.push(layers.map((layer) => layer.explainedVarianceRatio));
   }
   return { ...input, lens: "pca", rgb, explained };
+}
+
+/**
+ * The attention lens of a setting: per model and column, each image's attention over the patches
+ * from `rows[m]` (the model's reduced attention, see `extractAttentionRows`) — `head`, or the mean
+ * over the heads (also for a model without that head) — scaled min..max per map and coloured as
+ * heat. Layer 0, the embeddings, has no attention: its maps stay black.
+ */
+export function attentionLensMaps(input: LensInput, rows: AttentionRows[], head: AttentionHead): LensMaps {
+  const rgb = rows.map((attention, m) => {
+    const cells = attention.grid[0] * attention.grid[1];
+    const dims = [attention.numImages, attention.heads, cells] as const;
+    const shown = head !== "mean" && head < attention.heads ? head : "mean";
+    return (input.modelLayers[m] as number[]).map((block) => {
+      const out = new Uint8Array(input.numImages * cells * 3);
+      const layerRows = attention.rows.get(block);
+      if (layerRows === undefined) return out;
+      for (let image = 0; image < attention.numImages; image++) {
+        const levels = displayLevels(attentionMap(layerRows, dims, image, shown));
+        for (let p = 0; p < cells; p++) out.set(heatColour(levels[p] as number), (image * cells + p) * 3);
+      }
+      return out;
+    });
+  });
+  return { ...input, lens: "attention", rgb, head };
 }
 
 /**

@@ -28,6 +28,7 @@ export function resultUpdate(
     ...(same(result.imageNames, state.image_names) ? {} : { image_names: result.imageNames }),
     ...(same(result.layerBounds, state.layer_bounds) ? {} : { layer_bounds: result.layerBounds }),
     ...(same(result.layerRange, state.layer_range) ? {} : { layer_range: result.layerRange }),
+    ...(result.heads === undefined || result.heads === state.heads ? {} : { heads: result.heads }),
     frame: result.frame,
     status: { kind: "ready" },
   };

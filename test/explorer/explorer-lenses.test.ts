@@ -7,6 +7,11 @@ import type { ExplorerFrame } from "../../src/explorer/explorer-state";
 import { type ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
 import { createCommManager } from "../../src/kernel/comm-manager";
 import { registerKernel } from "../../src/kernel/kernel-api";
+import { extractAttentionRows } from "../../src/features/attention-rows";
+import { imagePixels } from "../../src/features/extract-features";
+import { prepareRequest } from "../../src/features/feature-request";
+import { heatColour } from "../../src/lenses/attention-colours";
+import { attentionMap, displayLevels } from "../../src/lenses/attention-maps";
 import { pcaMaps } from "../../src/lenses/pca-request";
 import { loadSharp } from "../../src/util/load-sharp";
 import { testCacheDir } from "../support/temp";
@@ -35,7 +40,7 @@ function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>):
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
-describe("the explorer's PCA lens on models/fixtures/dinov2-tf4 over the 5 sample images", () => {
+describe("the explorer's PCA and attention lenses on models/fixtures/dinov2-tf4 over the 5 sample images", () => {
   it("a lens switch shows each layer's PCA colours over the whole set: the library's pcaMaps, chained from the first shown layer", async () => {
     const widget = explore({ ...tiny, k: 4, precompute: false });
     await widget.idle();
@@ -78,6 +83,40 @@ describe("the explorer's PCA lens on models/fixtures/dinov2-tf4 over the 5 sampl
       widget.close();
       dir.remove();
     }
+  });
+
+  it("the attention lens: the CLS row's heat per image, mean of heads, then one head; the heads count reaches the view", async () => {
+    const widget = explore({ ...tiny, lens: "attention", precompute: false });
+    await widget.idle();
+    const frame = widget.get("frame") as ExplorerFrame;
+    expect(frame).toMatchObject({ lens: "attention", head: "mean" });
+    expect(widget.get("heads")).toBe(4);
+    const layers = frame.layers;
+    expect(frame.colors?.shape).toEqual([1, layers.length, 5, 4, 4, 3]);
+    const request = await prepareRequest({ ...tiny, reps: ["tokens"] });
+    const rows = await extractAttentionRows(request.tapped, {
+      inputs: imagePixels(request.images, request.preprocess),
+    });
+    const expectColours = (shown: ExplorerFrame, head: number | "mean") => {
+      const colours = shown.colors?.buffer as Uint8Array;
+      for (const [l, layer] of layers.entries())
+        for (let image = 0; image < 5; image++) {
+          const levels = displayLevels(attentionMap(rows.rows.get(layer) as Float32Array, [5, 4, 16], image, head));
+          const from = (l * 5 + image) * 16 * 3;
+          expect([...colours.subarray(from, from + 48)]).toEqual([...levels].flatMap((level) => [...heatColour(level)]));
+        }
+    };
+    expectColours(frame, "mean");
+    frontendUpdate(widget, { head: 2 });
+    await tick();
+    await widget.idle();
+    expect(widget.get("frame")?.head).toBe(2);
+    expectColours(widget.get("frame") as ExplorerFrame, 2);
+    frontendUpdate(widget, { head: 4 });
+    await tick();
+    expect(widget.get("head")).toBe(2);
+    expect(widget.get("view_error")).toMatch(/invalid head 4; expected "mean" or a head index 0..3/);
+    widget.close();
   });
 
   it("refuses a lens or head it does not know, at the call and from the view", async () => {
