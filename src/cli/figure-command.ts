@@ -122,7 +122,7 @@ export function addFigureCommand(program: Command): void {
         const chosen = named === undefined ? await defaultModel() : { model: named };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
         const chosenFlags = { ...flags, model: chosen.model };
-        const { spec, footnote } = await withFootnote(
+        const { spec, footnote } = withFootnote(
           flags.lens === "pca"
             ? await pcaFigureFromFlags(chosenFlags, image, interrupt.signal)
             : await clustersFigure(chosenFlags, image, interrupt.signal),
@@ -142,20 +142,14 @@ export function addFigureCommand(program: Command): void {
 }
 
 /** The figure with the tiny-model footnote, when its models are the bundled fixtures. */
-async function withFootnote(
-  figure: LensFigure | (LensFigure & { models: string[] }),
-): Promise<{ spec: FigureSpec; footnote: string | undefined }> {
-  const footnote = footnoteFor("models" in figure ? figure.models : [figure.modelFile]);
+function withFootnote(figure: LensFigure): { spec: FigureSpec; footnote: string | undefined } {
+  const footnote = footnoteFor(figure.models);
   if (footnote !== undefined) figure.spec.footnote = footnote;
   return { spec: figure.spec, footnote };
 }
 
 /** The clusters lens: every segmentation the layout needs, laid out by `segmentationFigure`. */
-async function clustersFigure(
-  flags: Flags,
-  image: number | "all",
-  signal: AbortSignal,
-): Promise<LensFigure & { models: string[] }> {
+async function clustersFigure(flags: Flags, image: number | "all", signal: AbortSignal): Promise<LensFigure> {
   const plan = await planFigure(flags, signal);
   const first = plan.segmentations[0] as Segmentation;
   const layout: FigureLayout = {
@@ -167,7 +161,6 @@ async function clustersFigure(
   };
   if (plan.modelLayers !== undefined) layout.modelLayers = plan.modelLayers;
   if (plan.columnTitles !== undefined) layout.columnTitles = plan.columnTitles;
-  const models = plan.segmentations.map((s) => s.request.model.onnxPath);
   const spec = await segmentationFigure(plan.segmentations, layout);
-  return { spec, modelFile: models[0] as string, models };
+  return { spec, models: plan.segmentations.map((s) => s.request.model.onnxPath) };
 }

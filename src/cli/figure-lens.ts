@@ -52,10 +52,10 @@ export function checkLensFlags(flags: FigureFlags, command: Command): void {
   }
 }
 
-/** A lens's figure and the model file it showed. */
+/** A lens's figure and the model files it showed. */
 export interface LensFigure {
   spec: FigureSpec;
-  modelFile: string;
+  models: string[];
 }
 
 /** The PCA lens's figure: features (through the same cache as the clusters), one joint PCA per layer. */
@@ -82,7 +82,7 @@ export async function pcaFigureFromFlags(
       { cols, rep: maps.request.reps[0] ?? "tokens", image, opacity: flags.opacity },
       flags.pcaForeground,
     );
-    return { spec, modelFile: maps.request.model.onnxPath };
+    return { spec, models: [maps.request.model.onnxPath] };
   } finally {
     bar.finish();
     await releasePcaSession();
