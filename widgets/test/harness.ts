@@ -122,7 +122,7 @@ function fixture(options: FixtureOptions) {
     grid: [gh, gw],
     labels: { dtype: "uint8", shape, buffer: null },
     metrics: models.map((_, m) =>
-      layers.map((l) => ({ pb: 0.1 * l + 0.05 * m, lc: 0.9 - 0.1 * l, ba: null })),
+      layers.map((l) => ({ pb: 0.1 * l + 0.05 * m + (options.pbShift ?? 0), lc: 0.9 - 0.1 * l, ba: null })),
     ),
     ...(options.modelLayers === undefined ? {} : { model_layers: options.modelLayers }),
     ...(options.provisional === undefined ? {} : { provisional: options.provisional }),
@@ -216,11 +216,28 @@ const harness: HarnessApi = {
     while (!chart.data && performance.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     return chart.data?.length ?? 0;
   },
+  async chartGeometry() {
+    await harness.chartTraces();
+    const chart = requireView().el.querySelector(".seglens-chart") as HTMLElement & {
+      _fullLayout?: { yaxis: { range: number[] } };
+    };
+    const box = (selector: string) => {
+      const r = chart.querySelector(selector)?.getBoundingClientRect();
+      return r ? { left: r.left, top: r.top, right: r.right, bottom: r.bottom } : null;
+    };
+    return {
+      yRange: [...(chart._fullLayout?.yaxis.range ?? [])],
+      xTitle: box(".g-xtitle"),
+      legend: box(".legend"),
+      plot: box(".nsewdrag"),
+      ticks: [...chart.querySelectorAll(".xtick text")].map((t) => t.textContent ?? ""),
+    };
+  },
   sent: () => comm.messages.map((m) => structuredClone(m)),
   get: (key) => requireView().model.get(key),
   pixel(m, layer, x, y) {
     const canvas = requireView().el.querySelector(
-      `.seglens-row:nth-of-type(${m + 1}) .seglens-panel[data-layer="${layer}"] canvas`,
+      `.seglens-row[data-model-index="${m}"] .seglens-panel[data-layer="${layer}"] canvas`,
     ) as HTMLCanvasElement;
     return [...(canvas.getContext("2d")?.getImageData(x, y, 1, 1).data ?? [])];
   },
