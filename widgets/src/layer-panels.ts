@@ -166,7 +166,7 @@ export function createLayerPanels(
       ...frame.models.map((model, m) => {
         const row = h(doc, "div", { class: "seglens-row", "data-model": model, "data-model-index": m });
         row.append(
-          h(doc, "div", { class: "seglens-row-title" }, h(doc, "span", { title: model }, modelLabel(model))),
+          h(doc, "div", { class: "seglens-row-title", title: model }, h(doc, "span", {}, modelLabel(model))),
           imageLabels(doc, frame, positions, input.imageNames, model),
         );
         frame.layers.forEach((layer, l) => {
@@ -180,7 +180,8 @@ export function createLayerPanels(
           panels.push(panel);
           // Each model's own block number: models of other depths show the block at the same relative depth.
           const own = frame.model_layers?.[m]?.[l] ?? layer;
-          panel.append(h(doc, "figcaption", {}, `L${own} `, span));
+          // One model: the header row says the block already; the caption keeps the hovered share.
+          panel.append(h(doc, "figcaption", {}, frame.models.length > 1 ? `L${own} ` : "", span));
           // One canvas per panel, not per image: every canvas is a layer the browser composites
           // on each frame, and 192 of them took a third of a K change's budget in JupyterLab.
           const canvas = { element: h(doc, "canvas", {}), model: m, layer: l, positions };
