@@ -13,6 +13,7 @@ const INTEGRATION = [
   "test/kernel/kernel-integration.test.ts",
   "test/kernel/notebook.test.ts",
   "test/widgets/explorer-progress.test.ts",
+  "test/widgets/cdn-bundle.test.ts",
   "test/widgets/explorer-layout.test.ts",
   "test/widgets/explorer-view.test.ts",
   "test/widgets/jupyterlab.test.ts",

@@ -9,6 +9,12 @@ import type { ExplorerState } from "../../src/explorer/explorer-state";
 import { EXPLORER_IDENTITY, ExplorerModel, ExplorerView, MODULE_NAME, MODULE_RANGE } from "../src/index";
 import { FIXTURE, type FixtureOptions, type HarnessApi, type SentMessage } from "./harness-api";
 
+/** The exports of the AMD widget bundle, when the page defined it (`globalThis.seglensAmd`). */
+function amdExports(): Record<string, typeof ExplorerModel | typeof ExplorerView> | undefined {
+  return (globalThis as { seglensAmd?: Record<string, typeof ExplorerModel | typeof ExplorerView> })
+    .seglensAmd;
+}
+
 class TestManager extends ManagerBase {
   protected override async loadClass(className: string, moduleName: string, moduleVersion: string) {
     if (moduleName === "@jupyter-widgets/base") {
@@ -20,7 +26,8 @@ class TestManager extends ManagerBase {
     if (moduleName !== MODULE_NAME || moduleVersion !== MODULE_RANGE) {
       throw new Error(`no module ${moduleName}@${moduleVersion}; have ${MODULE_NAME}@${MODULE_RANGE}`);
     }
-    const exports: Record<string, typeof ExplorerModel | typeof ExplorerView> = {
+    // A page that loaded the AMD bundle (widgets/cdn/index.js) serves its classes instead.
+    const exports: Record<string, typeof ExplorerModel | typeof ExplorerView> = amdExports() ?? {
       ExplorerModel,
       ExplorerView,
     };
@@ -276,3 +283,5 @@ const harness: HarnessApi = {
 };
 
 (globalThis as unknown as { harness: HarnessApi }).harness = harness;
+// What an AMD loader hands the widget bundle as its dependency "@jupyter-widgets/base".
+(globalThis as unknown as { jupyterWidgetsBase: typeof base }).jupyterWidgetsBase = base;
