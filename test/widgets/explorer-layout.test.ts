@@ -281,7 +281,7 @@ describe.skipIf(skipReason !== null)(
           const style = (globalThis as unknown as Styled).getComputedStyle(el);
           return [style.color, style.backgroundColor];
         });
-      expect(colours).toEqual(["rgba(255, 255, 255, 0.87)", "rgb(33, 33, 33)"]);
+      expect(colours).toEqual(["rgba(255, 255, 255, 0.87)", "rgb(17, 17, 17)"]);
       await dark.screenshot("theme-dark");
     });
   },

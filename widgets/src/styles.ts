@@ -38,13 +38,13 @@ const CSS = `
 .seglens-status progress { width: 16em; accent-color: var(--jp-brand-color1, #1976d2); }
 .seglens-error { color: var(--jp-error-color1, #c62828); border: 1px solid var(--jp-error-color1, #c62828);
   background: var(--jp-error-color3, #fdecea); padding: 4px 8px; white-space: pre-wrap; margin: 4px 0; }
-/* The panel grid scrolls inside its own box: sideways when the layers do not fit at 48 px, down
+/* The panel grid scrolls inside its own box (sticky parts painted in the explorer's background): sideways when the layers do not fit at 48 px, down
    when the images do not fit in 80 % of the window; the header row and the name column stick. */
 .seglens-panels { overflow: auto; max-height: 80vh; overscroll-behavior: contain; }
 .seglens-grid { display: grid; gap: 2px 4px; align-items: start;
   grid-template-columns: max-content repeat(var(--seglens-layers, 1), minmax(48px, 224px)); }
 .seglens-corner, .seglens-layer-head { position: sticky; top: 0; z-index: 2; padding: 2px 0;
-  background: var(--jp-layout-color1, #fff); font-weight: 600; color: var(--jp-ui-font-color1, #222);
+  background: var(--jp-layout-color0, #fff); font-weight: 600; color: var(--jp-ui-font-color1, #222);
   border-bottom: 1px solid var(--jp-border-color2, #ddd); white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; }
 .seglens-corner { left: 0; z-index: 3; font-weight: normal; color: var(--jp-ui-font-color2, #555); }
@@ -52,7 +52,7 @@ const CSS = `
 .seglens-row-title { grid-column: 1 / -1; font-weight: 600; margin-top: 4px; }
 .seglens-row-title span { position: sticky; left: 0; }
 .seglens-image-labels { position: sticky; left: 0; z-index: 1; align-self: stretch; width: 7.5em;
-  display: flex; flex-direction: column; background: var(--jp-layout-color1, #fff); }
+  display: flex; flex-direction: column; background: var(--jp-layout-color0, #fff); }
 .seglens-names { position: relative; flex: 1; }
 .seglens-image-label { position: absolute; left: 0; right: 4px; overflow: hidden; white-space: nowrap;
   text-overflow: ellipsis; font-size: var(--jp-ui-font-size0, 11px); color: var(--jp-ui-font-color2, #555); }
