@@ -76,6 +76,24 @@ describe.skipIf(skipReason !== null)(
         .toEqual([224, 224, 224]);
     });
 
+    it("a frame with 12 layers after one with 3 redraws the canvases for the narrower columns", async () => {
+      const { page, call } = await open({ imageSize: 224, gridSide: 16 });
+      const widths = () =>
+        page
+          .locator(".seglens-panel canvas")
+          .evaluateAll((cs) => cs.map((c) => (c as unknown as { width: number }).width));
+      await expect.poll(widths).toEqual([224, 224, 224]);
+      await call("updateFrame", { imageSize: 224, gridSide: 16, layerCount: 12 });
+      const narrow = await widths();
+      expect(narrow).toHaveLength(12);
+      // drawn at most a rounding step (16 px) wider than shown, not at the 3-layer width
+      const shown = await boxes(page, ".seglens-panel canvas");
+      for (const [i, width] of narrow.entries()) {
+        const box = shown[i] as Box;
+        expect(width).toBeLessThan(box.right - box.left + 16);
+      }
+    });
+
     it("12 layers in a 480 px page: 48 px panels, the panel area scrolls sideways, image names and model title stay at its left edge", async () => {
       const { page, screenshot } = await open({ layerCount: 12, models: 2 }, (empty) =>
         empty.setViewportSize({ width: 480, height: 800 }),

@@ -115,9 +115,15 @@ export function createLayerPanels(
   let panelPx = PANEL_CSS_PX;
   let scrollerWidth = 0;
 
+  /** The panel width for the current columns; reads a layout, so only on a resize or a new grid. */
+  const fitted = () =>
+    fitPanelPx(
+      scrollerWidth,
+      current?.frame.layers.length ?? 1,
+      grid.querySelector<HTMLElement>(".seglens-image-labels")?.offsetWidth ?? 0,
+    );
   const refit = () => {
-    const labelPx = grid.querySelector<HTMLElement>(".seglens-image-labels")?.offsetWidth ?? 0;
-    const next = fitPanelPx(scrollerWidth, current?.frame.layers.length ?? 1, labelPx);
+    const next = fitted();
     if (next === panelPx) return;
     panelPx = next;
     painted = []; // redraw at the new size
@@ -225,6 +231,7 @@ export function createLayerPanels(
       build(input);
       layout = key;
       painted = [];
+      panelPx = fitted(); // another number of layers: another width, and no resize reports it
     }
     if (legend.childElementCount !== frame.k) resizeLegend(frame.k);
     // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
