@@ -2,7 +2,8 @@
 // front-end latency benchmark), plus when the tests can run here.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { CHROMIUM, LAB_VENV } from "../../src/bench/lab-driver";
+import type { Page } from "playwright-core";
+import { CHROMIUM, LAB_VENV, labCommand } from "../../src/bench/lab-driver";
 
 export {
   kernelIdle,
@@ -28,4 +29,23 @@ export function labSkipReason(): string | null {
   if (!existsSync(join(LABEXTENSION, "package.json")))
     return "widgets/labextension not built (run widgets/build.sh)";
   return null;
+}
+
+/** Colour and background of the first layer header, as the theme paints them. */
+export function headColours(page: Page): Promise<string[]> {
+  return page
+    .locator(".seglens-layer-head")
+    .first()
+    .evaluate((el) => {
+      type Styled = { getComputedStyle(element: unknown): { color: string; backgroundColor: string } };
+      const style = (globalThis as unknown as Styled).getComputedStyle(el);
+      return [style.color, style.backgroundColor];
+    });
+}
+
+/** Switches the app to `theme` (JupyterLab or Notebook 7) and waits until the page carries it. */
+export async function setTheme(page: Page, theme: "JupyterLab Light" | "JupyterLab Dark"): Promise<void> {
+  await labCommand(page, "apputils:change-theme", { theme });
+  const light = theme === "JupyterLab Light" ? "true" : "false";
+  await page.locator(`body[data-jp-theme-light="${light}"]`).waitFor({ state: "attached", timeout: 60_000 });
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PALETTE } from "../../src/render/palette";
 import { ARTIFACTS, launchChromium } from "./browser-page";
 import {
+  headColours,
   kernelIdle,
   LAB_VENV,
   LABEXTENSION,
@@ -21,6 +22,7 @@ import {
   labSkipReason,
   openLab,
   type RunningServer,
+  setTheme,
   startServer,
 } from "./jupyterlab-server";
 
@@ -312,6 +314,16 @@ describe.skipIf(reason !== null)(
       ).resolves.toBe(0);
       await screenshot(page, "jupyterlab-explore-ts.png");
     }, 300_000);
+
+    it("the dark theme repaints the explorer with the theme's colours (light and dark screenshots)", async () => {
+      if (!page) throw new Error("no page");
+      const light = await headColours(page);
+      await setTheme(page, "JupyterLab Dark");
+      await expect.poll(() => headColours(page as Page)).not.toEqual(light);
+      await screenshot(page, "jupyterlab-explore-ts-dark.png");
+      await setTheme(page, "JupyterLab Light");
+      await expect.poll(() => headColours(page as Page)).toEqual(light);
+    }, 120_000);
 
     it("the pager shows images 1–2 of 5; Next brings the kernel's frame of images 3–4", async () => {
       if (!page) throw new Error("no page");

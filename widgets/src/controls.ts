@@ -1,4 +1,4 @@
-import { EXPLORER_LIMITS, type KMeansNormalize, REPS, type Rep } from "../../src/vocabulary";
+import { DEFAULT_OPACITY, EXPLORER_LIMITS, type KMeansNormalize, REPS, type Rep } from "../../src/vocabulary";
 import { h, modelLabel } from "./dom";
 import { shownPage, type ViewState } from "./read-state";
 
@@ -85,6 +85,13 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
   on(opacity, "input", () => onChange({ opacity: opacity.valueAsNumber }, false));
   on(opacity, "change", () => onChange({ opacity: opacity.valueAsNumber }, true));
 
+  // Labels only = opacity 1: the clusters without the photo; unticked, the opacity set before returns.
+  const labelsOnly = h(doc, "input", { type: "checkbox", class: "seglens-labels-only" });
+  let opacityBefore = DEFAULT_OPACITY;
+  on(labelsOnly, "change", () =>
+    onChange({ opacity: labelsOnly.checked ? 1 : opacityBefore < 1 ? opacityBefore : DEFAULT_OPACITY }, true),
+  );
+
   const normalize = h(doc, "input", { type: "checkbox", class: "seglens-normalize" });
   on(normalize, "change", () =>
     onChange({ normalize: (normalize.checked ? "l2" : "none") satisfies KMeansNormalize }, true),
@@ -102,6 +109,7 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
     labelled(doc, "Layers", first, doc.createTextNode("–"), last),
     labelled(doc, "Image", image),
     labelled(doc, "Opacity", opacity),
+    h(doc, "label", {}, labelsOnly, "Labels only"),
     h(doc, "label", {}, normalize, "L2-normalize"),
   );
 
@@ -168,6 +176,8 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
       last.value = String(state.layer_range[1]);
       updateImages(state);
       opacity.value = String(state.opacity);
+      if (state.opacity < 1) opacityBefore = state.opacity;
+      labelsOnly.checked = state.opacity === 1;
       normalize.checked = state.normalize === "l2";
     },
   };

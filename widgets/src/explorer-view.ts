@@ -3,6 +3,7 @@ import type { Message } from "@lumino/messaging";
 import type { ExplorerViewMessage } from "../../src/explorer/explorer-state";
 import { type ControlPatch, type Controls, createControls } from "./controls";
 import { createExportControl, type ExportControl } from "./export-control";
+import { createImageSwitch, IMAGE_KEYS, type ImageSwitch, ownsKeys } from "./image-switch";
 import { createLayerPanels, type LayerPanels } from "./layer-panels";
 import { createMetricsChart, type MetricsChart } from "./metrics-chart";
 import { createPageControl, type PageControl } from "./page-control";
@@ -13,6 +14,7 @@ import { ensureStyles } from "./styles";
 interface Parts {
   controls: Controls;
   pager: PageControl;
+  switcher: ImageSwitch;
   exporter: ExportControl;
   status: StatusBar;
   panels: LayerPanels;
@@ -54,7 +56,7 @@ export class ExplorerView extends DOMWidgetView {
     // Keys pressed in the explorer (arrows on the K slider, digits) are the controls', not the
     // notebook's: JupyterLab 4.6 prevents ArrowRight on a focused range input at the document
     // (data-lm-suppress-shortcuts did not stop it). ipywidgets' own text views stop keydown likewise.
-    this.el.addEventListener("keydown", (event) => event.stopPropagation(), { signal: abort.signal });
+    this.el.addEventListener("keydown", (event) => this.onKey(event), { signal: abort.signal });
     // A display update makes JupyterLab replace this view with a new one (see orphaned()), which
     // would drop keyboard focus from the K slider between two key presses: remember which control
     // had it, and forget only when focus really leaves (the element is still in the page then).
@@ -77,6 +79,7 @@ export class ExplorerView extends DOMWidgetView {
     const parts: Parts = {
       controls: createControls(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
       pager: createPageControl(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
+      switcher: createImageSwitch(doc, (patch, commit) => this.onControl(patch, commit), abort.signal),
       exporter: createExportControl(doc, {
         send: (message) => this.send(message),
         onError: (message) => {
@@ -97,6 +100,7 @@ export class ExplorerView extends DOMWidgetView {
     this.el.replaceChildren(
       parts.controls.element,
       parts.pager.element,
+      parts.switcher.element,
       parts.exporter.element,
       ...parts.status.elements,
       parts.panels.element,
@@ -176,6 +180,16 @@ export class ExplorerView extends DOMWidgetView {
     return true;
   }
 
+  /** Image keys (IMAGE_KEYS) outside inputs; every key stays in the explorer (see render). */
+  private onKey(event: KeyboardEvent): void {
+    event.stopPropagation();
+    const action = IMAGE_KEYS[event.key];
+    if (!action || ownsKeys(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    event.preventDefault(); // the arrows would scroll the panel area
+    if (action === "toggle") this.parts?.switcher.toggle();
+    else this.parts?.switcher.step(action === "next" ? 1 : -1);
+  }
+
   private onControl(patch: ControlPatch, commit: boolean): void {
     this.model.set(patch);
     if (commit) this.model.save_changes();
@@ -202,6 +216,7 @@ export class ExplorerView extends DOMWidgetView {
       if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);
       parts.pager.update(state);
+      parts.switcher.update(state);
       const provisional = frame?.provisional === true;
       this.el.classList.toggle("seglens-provisional", provisional);
       parts.status.update(state.status, problems, provisional);
@@ -211,6 +226,7 @@ export class ExplorerView extends DOMWidgetView {
           images,
           imageIndices: state.page_images,
           image: state.image,
+          imageNames: state.image_names,
           opacity: state.opacity,
           highlight: this.highlight,
         },

@@ -10,10 +10,13 @@ import {
   imageCanvas,
   labelAt,
   labelAtlas,
+  MAX_PANEL_CSS_PX,
+  MIN_PANEL_CSS_PX,
   PANEL_CSS_PX,
   paint,
   placeCells,
 } from "./panel-canvas";
+import { columnHeads, imageLabels } from "./panel-labels";
 
 /** What the panels draw. */
 export interface PanelInput {
@@ -23,6 +26,8 @@ export interface PanelInput {
   /** The image index of each of `images` (the state's `page_images`); empty: image i is `images[i]`. */
   imageIndices: readonly number[];
   image: number | "all";
+  /** Display names of every image of the set (the state's `image_names`), for the row labels. */
+  imageNames: readonly string[];
   /** Overlay opacity 0..1. */
   opacity: number;
   /** The hovered cluster: drawn opaque in every panel, the others faded; its share is shown. */
@@ -30,8 +35,8 @@ export interface PanelInput {
 }
 
 /**
- * One panel per (model, layer), each with one canvas holding its shown images stacked, and the
- * cluster legend.
+ * One panel per (model, layer), each with one canvas holding its shown images stacked, in a grid
+ * with a header row of layers and a column of image names per model; and the cluster legend.
  */
 export interface LayerPanels {
   readonly element: HTMLElement;
@@ -63,15 +68,37 @@ export function clusterShare(
   return count / (cells * positions.length);
 }
 
+/** The panel width for a panel area `width` CSS pixels wide showing `layers` columns. */
+export function fitPanelPx(width: number, layers: number, labelPx: number): number {
+  if (width <= 0) return PANEL_CSS_PX; // not laid out yet
+  const fit = Math.floor((width - labelPx - GAP_CSS_PX * layers) / Math.max(1, layers));
+  // Rounded up to 16 px: a canvas a few pixels wider than shown costs little; a repaint per pixel
+  // of a resize would cost a lot.
+  return Math.min(MAX_PANEL_CSS_PX, Math.max(MIN_PANEL_CSS_PX, Math.ceil(fit / 16) * 16));
+}
+
 /** Builds the panel area; `onHighlight` receives the hovered or focused cluster (null on leave). */
 export function createLayerPanels(
   doc: Document,
   signal: AbortSignal,
   onHighlight: (label: number | null) => void,
 ): LayerPanels {
-  const grid = h(doc, "div", { class: "seglens-panels" });
+  // The grid: a label column, then one column per layer that shrinks down to MIN_PANEL_CSS_PX;
+  // past that the scroller scrolls sideways, the header row and the label column stay (sticky).
+  const grid = h(doc, "div", { class: "seglens-grid" });
+  const scroller = h(
+    doc,
+    "div",
+    {
+      class: "seglens-panels",
+      tabindex: 0,
+      role: "region",
+      "aria-label": "Layer panels (← → or j k: previous or next image; a: all images or one)",
+    },
+    grid,
+  );
   const legend = h(doc, "div", { class: "seglens-legend", role: "group", "aria-label": "Clusters" });
-  const element = h(doc, "div", {}, grid, legend);
+  const element = h(doc, "div", {}, scroller, legend);
   let canvases: Canvas[] = [];
   let blocks: Blocks = { width: 0, height: 0, gap: 0 };
   let shares: { span: HTMLElement; model: number; layer: number }[] = [];
@@ -84,6 +111,34 @@ export function createLayerPanels(
   let backgroundsOf: [DecodedImages | null, readonly number[]] = [null, []];
   const atlas = h(doc, "canvas", {});
   let current: PanelInput | null = null;
+  /** The CSS width the canvases are drawn for, from the scroller's width (a ResizeObserver). */
+  let panelPx = PANEL_CSS_PX;
+  let scrollerWidth = 0;
+
+  /** The panel width for the current columns; reads a layout, so only on a resize or a new grid. */
+  const fitted = () =>
+    fitPanelPx(
+      scrollerWidth,
+      current?.frame.layers.length ?? 1,
+      grid.querySelector<HTMLElement>(".seglens-image-labels")?.offsetWidth ?? 0,
+    );
+  const refit = () => {
+    const next = fitted();
+    if (next === panelPx) return;
+    panelPx = next;
+    painted = []; // redraw at the new size
+    if (current) update(current);
+  };
+  // Observed, not measured while drawing: reading a width there would force a layout per repaint.
+  const view = doc.defaultView as (Window & typeof globalThis) | null;
+  if (view?.ResizeObserver) {
+    const observer = new view.ResizeObserver((entries) => {
+      scrollerWidth = entries.at(-1)?.contentRect.width ?? 0;
+      refit();
+    });
+    observer.observe(scroller);
+    signal.addEventListener("abort", () => observer.disconnect());
+  }
 
   /** Adds or removes buttons up to `k`: a K change touches only the difference. */
   function resizeLegend(k: number): void {
@@ -111,10 +166,15 @@ export function createLayerPanels(
     blocks = { width: 0, height: 0, gap: 0 }; // places the new cells on the next paint
     shares = [];
     panels = [];
+    grid.style.setProperty("--seglens-layers", String(frame.layers.length));
     grid.replaceChildren(
+      ...columnHeads(doc, frame),
       ...frame.models.map((model, m) => {
-        const row = h(doc, "div", { class: "seglens-row", "data-model": model });
-        row.append(h(doc, "div", { class: "seglens-row-title", title: model }, modelLabel(model)));
+        const row = h(doc, "div", { class: "seglens-row", "data-model": model, "data-model-index": m });
+        row.append(
+          h(doc, "div", { class: "seglens-row-title", title: model }, h(doc, "span", {}, modelLabel(model))),
+          imageLabels(doc, frame, positions, input.imageNames, model),
+        );
         frame.layers.forEach((layer, l) => {
           const span = h(doc, "span", { class: "seglens-share" });
           shares.push({ span, model: m, layer: l });
@@ -124,6 +184,10 @@ export function createLayerPanels(
             "data-model": model,
           });
           panels.push(panel);
+          // Each model's own block number: models of other depths show the block at the same relative depth.
+          const own = frame.model_layers?.[m]?.[l] ?? layer;
+          // One model: the header row says the block already; the caption keeps the hovered share.
+          panel.append(h(doc, "figcaption", {}, frame.models.length > 1 ? `L${own} ` : "", span));
           // One canvas per panel, not per image: every canvas is a layer the browser composites
           // on each frame, and 192 of them took a third of a K change's budget in JupyterLab.
           const canvas = { element: h(doc, "canvas", {}), model: m, layer: l, positions };
@@ -139,9 +203,6 @@ export function createLayerPanels(
             h(doc, "div", { class: "seglens-cell", "data-image": frame.images[position] }),
           );
           panel.append(h(doc, "div", { class: "seglens-stack" }, canvas.element, ...cells));
-          // Each model's own block number: models of other depths show the block at the same relative depth.
-          const own = frame.model_layers?.[m]?.[l] ?? layer;
-          panel.append(h(doc, "figcaption", {}, `L${own} `, span));
           row.append(panel);
         });
         return row;
@@ -149,91 +210,92 @@ export function createLayerPanels(
     );
   }
 
-  return {
-    element,
-    update(input) {
-      current = input;
-      if (!input) {
-        layout = [];
-        painted = [];
-        grid.replaceChildren();
-        legend.replaceChildren();
-        return;
+  function update(input: PanelInput | null): void {
+    current = input;
+    if (!input) {
+      layout = [];
+      painted = [];
+      grid.replaceChildren();
+      legend.replaceChildren();
+      return;
+    }
+    // A new frame of the same layout (a K or representation change) repaints the canvases in
+    // place: rebuilding 96 canvases made the browser lay out and raster them all again.
+    const { frame } = input;
+    const key = [
+      JSON.stringify([frame.models, frame.layers, frame.model_layers, frame.images, frame.grid]),
+      input.image,
+      input.imageNames,
+    ];
+    if (key.some((v, i) => v !== layout[i])) {
+      build(input);
+      layout = key;
+      painted = [];
+      panelPx = fitted(); // another number of layers: another width, and no resize reports it
+    }
+    if (legend.childElementCount !== frame.k) resizeLegend(frame.k);
+    // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
+    const drawn = [
+      input.frame,
+      input.images,
+      input.image,
+      input.opacity,
+      input.highlight,
+      input.imageIndices,
+    ];
+    if (drawn.some((v, i) => v !== painted[i])) {
+      if (input.images !== backgroundsOf[0] || input.imageIndices !== backgroundsOf[1]) {
+        backgrounds.clear();
+        backgroundsOf = [input.images, input.imageIndices];
       }
-      // A new frame of the same layout (a K or representation change) repaints the canvases in
-      // place: rebuilding 96 canvases made the browser lay out and raster them all again.
-      const { frame } = input;
-      const key = [JSON.stringify([frame.models, frame.layers, frame.images, frame.grid]), input.image];
-      if (key.some((v, i) => v !== layout[i])) {
-        build(input);
-        layout = key;
-        painted = [];
-      }
-      if (legend.childElementCount !== frame.k) resizeLegend(frame.k);
-      // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
-      const drawn = [
-        input.frame,
-        input.images,
-        input.image,
-        input.opacity,
-        input.highlight,
-        input.imageIndices,
-      ];
-      if (drawn.some((v, i) => v !== painted[i])) {
-        if (input.images !== backgroundsOf[0] || input.imageIndices !== backgroundsOf[1]) {
-          backgrounds.clear();
-          backgroundsOf = [input.images, input.imageIndices];
-        }
-        const { images, imageIndices } = input;
-        const [gh, gw] = input.frame.grid;
-        const background = (index: number) => {
-          // The images of the page the kernel sent last; an image of another page is drawn grey.
-          const at = imageIndices.length === 0 ? index : imageIndices.indexOf(index);
-          const rgb = images && at >= 0 && at < (images.shape[0] ?? 0) ? images : null;
-          const size: [number, number] = rgb
-            ? [rgb.shape[1] as number, rgb.shape[2] as number]
-            : [gh * CELL_PX, gw * CELL_PX];
-          const target = displaySize(doc, size);
-          const key = `${rgb ? index : `grey ${gh}×${gw}`} at ${target.join("×")}`;
-          let canvas = backgrounds.get(key);
-          if (!canvas) {
-            canvas = imageCanvas(doc, rgb, at, size, target);
-            backgrounds.set(key, canvas);
-          }
-          return canvas;
-        };
-        labelAtlas(atlas, input.frame, input.opacity, input.highlight);
-        const size: [number, number] = images
-          ? [images.shape[1] as number, images.shape[2] as number]
+      const { images, imageIndices } = input;
+      const [gh, gw] = input.frame.grid;
+      const background = (index: number) => {
+        // The images of the page the kernel sent last; an image of another page is drawn grey.
+        const at = imageIndices.length === 0 ? index : imageIndices.indexOf(index);
+        const rgb = images && at >= 0 && at < (images.shape[0] ?? 0) ? images : null;
+        const size: [number, number] = rgb
+          ? [rgb.shape[1] as number, rgb.shape[2] as number]
           : [gh * CELL_PX, gw * CELL_PX];
-        const [height, width] = displaySize(doc, size);
-        const next = { width, height, gap: Math.round((GAP_CSS_PX * width) / PANEL_CSS_PX) };
-        if (next.width !== blocks.width || next.height !== blocks.height || next.gap !== blocks.gap) {
-          blocks = next;
-          placeCells(grid, blocks);
+        const target = displaySize(doc, size, panelPx);
+        const key = `${rgb ? index : `grey ${gh}×${gw}`} at ${target.join("×")}`;
+        let canvas = backgrounds.get(key);
+        if (!canvas) {
+          canvas = imageCanvas(doc, rgb, at, size, target);
+          backgrounds.set(key, canvas);
         }
-        for (const canvas of canvases)
-          paint(canvas, input.frame, blocks, (p) => background(input.frame.images[p] ?? 0), atlas);
-        for (const [l, panel] of panels.entries())
-          panel.classList.toggle(
-            "seglens-pending",
-            l % input.frame.layers.length >= input.frame.layers_ready,
-          );
-        painted = drawn;
+        return canvas;
+      };
+      labelAtlas(atlas, input.frame, input.opacity, input.highlight);
+      const size: [number, number] = images
+        ? [images.shape[1] as number, images.shape[2] as number]
+        : [gh * CELL_PX, gw * CELL_PX];
+      const [height, width] = displaySize(doc, size, panelPx);
+      const next = { width, height, gap: Math.round((GAP_CSS_PX * width) / panelPx) };
+      if (next.width !== blocks.width || next.height !== blocks.height || next.gap !== blocks.gap) {
+        blocks = next;
+        placeCells(grid, blocks);
       }
-      const positions = shownPositions(input.frame, input.image);
-      for (const { span, model, layer } of shares) {
-        const { highlight } = input;
-        span.textContent =
-          highlight === null
-            ? ""
-            : `· ${highlight}: ${(100 * clusterShare(input.frame, model, layer, positions, highlight)).toFixed(1)}%`;
-      }
-      for (const button of legend.querySelectorAll("button")) {
-        // Only on a change: a dozen status updates a K change would each touch every button.
-        const pressed = String(button.dataset.label === String(input.highlight));
-        if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
-      }
-    },
-  };
+      for (const canvas of canvases)
+        paint(canvas, input.frame, blocks, (p) => background(input.frame.images[p] ?? 0), atlas);
+      for (const [l, panel] of panels.entries())
+        panel.classList.toggle("seglens-pending", l % input.frame.layers.length >= input.frame.layers_ready);
+      painted = drawn;
+    }
+    const positions = shownPositions(input.frame, input.image);
+    for (const { span, model, layer } of shares) {
+      const { highlight } = input;
+      span.textContent =
+        highlight === null
+          ? ""
+          : `· ${highlight}: ${(100 * clusterShare(input.frame, model, layer, positions, highlight)).toFixed(1)}%`;
+    }
+    for (const button of legend.querySelectorAll("button")) {
+      // Only on a change: a dozen status updates a K change would each touch every button.
+      const pressed = String(button.dataset.label === String(input.highlight));
+      if (button.getAttribute("aria-pressed") !== pressed) button.setAttribute("aria-pressed", pressed);
+    }
+  }
+
+  return { element, update };
 }

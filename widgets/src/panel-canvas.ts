@@ -6,7 +6,11 @@ import { h } from "./dom";
 
 /** Side of a grid cell in canvas pixels when there is no image to take the size from. */
 export const CELL_PX = 8;
-/** A panel canvas's CSS width (styles.ts). */
+/** The narrowest a panel gets before the panel area scrolls sideways (styles.ts' grid track). */
+export const MIN_PANEL_CSS_PX = 48;
+/** The widest a panel gets when few layers leave room (styles.ts' grid track). */
+export const MAX_PANEL_CSS_PX = 224;
+/** A panel's CSS width assumed until the panel area has been laid out. */
 export const PANEL_CSS_PX = 128;
 /** CSS pixels between two images of a panel. */
 export const GAP_CSS_PX = 4;
@@ -68,12 +72,15 @@ export function imageCanvas(
   return canvas;
 }
 
-/** A panel canvas's size in device pixels for a background of `size`: at most the displayed size. */
-export function displaySize(doc: Document, size: [number, number]): [number, number] {
+/**
+ * A panel canvas's size in device pixels for a background of `size` shown `panelPx` CSS pixels
+ * wide: at most the displayed size.
+ */
+export function displaySize(doc: Document, size: [number, number], panelPx = PANEL_CSS_PX): [number, number] {
   // A 224 px image shown at 128 px would make the browser raster and composite three times the
   // pixels on every frame.
   const dpr = doc.defaultView?.devicePixelRatio ?? 1;
-  const scale = Math.min(1, (PANEL_CSS_PX * dpr) / size[1]);
+  const scale = Math.min(1, (panelPx * dpr) / size[1]);
   return [Math.round(size[0] * scale), Math.round(size[1] * scale)];
 }
 
@@ -167,10 +174,13 @@ export function labelAt(
   return frame.labels.data[start + gy * gw + gx] ?? null;
 }
 
-/** Puts each `.seglens-cell` of `grid` over its image in the panel canvas below it. */
+/**
+ * Puts each `.seglens-cell` of `grid` over its image in the panel canvas below it, and each image
+ * name of a row's `.seglens-names` beside it (the same fractions of the row's height).
+ */
 export function placeCells(grid: HTMLElement, blocks: Blocks): void {
-  for (const stack of grid.querySelectorAll<HTMLElement>(".seglens-stack")) {
-    const cells = stack.querySelectorAll<HTMLElement>(".seglens-cell");
+  for (const stack of grid.querySelectorAll<HTMLElement>(".seglens-stack, .seglens-names")) {
+    const cells = stack.querySelectorAll<HTMLElement>(".seglens-cell, .seglens-image-label");
     const total = cells.length * (blocks.height + blocks.gap) - blocks.gap;
     for (const [i, cell] of cells.entries()) {
       cell.style.top = `${(100 * i * (blocks.height + blocks.gap)) / total}%`;

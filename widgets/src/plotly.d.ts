@@ -4,6 +4,9 @@ declare module "plotly.js-dist-min" {
   export interface PlotlyTrace {
     x: number[];
     y: (number | null)[];
+    /** Per point, shown by `hovertemplate` as `%{customdata}`. */
+    customdata?: number[];
+    hovertemplate?: string;
     name: string;
     type: "scatter";
     mode: "lines+markers";

@@ -33,6 +33,8 @@ export interface FixtureOptions {
   layersReady?: number;
   /** Show all of the page's images in each panel (default: the first image alone). */
   allImages?: boolean;
+  /** Added to every PB score of the fixture (default 0; PB is 0.1 · layer + 0.05 · model). */
+  pbShift?: number;
   /** updateFrame: send the frame alone, as the kernel does once the page's images are sent. */
   frameOnly?: boolean;
 }
@@ -44,6 +46,24 @@ export interface SentMessage {
   content?: unknown;
   buffer_paths?: unknown;
   buffers: number;
+}
+
+/** A box in page coordinates. */
+export interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** What chartGeometry() measured. */
+export interface ChartGeometry {
+  yRange: number[];
+  xTitle: Box | null;
+  legend: Box | null;
+  /** The plot area. */
+  plot: Box | null;
+  ticks: string[];
 }
 
 /** What remove() observed. */
@@ -68,6 +88,8 @@ export interface HarnessApi {
   custom(content: Record<string, unknown>, bytes?: number[]): Promise<void>;
   /** Resolves when the metrics chart has drawn its traces; returns their count. */
   chartTraces(): Promise<number>;
+  /** Once the chart is drawn: its y-axis range, x tick texts and the boxes of x title, legend, plot. */
+  chartGeometry(): Promise<ChartGeometry>;
   sent(): SentMessage[];
   get(key: string): unknown;
   /** RGBA at canvas pixel (x, y) of model `model`'s panel of layer `layer` (first shown image). */

@@ -9,6 +9,12 @@ import type { ExplorerState } from "../../src/explorer/explorer-state";
 import { EXPLORER_IDENTITY, ExplorerModel, ExplorerView, MODULE_NAME, MODULE_RANGE } from "../src/index";
 import { FIXTURE, type FixtureOptions, type HarnessApi, type SentMessage } from "./harness-api";
 
+/** The exports of the AMD widget bundle, when the page defined it (`globalThis.seglensAmd`). */
+function amdExports(): Record<string, typeof ExplorerModel | typeof ExplorerView> | undefined {
+  return (globalThis as { seglensAmd?: Record<string, typeof ExplorerModel | typeof ExplorerView> })
+    .seglensAmd;
+}
+
 class TestManager extends ManagerBase {
   protected override async loadClass(className: string, moduleName: string, moduleVersion: string) {
     if (moduleName === "@jupyter-widgets/base") {
@@ -20,7 +26,8 @@ class TestManager extends ManagerBase {
     if (moduleName !== MODULE_NAME || moduleVersion !== MODULE_RANGE) {
       throw new Error(`no module ${moduleName}@${moduleVersion}; have ${MODULE_NAME}@${MODULE_RANGE}`);
     }
-    const exports: Record<string, typeof ExplorerModel | typeof ExplorerView> = {
+    // A page that loaded the AMD bundle (widgets/cdn/index.js) serves its classes instead.
+    const exports: Record<string, typeof ExplorerModel | typeof ExplorerView> = amdExports() ?? {
       ExplorerModel,
       ExplorerView,
     };
@@ -122,7 +129,7 @@ function fixture(options: FixtureOptions) {
     grid: [gh, gw],
     labels: { dtype: "uint8", shape, buffer: null },
     metrics: models.map((_, m) =>
-      layers.map((l) => ({ pb: 0.1 * l + 0.05 * m, lc: 0.9 - 0.1 * l, ba: null })),
+      layers.map((l) => ({ pb: 0.1 * l + 0.05 * m + (options.pbShift ?? 0), lc: 0.9 - 0.1 * l, ba: null })),
     ),
     ...(options.modelLayers === undefined ? {} : { model_layers: options.modelLayers }),
     ...(options.provisional === undefined ? {} : { provisional: options.provisional }),
@@ -216,11 +223,28 @@ const harness: HarnessApi = {
     while (!chart.data && performance.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     return chart.data?.length ?? 0;
   },
+  async chartGeometry() {
+    await harness.chartTraces();
+    const chart = requireView().el.querySelector(".seglens-chart") as HTMLElement & {
+      _fullLayout?: { yaxis: { range: number[] } };
+    };
+    const box = (selector: string) => {
+      const r = chart.querySelector(selector)?.getBoundingClientRect();
+      return r ? { left: r.left, top: r.top, right: r.right, bottom: r.bottom } : null;
+    };
+    return {
+      yRange: [...(chart._fullLayout?.yaxis.range ?? [])],
+      xTitle: box(".g-xtitle"),
+      legend: box(".legend"),
+      plot: box(".nsewdrag"),
+      ticks: [...chart.querySelectorAll(".xtick text")].map((t) => t.textContent ?? ""),
+    };
+  },
   sent: () => comm.messages.map((m) => structuredClone(m)),
   get: (key) => requireView().model.get(key),
   pixel(m, layer, x, y) {
     const canvas = requireView().el.querySelector(
-      `.seglens-row:nth-of-type(${m + 1}) .seglens-panel[data-layer="${layer}"] canvas`,
+      `.seglens-row[data-model-index="${m}"] .seglens-panel[data-layer="${layer}"] canvas`,
     ) as HTMLCanvasElement;
     return [...(canvas.getContext("2d")?.getImageData(x, y, 1, 1).data ?? [])];
   },
@@ -259,3 +283,5 @@ const harness: HarnessApi = {
 };
 
 (globalThis as unknown as { harness: HarnessApi }).harness = harness;
+// What an AMD loader hands the widget bundle as its dependency "@jupyter-widgets/base".
+(globalThis as unknown as { jupyterWidgetsBase: typeof base }).jupyterWidgetsBase = base;
