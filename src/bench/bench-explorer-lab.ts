@@ -224,7 +224,7 @@ export async function benchExplorerLab(log: (line: string) => void): Promise<Ben
   // The same explorer twice: K changes that each wait for k-means, and with the other Ks precomputed.
   for (const precompute of [false, true]) {
     const cell = `import { explore } from "seglens";
-const w = explore({ model: ${JSON.stringify(model)}, images: ${JSON.stringify(photos)}, k: 6, pageSize: ${EXPLORER_IMAGES}, precompute: ${precompute} });`;
+const w = explore({ model: ${JSON.stringify(model)}, images: ${JSON.stringify(photos)}, k: 6, pageSize: ${EXPLORER_IMAGES}, image: "all", precompute: ${precompute} });`;
     writeFileSync(
       join(dir, "notebooks", `bench-${precompute}.ipynb`),
       JSON.stringify({

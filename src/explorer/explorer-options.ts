@@ -57,6 +57,12 @@ export interface ExploreOptions {
    * first model's blocks from the first to the last of them; changing it shows that range instead.
    */
   depth?: readonly number[];
+  /**
+   * The image every panel shows at first: an index into the image set, or `"all"` (the page side by
+   * side). Default: all of a set of up to 8 images, else the first image (the view's ←/→ switch
+   * images, `a` shows them all).
+   */
+  image?: number | "all";
   /** Overlay opacity 0..1; default 0.6. */
   opacity?: number;
   /** Normalization before k-means; default `"l2"`. */

@@ -114,6 +114,8 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   /** The idle precomputation of other K values, stopped by any new request. */
   private warming: AbortController | undefined;
   private readonly precompute: boolean;
+  /** Whether `explore({ image })` chose the image; otherwise a large set starts with one image. */
+  private readonly imageChosen: boolean;
 
   constructor(
     options: ExploreOptions,
@@ -134,7 +136,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
         head: checkHead(options.head ?? EXPLORE_DEFAULTS.head),
         heads: 0,
         layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
-        image: "all",
+        image: options.image === undefined ? "all" : checkImage(options.image, 0),
         page: 0,
         page_size: checkExplorerPageSize(options.pageSize ?? EXPLORE_DEFAULTS.pageSize),
         opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
@@ -150,6 +152,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
     this.rangeChosen = options.layers !== undefined;
     this.depths = depths;
     this.precompute = options.precompute ?? true;
+    this.imageChosen = options.image !== undefined;
     this.on("change", ({ changes, origin }) => {
       if (origin !== "frontend") return;
       if (this.get("view_error") !== null) this.set({ view_error: null });
@@ -287,7 +290,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   private publish(result: ExplorerResult): void {
     this.views = result.views;
     this.shownStart = result.page.start;
-    this.set(resultUpdate(result, this.state()));
+    this.set(resultUpdate(result, this.state(), { imageChosen: this.imageChosen }));
     this.png.schedule();
   }
 

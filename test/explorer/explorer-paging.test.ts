@@ -164,6 +164,23 @@ async function writeImages(dir: string, count: number): Promise<void> {
 }
 
 describe("explore() over 300 images (real engine, no sockets)", () => {
+  it("explore({ image: \"all\" }) keeps the whole page side by side; 5 images start that way by default", async () => {
+    const dir = testCacheDir();
+    try {
+      await writeImages(dir.path, 12);
+      const all = explore({ model, images: [dir.path], image: "all", precompute: false });
+      await all.idle();
+      expect(all.get("image")).toBe("all");
+      all.close();
+      const few = explore({ model, images: [samples], precompute: false });
+      await few.idle();
+      expect(few.get("image")).toBe("all");
+      few.close();
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("shows 12 of 300 at a time; a page change cuts the next 12 from the same clustering, without k-means", async () => {
     const dir = testCacheDir();
     try {
@@ -178,6 +195,8 @@ describe("explore() over 300 images (real engine, no sockets)", () => {
       expect((first.labels as BinaryArray<"uint8">).shape).toEqual([1, first.layers.length, 12, 4, 4]);
       expect((widget.get("images") as BinaryArray<"uint8">).shape[0]).toBe(12);
       expect(widget.get("page_images")).toEqual(first.images);
+      // A set this large starts with one image shown, the page's first; the frame still holds the page.
+      expect(widget.get("image")).toBe(0);
 
       const stages: string[] = [];
       widget.on("change", ({ changes }) => {
