@@ -4,15 +4,16 @@ import { InputError } from "../errors";
 import { checkLayerChoice } from "../features/feature-request";
 import { listImages } from "../images/list-images";
 import { defaultModel } from "../models/default-model";
-import { figurePng, figureSvg } from "../render/figure";
+import { type FigureSpec, figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import type { Segmentation } from "../segmentation/segment";
-import { beginOutputFile } from "../util/output-transaction";
+import { beginOutputFile, type OutputFile } from "../util/output-transaction";
 import { DEFAULT_OPACITY } from "../vocabulary";
+import { attentionFigureSpec, checkAttentionFlags } from "./attention-figure";
 import { addModelFlags } from "./features-command";
 import { type FigureFlags, planFigure } from "./figure-plan";
 import { abortOnSignals } from "./interrupt";
-import { choiceOption, nameList, numberIn } from "./option-parsers";
+import { choiceOption, headsSpec, LENSES, nameList, numberIn } from "./option-parsers";
 import { addClusterFlags } from "./segment-command";
 
 // The bundled fixtures have random weights: a figure of them must say so.
@@ -43,6 +44,11 @@ function imageChoice(value: string | undefined, images: readonly string[]): numb
 /** Refuses flag combinations that draw nothing sensible, before any model is loaded. */
 function checkFigureFlags(flags: FigureFlags): void {
   checkLayerChoice(flags);
+  if (flags.lens === "attention") checkAttentionFlags(flags);
+  else if (flags.heads !== undefined)
+    throw new InputError(
+      `--heads chooses attention heads: use it with --lens attention (the lens is "${flags.lens}")`,
+    );
   if (flags.cols === "layers" && flags.rows !== "models") {
     throw new InputError(
       "--cols layers draws models × layers: use it with --rows models (and --models A,B,…)",
@@ -57,6 +63,13 @@ function checkFigureFlags(flags: FigureFlags): void {
   if (format !== ".png" && format !== ".svg") {
     throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
   }
+}
+
+/** Writes `spec` as PNG or SVG (by `out`'s extension) and says what was drawn. */
+async function writeFigure(file: OutputFile, out: string, spec: FigureSpec): Promise<void> {
+  file.write(extname(out).toLowerCase() === ".png" ? await figurePng(spec) : await figureSvg(spec));
+  process.stdout.write(`seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${out}\n`);
+  if (spec.footnote !== undefined) process.stdout.write(`  note: ${spec.footnote}\n`);
 }
 
 /** `seglens figure … --out FILE.png|FILE.svg` */
@@ -91,9 +104,22 @@ export function addFigureCommand(program: Command): void {
     )
     .option(
       "--opacity <O>",
-      "weight of the label colours over the image, 0..1: 0 = the image only, 1 = labels only",
+      "weight of the label (or heat) colours over the image, 0..1: 0 = the image only, 1 = labels only",
       numberIn("--opacity", 0, 1),
       DEFAULT_OPACITY,
+    )
+    .addOption(
+      choiceOption(
+        "--lens <L>",
+        "what the panels show: clusters (label maps of k-means) or attention (heat maps of the CLS token's attention over the patches; without CLS, the patch queries' mean; layers × images only)",
+        LENSES,
+        "clusters",
+      ),
+    )
+    .option(
+      "--heads <H>",
+      "with --lens attention: mean (the mean over heads), all (a block of rows per head), or 0-based head numbers, e.g. 0,3 (default: mean)",
+      headsSpec,
     )
     .action(async (flags: FigureFlags) => {
       checkFigureFlags(flags);
@@ -106,6 +132,15 @@ export function addFigureCommand(program: Command): void {
         const named = flags.model ?? flags.models?.[0];
         const chosen = named === undefined ? await defaultModel() : { model: named };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
+        if (flags.lens === "attention") {
+          const spec = await attentionFigureSpec(
+            { ...flags, model: chosen.model },
+            interrupt.signal,
+            (path) => footnoteFor([path]),
+          );
+          await writeFigure(file, flags.out, spec);
+          return;
+        }
         const plan = await planFigure({ ...flags, model: chosen.model }, interrupt.signal);
         const first = plan.segmentations[0] as Segmentation;
         const layout: FigureLayout = {
@@ -120,13 +155,7 @@ export function addFigureCommand(program: Command): void {
         const footnote = footnoteFor(plan.segmentations.map((s) => s.request.model.onnxPath));
         if (footnote !== undefined) layout.footnote = footnote;
         const spec = await segmentationFigure(plan.segmentations, layout);
-        file.write(
-          extname(flags.out).toLowerCase() === ".png" ? await figurePng(spec) : await figureSvg(spec),
-        );
-        process.stdout.write(
-          `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
-        );
-        if (footnote !== undefined) process.stdout.write(`  note: ${footnote}\n`);
+        await writeFigure(file, flags.out, spec);
       } finally {
         file.rollback();
         interrupt.dispose();

@@ -6,9 +6,11 @@ import { InputError } from "../errors";
 import { prepareRequest } from "../features/feature-request";
 import { blocksAtDepths, matchingBlock } from "../features/relative-depth";
 import { parseLayerSpec, parseLayers, parseReps } from "../features/selection";
+import type { HeadChoice } from "../lenses/attention-maps";
 import type { Segmentation } from "../segmentation/segment";
 import type { Rep } from "../vocabulary";
 import { type ModelFlags, requestFromFlags } from "./features-command";
+import type { Lens } from "./option-parsers";
 import { type ClusterFlags, segmentFromFlags } from "./segment-command";
 
 /** The flags of `seglens figure`. */
@@ -20,6 +22,10 @@ export interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   models?: string[];
   image?: string;
   opacity: number;
+  /** What the panels show: cluster label maps, or attention heat maps. */
+  lens: Lens;
+  /** `--lens attention`: which heads (default their mean). */
+  heads?: HeadChoice;
 }
 
 /** The segmentations a figure draws, and for rows of models, the blocks each model shows. */

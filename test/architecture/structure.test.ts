@@ -30,6 +30,7 @@ const RANKS: Record<string, number> = {
   "src/features": 5,
   "src/kmeans": 5,
   "src/segmentation": 6,
+  "src/lenses": 6,
   "src/render": 7,
   "src/explorer": 8,
   "widgets/src": 8,
