@@ -1,6 +1,11 @@
 export { CancelledError, InputError, NetworkError, UnsupportedModelError } from "./errors";
 export * from "./explorer/index";
 export {
+  type AttentionRows,
+  type AttentionRowsOptions,
+  extractAttentionRows,
+} from "./features/attention-rows";
+export {
   type ExtractOptions,
   type ExtractProgress,
   extractFeatures,
@@ -40,11 +45,23 @@ export {
   type KMeansWorkerOptions,
 } from "./kmeans/kmeans-client";
 export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
+export { type HeatOptions, heatColour, paintHeat } from "./lenses/attention-colours";
+export {
+  attentionMap,
+  displayLevels,
+  type Head,
+  type HeadChoice,
+  parseHeads,
+  type RowDims,
+  shownHeads,
+} from "./lenses/attention-maps";
 export { type Catalog, type CatalogEntry, loadCatalog } from "./models/catalog";
 export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./models/default-model";
 export { listModels, type ModelListing } from "./models/list-models";
 export { estimateRunBytes, type MemoryPlan, planMemory } from "./models/memory-estimate";
 export { type ResolvedModel, type ResolveOptions, resolveModel, variantFile } from "./models/resolve-model";
+export { type AttentionModel, prepareAttentionModel } from "./onnx/attention-model";
+export type { AttentionReduction } from "./onnx/attention-rows";
 export { type BlockTaps, discoverTaps, type TapRef, type VitTaps } from "./onnx/discover-taps";
 export { prepareTappedModel, type TappedModel } from "./onnx/tapped-model";
 export {

@@ -7,6 +7,7 @@ import { decodeImage } from "../images/decode-image";
 import { listImages } from "../images/list-images";
 import { preprocessImage } from "../images/preprocess";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
+import { benchAttention } from "./bench-attention";
 import { benchExplorer } from "./bench-explorer";
 import { benchExplorerLab } from "./bench-explorer-lab";
 import { benchFigure } from "./bench-figure";
@@ -97,6 +98,8 @@ const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>
     benchModel("vit-small-patch16", 8, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
   "vit-base-patch16": ({ threads }) =>
     benchModel("vit-base-patch16", 32, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
+  attention: ({ threads }) =>
+    benchAttention("vit-small-patch16", 8, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
   kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
   explorer: ({ log, reference }) => benchExplorer({ log, reference }),
