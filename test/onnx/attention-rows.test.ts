@@ -23,17 +23,14 @@ const cases = listFixtures()
   .flatMap((f) => Object.entries(f.variants).map(([variant, file]) => ({ ...f, variant, file })));
 
 describe("the attention variant on every fixture export", () => {
-  it.each(cases)(
-    "$id $variant ($prefix_tokens prefix tokens): every block's rows match PyTorch's softmax",
-    async (f) => {
-      await checkAttentionRows(join(f.dir, f.file), f.dir, {
-        prefixTokens: f.prefix_tokens,
-        numLayers: f.num_layers,
-        tolerance: TOLERANCE[f.variant] as number,
-        cacheDir: cacheDir.path,
-      });
-    },
-  );
+  it.each(cases)("$id $variant ($family): every block's rows match PyTorch's softmax", async (f) => {
+    await checkAttentionRows(join(f.dir, f.file), f.dir, {
+      prefixTokens: f.prefix_tokens,
+      numLayers: f.num_layers,
+      tolerance: TOLERANCE[f.variant] as number,
+      cacheDir: cacheDir.path,
+    });
+  });
 });
 
 describe("the attention variant beside the tapped model", () => {
