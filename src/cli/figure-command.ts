@@ -104,14 +104,14 @@ export function addFigureCommand(program: Command): void {
     )
     .option(
       "--opacity <O>",
-      "weight of the label (or heat) colours over the image, 0..1: 0 = the image only, 1 = labels only",
+      "weight of the label colours over the image, 0..1: 0 = the image only, 1 = labels only",
       numberIn("--opacity", 0, 1),
       DEFAULT_OPACITY,
     )
     .addOption(
       choiceOption(
         "--lens <L>",
-        "what the panels show: clusters (label maps of k-means) or attention (heat maps of the CLS token's attention over the patches; without CLS, the patch queries' mean; layers × images only)",
+        "what the panels show: clusters (label maps of k-means) or attention (heat maps of the CLS token's attention over the patches, weighed by --opacity; without CLS, the patch queries' mean; layers × images only)",
         LENSES,
         "clusters",
       ),
