@@ -91,8 +91,9 @@ export async function extractAttentionRows(
         const raw = result.tensors[fetches[i] as string] as RawTensor;
         const [, h, p] = raw.dims as [number, number, number];
         if (p !== patches) {
-          throw new UnsupportedModelError(
-            `"${tapped.sourcePath}": block ${layer}'s attention has ${p + prefixTokens} keys, not ${prefixTokens} prefix tokens + ${patches} patches of the ${grid[0]}×${grid[1]} grid`,
+          // Only a prefix count the caller gave can be wrong; one counted on the model cannot.
+          throw new InputError(
+            `--prefix-tokens ${prefixTokens} does not match the model: block ${layer}'s attention has ${p + prefixTokens} keys for a ${grid[0]}×${grid[1]} grid of ${patches} patches, so ${p + prefixTokens - patches} prefix tokens`,
           );
         }
         heads = h;

@@ -55,6 +55,21 @@ describe.each(fixtures)("extractAttentionRows on $id", (fixture) => {
 });
 
 describe("extractAttentionRows refuses", () => {
+  it("a prefix count the model does not have, saying how many it has", async () => {
+    const fixture = fixtures[0] as (typeof fixtures)[number];
+    const pixels = reference(fixture.dir, "pixel_values");
+    const tapped = prepareTappedModel(join(fixture.dir, "onnx/model.onnx"), { cacheDir: cacheDir.path });
+    const run = extractAttentionRows(tapped, {
+      inputs: tensorPixels(pixels.data, pixels.dims as [number, number, number, number]),
+      prefixTokens: 3,
+      graphsDir: cacheDir.path,
+    });
+    await expect(run).rejects.toThrow(InputError);
+    await expect(run).rejects.toThrow(
+      "--prefix-tokens 3 does not match the model: block 1's attention has 21 keys for a 4×4 grid of 16 patches, so 5 prefix tokens",
+    );
+  });
+
   it("layer 0 (the embeddings) and layers past the last block, saying which blocks have attention", async () => {
     const fixture = fixtures[0] as (typeof fixtures)[number];
     const pixels = reference(fixture.dir, "pixel_values");
