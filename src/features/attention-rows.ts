@@ -58,7 +58,10 @@ export async function extractAttentionRows(
 ): Promise<AttentionRows> {
   const started = performance.now();
   const numLayers = tapped.taps.blocks.length;
-  const layers = [...(options.layers ?? Array.from({ length: numLayers }, (_, i) => i + 1))];
+  // Sorted and once each: a layer is one fetch.
+  const layers = [...new Set(options.layers ?? Array.from({ length: numLayers }, (_, i) => i + 1))].sort(
+    (a, b) => a - b,
+  );
   const outside = layers.find((l) => !Number.isInteger(l) || l < 1 || l > numLayers);
   if (outside !== undefined) {
     throw new InputError(

@@ -41,10 +41,10 @@ describe.each(fixtures)("extractAttentionRows on $id", (fixture) => {
     }
   });
 
-  it("reads only the layers asked for, with the prefix count given", async () => {
+  it("reads only the layers asked for (each once), with the prefix count given", async () => {
     const set = await extractAttentionRows(tapped(), {
       inputs: inputs(),
-      layers: [2],
+      layers: [2, 2],
       prefixTokens: fixture.prefix_tokens,
       threads: 1,
       graphsDir: cacheDir.path,
