@@ -1,6 +1,11 @@
 export { CancelledError, InputError, NetworkError, UnsupportedModelError } from "./errors";
 export * from "./explorer/index";
 export {
+  type AttentionRows,
+  type AttentionRowsOptions,
+  extractAttentionRows,
+} from "./features/attention-rows";
+export {
   type ExtractOptions,
   type ExtractProgress,
   extractFeatures,
@@ -40,6 +45,16 @@ export {
   type KMeansWorkerOptions,
 } from "./kmeans/kmeans-client";
 export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
+export { type HeatOptions, heatColour, paintHeat } from "./lenses/attention-colours";
+export {
+  attentionMap,
+  displayLevels,
+  type Head,
+  type HeadChoice,
+  parseHeads,
+  type RowDims,
+  shownHeads,
+} from "./lenses/attention-maps";
 export { type PatchRows, type PcaLayer, type PcaOptions, pcaLayer, pcaLayers } from "./lenses/pca";
 export { type PcaMaps, type PcaMapsOptions, pcaMaps } from "./lenses/pca-request";
 export { releasePcaSession } from "./lenses/pca-scatter-graph";
@@ -48,6 +63,8 @@ export { BUNDLED_MODEL, DEFAULT_MODEL, defaultModel, type ModelChoice } from "./
 export { listModels, type ModelListing } from "./models/list-models";
 export { estimateRunBytes, type MemoryPlan, planMemory } from "./models/memory-estimate";
 export { type ResolvedModel, type ResolveOptions, resolveModel, variantFile } from "./models/resolve-model";
+export { type AttentionModel, prepareAttentionModel } from "./onnx/attention-model";
+export type { AttentionReduction } from "./onnx/attention-rows";
 export { type BlockTaps, discoverTaps, type TapRef, type VitTaps } from "./onnx/discover-taps";
 export { prepareTappedModel, type TappedModel } from "./onnx/tapped-model";
 export {

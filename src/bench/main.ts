@@ -7,6 +7,7 @@ import { decodeImage } from "../images/decode-image";
 import { listImages } from "../images/list-images";
 import { preprocessImage } from "../images/preprocess";
 import { preprocessConfigFromHub } from "../images/preprocess-config-from-hub";
+import { benchAttention } from "./bench-attention";
 import { benchExplorer } from "./bench-explorer";
 import { benchExplorerLab } from "./bench-explorer-lab";
 import { benchFigure } from "./bench-figure";
@@ -27,6 +28,9 @@ const JOBS = [
 const REPEATS = 3;
 // Plain forward, taps and the real pipeline take turns, so more repeats cost little and steady the ratio.
 const MODEL_REPEATS = 5;
+// The attention rows change a run's time by a few percent: more repeats, so the best of each kind
+// comes from a quiet moment of the machine.
+const ATTENTION_REPEATS = 15;
 const MODEL_PLACE = {
   modelsDir: join(REPO, "models", "bench"),
   samplesDir: join(REPO, "models", "samples"),
@@ -98,6 +102,8 @@ const CHILD_JOBS: Record<string, (context: JobContext) => Promise<BenchResult[]>
     benchModel("vit-small-patch16", 8, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
   "vit-base-patch16": ({ threads }) =>
     benchModel("vit-base-patch16", 32, { threads, repeats: MODEL_REPEATS, place: MODEL_PLACE }),
+  attention: ({ threads }) =>
+    benchAttention("vit-small-patch16", 8, { threads, repeats: ATTENTION_REPEATS, place: MODEL_PLACE }),
   kmeans: ({ log, reference }) => benchKMeans({ log, reference }),
   figure: () => benchFigure(),
   pca: () => benchPca(),

@@ -7,13 +7,14 @@ import { defaultModel } from "../models/default-model";
 import { type FigureSpec, figurePng, figureSvg } from "../render/figure";
 import { type FigureLayout, segmentationFigure } from "../render/segmentation-figure";
 import type { Segmentation } from "../segmentation/segment";
-import { beginOutputFile } from "../util/output-transaction";
-import { DEFAULT_OPACITY } from "../vocabulary";
+import { beginOutputFile, type OutputFile } from "../util/output-transaction";
+import { DEFAULT_OPACITY, LENSES } from "../vocabulary";
+import { attentionFigureSpec, checkAttentionFlags } from "./attention-figure";
 import { addModelFlags } from "./features-command";
 import { checkLensFlags, foregroundThreshold, type LensFigure, pcaFigureFromFlags } from "./figure-lens";
-import { type FigureFlags, type Flags, LENSES, planFigure } from "./figure-plan";
+import { type FigureFlags, type Flags, planFigure } from "./figure-plan";
 import { abortOnSignals } from "./interrupt";
-import { choiceOption, nameList, numberIn } from "./option-parsers";
+import { choiceOption, headsSpec, nameList, numberIn } from "./option-parsers";
 import { addClusterFlags } from "./segment-command";
 
 // The bundled fixtures have random weights: a figure of them must say so.
@@ -44,6 +45,11 @@ function imageChoice(value: string | undefined, images: readonly string[]): numb
 /** Refuses flag combinations that draw nothing sensible, before any model is loaded. */
 function checkFigureFlags(flags: FigureFlags): void {
   checkLayerChoice(flags);
+  if (flags.lens === "attention") checkAttentionFlags(flags);
+  else if (flags.heads !== undefined)
+    throw new InputError(
+      `--heads chooses attention heads: use it with --lens attention (the lens is "${flags.lens}")`,
+    );
   if (flags.cols === "layers" && flags.rows !== "models") {
     throw new InputError(
       "--cols layers draws models × layers: use it with --rows models (and --models A,B,…)",
@@ -58,6 +64,13 @@ function checkFigureFlags(flags: FigureFlags): void {
   if (format !== ".png" && format !== ".svg") {
     throw new InputError(`--out "${flags.out}" must end in .png or .svg`);
   }
+}
+
+/** Writes `spec` as PNG or SVG (by `out`'s extension) and says what was drawn. */
+async function writeFigure(file: OutputFile, out: string, spec: FigureSpec): Promise<void> {
+  file.write(extname(out).toLowerCase() === ".png" ? await figurePng(spec) : await figureSvg(spec));
+  process.stdout.write(`seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${out}\n`);
+  if (spec.footnote !== undefined) process.stdout.write(`  note: ${spec.footnote}\n`);
 }
 
 /** `seglens figure … --out FILE.png|FILE.svg` */
@@ -99,7 +112,7 @@ export function addFigureCommand(program: Command): void {
     .addOption(
       choiceOption(
         "--lens <L>",
-        "what the panels show: clusters (joint k-means label maps) or pca (the first three principal components of each layer, fitted over all images, as RGB)",
+        "what the panels show: clusters (joint k-means label maps), pca (the first three principal components of each layer, fitted over all images, as RGB) or attention (heat maps of the CLS token's attention over the patches, weighed by --opacity; without CLS, the patch queries' mean; layers × images only)",
         LENSES,
         "clusters",
       ),
@@ -108,6 +121,11 @@ export function addFigureCommand(program: Command): void {
       "--pca-foreground <T>",
       "with --lens pca: fit again on the patches whose first component (scaled 0..1 over the images) is above T, 0..1; the rest is black",
       foregroundThreshold,
+    )
+    .option(
+      "--heads <H>",
+      "with --lens attention: mean (the mean over heads), all (a block of rows per head), or 0-based head numbers, e.g. 0,3 (default: mean)",
+      headsSpec,
     )
     .action(async (flags: FigureFlags, command: Command) => {
       checkFigureFlags(flags);
@@ -122,18 +140,19 @@ export function addFigureCommand(program: Command): void {
         const chosen = named === undefined ? await defaultModel() : { model: named };
         if (chosen.fallback !== undefined) process.stdout.write(`seglens figure: ${chosen.fallback}\n`);
         const chosenFlags = { ...flags, model: chosen.model };
-        const { spec, footnote } = withFootnote(
+        if (flags.lens === "attention") {
+          const spec = await attentionFigureSpec(chosenFlags, interrupt.signal, (path) =>
+            footnoteFor([path]),
+          );
+          await writeFigure(file, flags.out, spec);
+          return;
+        }
+        const { spec } = withFootnote(
           flags.lens === "pca"
             ? await pcaFigureFromFlags(chosenFlags, image, interrupt.signal)
             : await clustersFigure(chosenFlags, image, interrupt.signal),
         );
-        file.write(
-          extname(flags.out).toLowerCase() === ".png" ? await figurePng(spec) : await figureSvg(spec),
-        );
-        process.stdout.write(
-          `seglens figure: ${spec.rows.length} × ${spec.columns.length} panels → ${flags.out}\n`,
-        );
-        if (footnote !== undefined) process.stdout.write(`  note: ${footnote}\n`);
+        await writeFigure(file, flags.out, spec);
       } finally {
         file.rollback();
         interrupt.dispose();

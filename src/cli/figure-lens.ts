@@ -33,12 +33,10 @@ export function foregroundThreshold(value: string): number {
  * layouts it does not draw, before any model is loaded.
  */
 export function checkLensFlags(flags: FigureFlags, command: Command): void {
-  if (flags.lens === "clusters") {
-    if (flags.pcaForeground !== undefined) {
-      throw new InputError("--pca-foreground applies to --lens pca; the clusters lens has no foreground");
-    }
-    return;
+  if (flags.lens !== "pca" && flags.pcaForeground !== undefined) {
+    throw new InputError(`--pca-foreground applies to --lens pca; the ${flags.lens} lens has no foreground`);
   }
+  if (flags.lens === "clusters") return;
   const given = CLUSTER_ONLY.find((key) => command.getOptionValueSource(key) === "cli");
   if (given !== undefined) {
     throw new InputError(

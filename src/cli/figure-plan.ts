@@ -6,18 +6,11 @@ import { InputError } from "../errors";
 import { prepareRequest } from "../features/feature-request";
 import { blocksAtDepths, matchingBlock } from "../features/relative-depth";
 import { parseLayerSpec, parseLayers, parseReps } from "../features/selection";
+import type { HeadChoice } from "../lenses/attention-maps";
 import type { Segmentation } from "../segmentation/segment";
-import type { Rep } from "../vocabulary";
+import type { Lens, Rep } from "../vocabulary";
 import { type ModelFlags, requestFromFlags } from "./features-command";
 import { type ClusterFlags, segmentFromFlags } from "./segment-command";
-
-/**
- * What a figure's panels show: `clusters` (joint k-means label maps), `pca` (the first three
- * principal components as RGB, `src/lenses/pca.ts`). A new lens adds its name here and its
- * figure in `figure-lens.ts`.
- */
-export const LENSES = ["clusters", "pca"] as const;
-export type Lens = (typeof LENSES)[number];
 
 /** The flags of `seglens figure`. */
 export interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
@@ -28,9 +21,12 @@ export interface FigureFlags extends Omit<ModelFlags, "model">, ClusterFlags {
   models?: string[];
   image?: string;
   opacity: number;
-  /** Which lens the panels show (see {@link LENSES}). */
+  /** Which lens the panels show (see `LENSES` in `src/vocabulary.ts`). */
   lens: Lens;
+  /** `--lens pca`: the foreground threshold. */
   pcaForeground?: number;
+  /** `--lens attention`: which heads (default their mean). */
+  heads?: HeadChoice;
 }
 
 /** The segmentations a figure draws, and for rows of models, the blocks each model shows. */

@@ -5,6 +5,7 @@ import { parseDepths } from "../features/relative-depth";
 import { parseLayerSpec, parseReps } from "../features/selection";
 import { parseShard, type Shard } from "../features/shard";
 import type { Rgb } from "../images/preprocess-config";
+import { type HeadChoice, parseHeads } from "../lenses/attention-maps";
 import { parseMemorySize } from "../models/memory-estimate";
 
 /**
@@ -68,6 +69,11 @@ export function choiceOption<T extends string>(
     .choices(choices)
     .default(defaultValue)
     .argParser(oneOf(flag, choices));
+}
+
+/** A `--heads` value (`mean`, `all`, or head numbers from 0), checked for syntax at once. */
+export function headsSpec(value: string): HeadChoice {
+  return parseHeads(value);
 }
 
 /** A `--layers` value, checked for syntax at once (the range is checked against the model later). */

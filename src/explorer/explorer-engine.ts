@@ -28,7 +28,13 @@ import {
   pageFrame,
 } from "./explorer-frames";
 import { shownBlocks } from "./explorer-layers";
-import { attentionLensMaps, type LensMaps, lensMapsBytes, lensPageFrame, pcaLensMaps } from "./explorer-lenses";
+import {
+  attentionLensMaps,
+  type LensMaps,
+  lensMapsBytes,
+  lensPageFrame,
+  pcaLensMaps,
+} from "./explorer-lenses";
 import type { AttentionHead, BinaryArray, ExplorerFrame } from "./explorer-state";
 import { createViewSource } from "./explorer-views";
 
@@ -181,14 +187,25 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   // Each model's attention rows over the image set, extracted when the attention lens first needs
   // them (a forward pass of their own); a failed or stopped extraction is started again next time.
   const attention = new Map<string, Promise<AttentionRows>>();
-  const attentionOf = (model: string, set: ModelFeatures, signal: AbortSignal, progress: ExplorerProgress) => {
+  const attentionOf = (
+    model: string,
+    set: ModelFeatures,
+    signal: AbortSignal,
+    progress: ExplorerProgress,
+  ) => {
     let rows = attention.get(model);
     if (rows === undefined) {
       rows = extractAttentionRows(set.request.tapped, {
         inputs: imagePixels(set.request.images, set.request.preprocess),
         signal,
         onProgress: ({ done, total }) =>
-          progress({ kind: "loading", stage: "lens", done, total, detail: `attention of ${basename(model)}: ${done} of ${total} images` }),
+          progress({
+            kind: "loading",
+            stage: "lens",
+            done,
+            total,
+            detail: `attention of ${basename(model)}: ${done} of ${total} images`,
+          }),
       });
       attention.set(model, rows);
       const kept = rows;
@@ -254,11 +271,15 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
           progress({ kind: "loading", stage: "lens", done: 0, total: 1 });
           if (lens === "pca") {
             const sources = sets.map((set, m) =>
-              (modelLayers[m] as number[]).map((layer) => set.matrices.get(featureKey(rep, layer)) as PatchSource),
+              (modelLayers[m] as number[]).map(
+                (layer) => set.matrices.get(featureKey(rep, layer)) as PatchSource,
+              ),
             );
             maps = lensMaps.set(key, await pcaLensMaps(input, sources, signal));
           } else {
-            const rows = await Promise.all(sets.map((set, m) => attentionOf(models[m] as string, set, signal, progress)));
+            const rows = await Promise.all(
+              sets.map((set, m) => attentionOf(models[m] as string, set, signal, progress)),
+            );
             heads = rows[0]?.heads;
             maps = lensMaps.set(key, attentionLensMaps(input, rows, request.head ?? "mean"));
           }

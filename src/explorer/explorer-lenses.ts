@@ -5,9 +5,9 @@
  */
 import type { AttentionRows } from "../features/attention-rows";
 import type { PatchSource } from "../features/feature-cache";
+import { readPatches } from "../features/patch-store";
 import { heatColour } from "../lenses/attention-colours";
 import { attentionMap, displayLevels } from "../lenses/attention-maps";
-import { readPatches } from "../features/patch-store";
 import { type PcaLayer, pcaLayer } from "../lenses/pca";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import { checkSignal } from "../util/abortable";

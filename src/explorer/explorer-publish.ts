@@ -23,7 +23,8 @@ export function resultUpdate(
   const image = state.image;
   const offPage = typeof image === "number" && (image < page.start || image >= page.end);
   // The first result of a set of more than a few images shows one image, large, unless the call chose.
-  const oneImage = !imageChosen && state.image_names.length === 0 && result.imageNames.length >= ONE_IMAGE_FROM;
+  const oneImage =
+    !imageChosen && state.image_names.length === 0 && result.imageNames.length >= ONE_IMAGE_FROM;
   const pageImages = Array.from({ length: page.end - page.start }, (_, i) => page.start + i);
   return {
     ...(result.images === undefined || result.images === state.images

@@ -161,7 +161,7 @@ export async function extractFeatures(
 
 /** Session options for `model`'s edited graph, with the caller's threads and execution provider. */
 export function sessionOptions(
-  model: TappedModel,
+  model: Pick<TappedModel, "sourcePath" | "externalDataDir">,
   options: { threads?: number; ep?: ExecutionProvider } = {},
 ): RuntimeSessionOptions {
   return {

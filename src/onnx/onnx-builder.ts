@@ -104,6 +104,33 @@ function valueInfo(
   return concatBytes([encodeStringField(1, name), encodeBytesField(2, encodeBytesField(1, tensorType))]);
 }
 
+/** A NodeProto's bytes (the payload of GraphProto field 1). */
+export function nodeProto(
+  name: string,
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attributes: Record<string, AttributeValue> = {},
+): Uint8Array {
+  return concatBytes([
+    ...inputs.map((input) => encodeStringField(1, input)),
+    ...outputs.map((output) => encodeStringField(2, output)),
+    encodeStringField(3, name),
+    encodeStringField(4, opType),
+    ...Object.entries(attributes).map(([key, value]) => encodeBytesField(5, attributeProto(key, value))),
+  ]);
+}
+
+/** An int64 TensorProto's bytes (shapes, axes, indices); `dims` `[]` for a scalar. */
+export function int64TensorProto(
+  name: string,
+  values: readonly number[],
+  dims: readonly number[] = [values.length],
+): Uint8Array {
+  const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
+  return tensorProto(name, dims, OnnxDataType.INT64, raw);
+}
+
 /**
  * Where {@link GraphBuilder.weight} puts float32 weights instead of the protobuf: models over 2 GiB
  * cannot be one protobuf, so converted checkpoints keep their weights in a data file beside the graph.
@@ -129,17 +156,7 @@ export function createGraphBuilder(name: string, external?: ExternalWeights): Gr
         typeof outputNames === "number"
           ? Array.from({ length: outputNames }, (_, i) => `${id}_output_${i}`)
           : [...outputNames];
-      nodes.push(
-        concatBytes([
-          ...nodeInputs.map((input) => encodeStringField(1, input)),
-          ...outs.map((output) => encodeStringField(2, output)),
-          encodeStringField(3, id),
-          encodeStringField(4, opType),
-          ...Object.entries(attributes).map(([key, value]) =>
-            encodeBytesField(5, attributeProto(key, value)),
-          ),
-        ]),
-      );
+      nodes.push(nodeProto(id, opType, nodeInputs, outs, attributes));
       return outs;
     },
     weight(weightName, dims, data) {
@@ -154,8 +171,7 @@ export function createGraphBuilder(name: string, external?: ExternalWeights): Gr
       return weightName;
     },
     int64s(constName, values, dims = [values.length]) {
-      const raw = new Uint8Array(new BigInt64Array(values.map((v) => BigInt(v))).buffer);
-      initializers.push(tensorProto(constName, dims, OnnxDataType.INT64, raw));
+      initializers.push(int64TensorProto(constName, values, dims));
       return constName;
     },
     input(inputName, shape, type) {

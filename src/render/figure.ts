@@ -35,6 +35,17 @@ export interface FigureSpec {
   footnote?: string;
   /** A line in place of the cluster legend, for pictures without clusters (the PCA lens). */
   legend?: string;
+  /** A colour scale in place of the cluster legend, for heat maps (e.g. attention). */
+  colourBar?: ColourBar;
+}
+
+/** A colour scale under the grid: `colours` from low to high, between two end labels. */
+export interface ColourBar {
+  title: string;
+  low: string;
+  high: string;
+  /** The scale's colours, low to high, as CSS colours. */
+  colours: readonly string[];
 }
 
 // Text is drawn in DejaVu Sans, installed by .ci/run, so PNGs are the same on every machine.
@@ -85,8 +96,36 @@ function legendSize(spec: FigureSpec): number {
   return k;
 }
 
+function colourBar(bar: ColourBar, top: number): string[] {
+  const width = 256;
+  const step = width / bar.colours.length;
+  const left = MARGIN + 64 + 6 * bar.low.length;
+  const parts = [
+    text(MARGIN, top + 18, bar.title, 12, ' fill="#444"'),
+    text(left - 6 * bar.low.length - 4, top + 18, bar.low, 11, ' fill="#444"'),
+  ];
+  bar.colours.forEach((colour, i) => {
+    parts.push(
+      `<rect x="${left + i * step}" y="${top + 6}" width="${step + 0.5}" height="14" fill="${colour}"/>`,
+    );
+  });
+  parts.push(text(left + width + 4, top + 18, bar.high, 11, ' fill="#444"'));
+  return parts;
+}
+
+/** Where panel `column` of row `row` lies in the figure (the same numbers `figureSvg` draws at). */
+export function panelBox(
+  spec: FigureSpec,
+  row: number,
+  column: number,
+): { x: number; y: number; side: number } {
+  const side = spec.panelSize ?? 128;
+  return { x: MARGIN + ROW_TITLE_WIDTH + column * (side + GAP), y: rowTops(spec)[row] as number, side };
+}
+
 function legend(spec: FigureSpec, top: number): string[] {
   if (spec.legend !== undefined) return [text(MARGIN, top + 18, spec.legend, 12, ' fill="#444"')];
+  if (spec.colourBar !== undefined) return colourBar(spec.colourBar, top);
   const parts = [text(MARGIN, top + 18, "clusters", 12, ' fill="#444"')];
   for (let label = 0; label < legendSize(spec); label++) {
     const x = MARGIN + 64 + label * 34;

@@ -9,6 +9,7 @@ import { tensorPixels } from "../../src/features/extract-features";
 import { collectFeatures } from "../../src/features/feature-set";
 import { prepareTappedModel } from "../../src/onnx/tapped-model";
 import { REPS } from "../../src/vocabulary";
+import { checkAttentionRows } from "../support/attention-reference";
 import { compare, reference } from "../support/fixtures";
 import { testCacheDir } from "../support/temp";
 
@@ -83,5 +84,12 @@ describe.each(sources)("source checkpoint $id ($kind)", (source) => {
         expect(maxAbsDiff, `${key} max abs error`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, maxAbsRef));
       }
     }
+    // The converter's attention is explicit, so the attention lens reads it too.
+    await checkAttentionRows(join(temp.path, source.id, "onnx", "model.onnx"), source.dir, {
+      prefixTokens: source.prefix_tokens,
+      numLayers: source.num_layers,
+      tolerance: 1e-5,
+      cacheDir: temp.path,
+    });
   });
 });
