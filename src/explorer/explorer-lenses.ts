@@ -3,16 +3,19 @@
  * first three principal components as RGB, or attention as a heat map — computed once from what
  * the engine keeps (the features, the attention rows) and cut into page frames as clusterings are.
  */
-import type { AttentionRows } from "../features/attention-rows";
+import { basename } from "node:path";
+import { type AttentionRows, extractAttentionRows } from "../features/attention-rows";
+import { imagePixels } from "../features/extract-features";
 import type { PatchSource } from "../features/feature-cache";
 import { readPatches } from "../features/patch-store";
 import { heatColour } from "../lenses/attention-colours";
 import { attentionMap, displayLevels } from "../lenses/attention-maps";
 import { type PcaLayer, pcaLayer } from "../lenses/pca";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
-import { checkSignal } from "../util/abortable";
+import { checkSignal, untilAborted } from "../util/abortable";
 import type { Page } from "../util/paging";
 import type { Lens, Rep } from "../vocabulary";
+import type { ExplorerProgress, ModelFeatures } from "./explorer-features";
 import type { AttentionHead, ExplorerFrame } from "./explorer-state";
 
 /** A lens's colours of the whole image set: what its page frames are cut from. */
@@ -137,5 +140,51 @@ export function lensPageFrame(maps: LensMaps, page: Page): ExplorerFrame {
       : { explained: maps.explained.map((c) => c.map(([a, b, c3]) => [a, b, c3])) }),
     ...(maps.head === undefined ? {} : { head: maps.head }),
     provisional: false,
+  };
+}
+
+/** Each model's attention rows over the image set (see {@link createAttentionSource}). */
+export interface AttentionSource {
+  get(
+    model: string,
+    set: ModelFeatures,
+    signal: AbortSignal,
+    progress: ExplorerProgress,
+  ): Promise<AttentionRows>;
+  clear(): void;
+}
+
+/**
+ * Each model's attention rows over the image set, extracted when the attention lens first needs
+ * them (a forward pass of the model's attention variant) and kept; a failed or stopped extraction
+ * is started again by the next request.
+ */
+export function createAttentionSource(): AttentionSource {
+  const kept = new Map<string, Promise<AttentionRows>>();
+  return {
+    get(model, set, signal, progress) {
+      let rows = kept.get(model);
+      if (rows === undefined) {
+        const started = extractAttentionRows(set.request.tapped, {
+          inputs: imagePixels(set.request.images, set.request.preprocess),
+          signal,
+          onProgress: ({ done, total }) =>
+            progress({
+              kind: "loading",
+              stage: "lens",
+              done,
+              total,
+              detail: `attention of ${basename(model)}: ${done} of ${total} images`,
+            }),
+        });
+        started.catch(() => {
+          if (kept.get(model) === started) kept.delete(model);
+        });
+        kept.set(model, started);
+        rows = started;
+      }
+      return untilAborted(rows, signal);
+    },
+    clear: () => kept.clear(),
   };
 }

@@ -164,6 +164,8 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
         models: ["m1"],
         k: 4,
         rep: "q",
+        lens: "clusters",
+        head: "mean",
         layerRange: undefined,
         normalize: "l2",
         page: 0,
@@ -278,7 +280,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     widget.close();
   });
 
-  it("opacity and image changes do not recompute; models, rep, layer_range and normalize do", async () => {
+  it("opacity and image changes do not recompute; models, rep, layer_range, normalize and lens do", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"], precompute: false }, engine);
     calls[0]?.finish();
@@ -288,7 +290,8 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       await tick();
     }
     expect(calls).toHaveLength(1);
-    for (const state of [{ models: ["m2"] }, { rep: "v" }, { layer_range: [2, 2] }, { normalize: "none" }]) {
+    const changes = [{ models: ["m2"] }, { rep: "v" }, { layer_range: [2, 2] }, { normalize: "none" }, { lens: "pca" }];
+    for (const state of changes) {
       frontendUpdate(widget, state);
       await tick();
     }
@@ -296,13 +299,15 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       models: ["m2"],
       k: 6,
       rep: "v",
+      lens: "pca",
+      head: "mean",
       layerRange: [2, 2],
       normalize: "none",
       page: 0,
       pageSize: 12,
       provisional: true,
     });
-    expect(calls).toHaveLength(5);
+    expect(calls).toHaveLength(6);
   });
 
   it("{action: 'cancel'} aborts the run and sets status idle (no frame yet) or ready (with one)", async () => {
