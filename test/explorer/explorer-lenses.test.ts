@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OptionRangeError, OptionTypeError } from "../../src/errors";
 import type { ExplorerFrame } from "../../src/explorer/explorer-state";
 import { type ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
-import { createCommManager } from "../../src/kernel/comm-manager";
-import { registerKernel } from "../../src/kernel/kernel-api";
 import { extractAttentionRows } from "../../src/features/attention-rows";
 import { imagePixels } from "../../src/features/extract-features";
 import { prepareRequest } from "../../src/features/feature-request";
+import { createCommManager } from "../../src/kernel/comm-manager";
+import { registerKernel } from "../../src/kernel/kernel-api";
 import { heatColour } from "../../src/lenses/attention-colours";
 import { attentionMap, displayLevels } from "../../src/lenses/attention-maps";
 import { pcaMaps } from "../../src/lenses/pca-request";
@@ -101,9 +101,13 @@ describe("the explorer's PCA and attention lenses on models/fixtures/dinov2-tf4 
       const colours = shown.colors?.buffer as Uint8Array;
       for (const [l, layer] of layers.entries())
         for (let image = 0; image < 5; image++) {
-          const levels = displayLevels(attentionMap(rows.rows.get(layer) as Float32Array, [5, 4, 16], image, head));
+          const levels = displayLevels(
+            attentionMap(rows.rows.get(layer) as Float32Array, [5, 4, 16], image, head),
+          );
           const from = (l * 5 + image) * 16 * 3;
-          expect([...colours.subarray(from, from + 48)]).toEqual([...levels].flatMap((level) => [...heatColour(level)]));
+          expect([...colours.subarray(from, from + 48)]).toEqual(
+            [...levels].flatMap((level) => [...heatColour(level)]),
+          );
         }
     };
     expectColours(frame, "mean");

@@ -290,7 +290,13 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       await tick();
     }
     expect(calls).toHaveLength(1);
-    const changes = [{ models: ["m2"] }, { rep: "v" }, { layer_range: [2, 2] }, { normalize: "none" }, { lens: "pca" }];
+    const changes = [
+      { models: ["m2"] },
+      { rep: "v" },
+      { layer_range: [2, 2] },
+      { normalize: "none" },
+      { lens: "pca" },
+    ];
     for (const state of changes) {
       frontendUpdate(widget, state);
       await tick();
