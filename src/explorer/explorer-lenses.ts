@@ -14,22 +14,14 @@ import { type PcaLayer, pcaLayer } from "../lenses/pca";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
 import { checkSignal, untilAborted } from "../util/abortable";
 import type { Page } from "../util/paging";
-import type { Lens, Rep } from "../vocabulary";
+import type { Lens } from "../vocabulary";
 import type { ExplorerProgress, ModelFeatures } from "./explorer-features";
+import type { ClusteringInput } from "./explorer-frames";
 import type { AttentionHead, ExplorerFrame } from "./explorer-state";
 
 /** A lens's colours of the whole image set: what its page frames are cut from. */
-export interface LensMaps {
+export interface LensMaps extends ClusteringInput {
   lens: Exclude<Lens, "clusters">;
-  models: string[];
-  rep: Rep;
-  k: number;
-  /** The first model's blocks, one per column. */
-  layers: number[];
-  /** Per model, its own block in each column. */
-  modelLayers: number[][];
-  grids: [gh: number, gw: number][];
-  numImages: number;
   /** `rgb[m][l]`: uint8 `[images · gh · gw, 3]` of model m in column l, on its own grid. */
   rgb: Uint8Array[][];
   /** PCA: each component's share of the variance, per model and column. */
@@ -38,8 +30,8 @@ export interface LensMaps {
   head?: AttentionHead;
 }
 
-/** What {@link pcaLensMaps} needs beside the features. */
-export type LensInput = Omit<LensMaps, "lens" | "rgb" | "explained" | "head">;
+/** What a lens needs beside its data: the setting and each model's grid and blocks, as a clustering. */
+export type LensInput = ClusteringInput;
 
 /** Bytes the maps hold, for the engine's cache budget. */
 export function lensMapsBytes(maps: LensMaps): number {

@@ -1,43 +1,24 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OptionRangeError, OptionTypeError } from "../../src/errors";
 import type { ExplorerFrame } from "../../src/explorer/explorer-state";
-import { type ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
+import { explore } from "../../src/explorer/explorer-widget";
 import { extractAttentionRows } from "../../src/features/attention-rows";
 import { imagePixels } from "../../src/features/extract-features";
 import { prepareRequest } from "../../src/features/feature-request";
-import { createCommManager } from "../../src/kernel/comm-manager";
-import { registerKernel } from "../../src/kernel/kernel-api";
 import { heatColour } from "../../src/lenses/attention-colours";
 import { attentionMap, displayLevels } from "../../src/lenses/attention-maps";
 import { pcaMaps } from "../../src/lenses/pca-request";
 import { loadSharp } from "../../src/util/load-sharp";
 import { testCacheDir } from "../support/temp";
-import { closeWidgets } from "../support/widgets";
+import { useWidgetKernel } from "../support/widgets";
 
 const repo = resolve(".");
 const tiny = { model: `${repo}/models/fixtures/dinov2-tf4`, images: [`${repo}/models/samples`] };
 
-let comms = createCommManager(() => undefined);
-beforeEach(() => {
-  comms = createCommManager(() => undefined);
-  registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
-});
-afterEach(() => {
-  closeWidgets(comms);
-  registerKernel(undefined);
-});
-
-function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>): void {
-  comms.handle(
-    "comm_msg",
-    { comm_id: widget.modelId, data: { method: "update", state, buffer_paths: [] } },
-    {},
-    [],
-  );
-}
+const { frontendUpdate } = useWidgetKernel();
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe("the explorer's PCA and attention lenses on models/fixtures/dinov2-tf4 over the 5 sample images", () => {
