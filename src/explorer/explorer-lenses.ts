@@ -159,6 +159,7 @@ export function createAttentionSource(): AttentionSource {
       if (rows === undefined) {
         const started = extractAttentionRows(set.request.tapped, {
           inputs: imagePixels(set.request.images, set.request.preprocess),
+          prefixTokens: set.prefixTokens,
           signal,
           onProgress: ({ done, total }) =>
             progress({
