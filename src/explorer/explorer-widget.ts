@@ -32,7 +32,7 @@ import {
   initialState,
   requestOf,
 } from "./explorer-options";
-import { precomputeOtherKs } from "./explorer-precompute";
+import { precomputeIdle } from "./explorer-precompute";
 import { throttledProgress } from "./explorer-progress";
 import { type ExplorerWidgetState, resultUpdate } from "./explorer-publish";
 import type {
@@ -244,7 +244,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
           if (!current()) return;
           this.publish(refined);
         }
-        if (this.precompute) this.warming = precomputeOtherKs(this.engine, request);
+        if (this.precompute) this.warming = precomputeIdle(this.engine, request);
       } catch (error) {
         if (!current() || error instanceof CancelledError) return;
         this.set({ status: { kind: "error", message: message(error) } });

@@ -200,7 +200,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     expect(statuses().at(-1)).toEqual({ kind: "ready" });
   });
 
-  it("after a frame the other Ks are computed in the background, nearest first; a new request stops that", async () => {
+  it("after a frame the neighbouring Ks, the PCA lens, then the other Ks are computed in the background; a new request stops that", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: "m1", images: ["x"], k: 3 }, engine);
     calls[0]?.finish();
@@ -211,7 +211,12 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       calls[i]?.finish();
     }
     await expect.poll(() => calls.length).toBe(5);
-    expect(calls.slice(1).map((c) => c.request.k)).toEqual([4, 2, 5, 6]);
+    expect(calls.slice(1).map((c) => [c.request.k, c.request.lens])).toEqual([
+      [4, "clusters"],
+      [2, "clusters"],
+      [3, "pca"],
+      [5, "clusters"],
+    ]);
     expect(calls[4]?.request).toMatchObject({ models: ["m1"], rep: "tokens", normalize: "l2" });
     const background = calls[4]?.signal as AbortSignal;
     frontendUpdate(widget, { rep: "q" });
