@@ -164,7 +164,7 @@ describe("seglens figure --lens attention refuses", () => {
       ["--lens", "attention", "--layers", "0"],
       /--lens attention needs blocks from 1 up; --layers "0" names only layer 0/,
     ],
-    [["--lens", "saliency"], /invalid --lens "saliency": expected one of clusters, attention/],
+    [["--lens", "saliency"], /invalid --lens "saliency": expected one of clusters, pca, attention/],
   ])("%j", (flags, message) => {
     expectOneLineFailure(runCli([...base, ...flags, ...out()], env()), message);
   });

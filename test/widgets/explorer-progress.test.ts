@@ -141,7 +141,8 @@ describe.skipIf(skipReason !== null)(
         page.locator('.seglens-panel[data-layer="12"] .seglens-cell').last().boundingBox(),
       ]);
       if (!box || !last) throw new Error("no canvas or cell box");
-      expect(last.y - box.y).toBeCloseTo((15 * (box.height + 4)) / 16, 0);
+      // Within a pixel: panel widths are fractions of the cell's width, so block edges fall between pixels.
+      expect(Math.abs(last.y - box.y - (15 * (box.height + 4)) / 16)).toBeLessThan(1);
     });
   },
 );
