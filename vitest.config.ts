@@ -15,6 +15,7 @@ const INTEGRATION = [
   "test/widgets/explorer-progress.test.ts",
   "test/widgets/cdn-bundle.test.ts",
   "test/widgets/explorer-layout.test.ts",
+  "test/widgets/explorer-view-lenses.test.ts",
   "test/widgets/explorer-view.test.ts",
   "test/widgets/jupyterlab.test.ts",
   "test/widgets/notebook7.test.ts",
