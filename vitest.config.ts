@@ -18,6 +18,7 @@ const INTEGRATION = [
   "test/widgets/explorer-view-lenses.test.ts",
   "test/widgets/explorer-view.test.ts",
   "test/widgets/jupyterlab.test.ts",
+  "test/widgets/jupyterlab-lenses.test.ts",
   "test/widgets/notebook7.test.ts",
   "test/convert/convert-on-first-use.test.ts",
   "test/convert/convert-checkpoints.test.ts",
