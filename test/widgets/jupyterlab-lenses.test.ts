@@ -33,8 +33,8 @@ const OPTIONS = {
   model: MODEL,
   images: [join(ROOT, "models", "samples")],
   opacity: 1,
-  // The README's pictures: four blocks through the depth, every image; the test: one image.
-  ...(FIGURES ? { depth: [0.25, 0.5, 0.75, 1], image: "all" } : { image: 0 }),
+  // The README's pictures: four blocks through the depth, two images; the test: one image.
+  ...(FIGURES ? { depth: [0.25, 0.5, 0.75, 1], image: "all", pageSize: 2 } : { image: 0 }),
 };
 
 function notebook(source: string): string {
@@ -161,6 +161,8 @@ async function keep(explorer: Locator, page: Page, lens: string): Promise<void> 
   await page.screenshot({ path: join(ARTIFACTS, `jupyterlab-lens-${lens}.png`) });
   if (FIGURES) {
     mkdirSync(FIGURES, { recursive: true });
+    // JupyterLab's notifications ("get notified about Jupyter news?") would cover the panels.
+    await page.addStyleTag({ content: ".Toastify { display: none !important; }" });
     await explorer.screenshot({ path: join(FIGURES, `explorer-${lens}.png`) });
   }
 }
@@ -191,7 +193,7 @@ describe.skipIf(reason !== null)(
         { env: labEnv(dir, join(dir, "prefix")) },
       );
       browser = await launchChromium();
-      page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      page = await browser.newPage({ viewport: { width: 1280, height: FIGURES ? 1200 : 1000 } });
       await openLab(page, lab, "lab/tree/lenses.ipynb");
       await page.locator(".jp-Notebook").waitFor({ timeout: 120_000 });
       await kernelIdle(page, "seglens");
