@@ -45,7 +45,7 @@ export {
   type KMeansWorkerOptions,
 } from "./kmeans/kmeans-client";
 export { KMEANS_DEFAULTS, type KMeansOptions } from "./kmeans/kmeans-options";
-export { type HeatOptions, heatColour, paintHeat } from "./lenses/attention-colours";
+export { heatColour } from "./lenses/attention-colours";
 export {
   attentionMap,
   displayLevels,
@@ -75,7 +75,7 @@ export {
   figureSvg,
   type LabelPanel,
 } from "./render/figure";
-export { paintLabels, paintPatchColours } from "./render/label-map";
+export { type HeatOptions, paintHeat, paintLabels, paintPatchColours } from "./render/label-map";
 export { clusterColour, PALETTE } from "./render/palette";
 export { type PcaFigureLayout, pcaFigure } from "./render/pca-figure";
 export { type FigureLayout, segmentationFigure } from "./render/segmentation-figure";

@@ -8,8 +8,6 @@
  */
 import { basename } from "node:path";
 import { CancelledError, InputError } from "../errors";
-import { type AttentionRows, extractAttentionRows } from "../features/attention-rows";
-import { imagePixels } from "../features/extract-features";
 import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
 import { featureKey } from "../features/selection";
 import type { RgbImage } from "../images/rgb-image";
@@ -30,6 +28,7 @@ import {
 import { shownBlocks } from "./explorer-layers";
 import {
   attentionLensMaps,
+  createAttentionSource,
   type LensMaps,
   lensMapsBytes,
   lensPageFrame,
@@ -184,37 +183,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
   // By setting and page: the frames sent, so a request seen again gets the very same frame.
   const frames = createLruCache<ExplorerFrame>({ maxEntries });
   const views = createViewSource();
-  // Each model's attention rows over the image set, extracted when the attention lens first needs
-  // them (a forward pass of their own); a failed or stopped extraction is started again next time.
-  const attention = new Map<string, Promise<AttentionRows>>();
-  const attentionOf = (
-    model: string,
-    set: ModelFeatures,
-    signal: AbortSignal,
-    progress: ExplorerProgress,
-  ) => {
-    let rows = attention.get(model);
-    if (rows === undefined) {
-      rows = extractAttentionRows(set.request.tapped, {
-        inputs: imagePixels(set.request.images, set.request.preprocess),
-        signal,
-        onProgress: ({ done, total }) =>
-          progress({
-            kind: "loading",
-            stage: "lens",
-            done,
-            total,
-            detail: `attention of ${basename(model)}: ${done} of ${total} images`,
-          }),
-      });
-      attention.set(model, rows);
-      const kept = rows;
-      rows.catch(() => {
-        if (attention.get(model) === kept) attention.delete(model);
-      });
-    }
-    return untilAborted(rows, signal);
-  };
+  const attention = createAttentionSource();
 
   return {
     async compute(request, signal, progress, onPartial) {
@@ -278,7 +247,7 @@ export function createExplorerEngine(options: ExplorerEngineOptions): ExplorerEn
             maps = lensMaps.set(key, await pcaLensMaps(input, sources, signal));
           } else {
             const rows = await Promise.all(
-              sets.map((set, m) => attentionOf(models[m] as string, set, signal, progress)),
+              sets.map((set, m) => attention.get(models[m] as string, set, signal, progress)),
             );
             heads = rows[0]?.heads;
             maps = lensMaps.set(key, attentionLensMaps(input, rows, request.head ?? "mean"));

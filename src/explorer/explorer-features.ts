@@ -22,6 +22,8 @@ export interface ModelFeatures {
   matrices: Map<string, PatchSource>;
   grid: [height: number, width: number];
   numImages: number;
+  /** CLS and register tokens before the patches. */
+  prefixTokens: number;
 }
 
 /** Options of {@link createFeatureLoader}. */
@@ -81,7 +83,8 @@ export function createFeatureLoader(options: FeatureLoaderOptions): FeatureLoade
       signal,
       onProgress: (p) => report({ kind: "loading", stage: "features", done: p.done, total: p.total }),
     });
-    const result = { request, matrices, grid: info.grid, numImages: info.numImages };
+    const { grid, numImages, prefixTokens } = info;
+    const result = { request, matrices, grid, numImages, prefixTokens };
     ready.set(model, result);
     return result;
   };

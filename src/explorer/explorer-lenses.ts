@@ -3,30 +3,25 @@
  * first three principal components as RGB, or attention as a heat map — computed once from what
  * the engine keeps (the features, the attention rows) and cut into page frames as clusterings are.
  */
-import type { AttentionRows } from "../features/attention-rows";
+import { basename } from "node:path";
+import { type AttentionRows, extractAttentionRows } from "../features/attention-rows";
+import { imagePixels } from "../features/extract-features";
 import type { PatchSource } from "../features/feature-cache";
 import { readPatches } from "../features/patch-store";
 import { heatColour } from "../lenses/attention-colours";
 import { attentionMap, displayLevels } from "../lenses/attention-maps";
 import { type PcaLayer, pcaLayer } from "../lenses/pca";
 import { commonGrid, resampleLabels } from "../segmentation/label-grid";
-import { checkSignal } from "../util/abortable";
+import { checkSignal, untilAborted } from "../util/abortable";
 import type { Page } from "../util/paging";
-import type { Lens, Rep } from "../vocabulary";
+import type { Lens } from "../vocabulary";
+import type { ExplorerProgress, ModelFeatures } from "./explorer-features";
+import type { ClusteringInput } from "./explorer-frames";
 import type { AttentionHead, ExplorerFrame } from "./explorer-state";
 
 /** A lens's colours of the whole image set: what its page frames are cut from. */
-export interface LensMaps {
+export interface LensMaps extends ClusteringInput {
   lens: Exclude<Lens, "clusters">;
-  models: string[];
-  rep: Rep;
-  k: number;
-  /** The first model's blocks, one per column. */
-  layers: number[];
-  /** Per model, its own block in each column. */
-  modelLayers: number[][];
-  grids: [gh: number, gw: number][];
-  numImages: number;
   /** `rgb[m][l]`: uint8 `[images · gh · gw, 3]` of model m in column l, on its own grid. */
   rgb: Uint8Array[][];
   /** PCA: each component's share of the variance, per model and column. */
@@ -35,8 +30,8 @@ export interface LensMaps {
   head?: AttentionHead;
 }
 
-/** What {@link pcaLensMaps} needs beside the features. */
-export type LensInput = Omit<LensMaps, "lens" | "rgb" | "explained" | "head">;
+/** What a lens needs beside its data: the setting and each model's grid and blocks, as a clustering. */
+export type LensInput = ClusteringInput;
 
 /** Bytes the maps hold, for the engine's cache budget. */
 export function lensMapsBytes(maps: LensMaps): number {
@@ -137,5 +132,52 @@ export function lensPageFrame(maps: LensMaps, page: Page): ExplorerFrame {
       : { explained: maps.explained.map((c) => c.map(([a, b, c3]) => [a, b, c3])) }),
     ...(maps.head === undefined ? {} : { head: maps.head }),
     provisional: false,
+  };
+}
+
+/** Each model's attention rows over the image set (see {@link createAttentionSource}). */
+export interface AttentionSource {
+  get(
+    model: string,
+    set: ModelFeatures,
+    signal: AbortSignal,
+    progress: ExplorerProgress,
+  ): Promise<AttentionRows>;
+  clear(): void;
+}
+
+/**
+ * Each model's attention rows over the image set, extracted when the attention lens first needs
+ * them (a forward pass of the model's attention variant) and kept; a failed or stopped extraction
+ * is started again by the next request.
+ */
+export function createAttentionSource(): AttentionSource {
+  const kept = new Map<string, Promise<AttentionRows>>();
+  return {
+    get(model, set, signal, progress) {
+      let rows = kept.get(model);
+      if (rows === undefined) {
+        const started = extractAttentionRows(set.request.tapped, {
+          inputs: imagePixels(set.request.images, set.request.preprocess),
+          prefixTokens: set.prefixTokens,
+          signal,
+          onProgress: ({ done, total }) =>
+            progress({
+              kind: "loading",
+              stage: "lens",
+              done,
+              total,
+              detail: `attention of ${basename(model)}: ${done} of ${total} images`,
+            }),
+        });
+        started.catch(() => {
+          if (kept.get(model) === started) kept.delete(model);
+        });
+        kept.set(model, started);
+        rows = started;
+      }
+      return untilAborted(rows, signal);
+    },
+    clear: () => kept.clear(),
   };
 }

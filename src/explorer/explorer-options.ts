@@ -215,6 +215,35 @@ export function engineOptions(options: ExploreOptions): ExplorerEngineOptions {
   };
 }
 
+/** The synced state of a new explorer for `options` (checked), before any frame. */
+export function initialState(
+  options: ExploreOptions,
+  models: string[],
+): Omit<ExplorerState, keyof ExplorerIdentity> {
+  return {
+    model_choices: checkChoices(models, options.choices),
+    layer_bounds: [1, 1],
+    image_names: [],
+    models,
+    k: checkK(options.k ?? EXPLORE_DEFAULTS.k),
+    rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
+    lens: checkLens(options.lens ?? EXPLORE_DEFAULTS.lens),
+    head: checkHead(options.head ?? EXPLORE_DEFAULTS.head),
+    heads: 0,
+    layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
+    image: options.image === undefined ? "all" : checkImage(options.image, 0),
+    page: 0,
+    page_size: checkExplorerPageSize(options.pageSize ?? EXPLORE_DEFAULTS.pageSize),
+    opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
+    normalize: checkNormalize(options.normalize ?? EXPLORE_DEFAULTS.normalize),
+    status: { kind: "loading", stage: "features", done: 0, total: 1 },
+    images: null,
+    page_images: [],
+    frame: null,
+    view_error: null,
+  };
+}
+
 /** Checks a lens name; returns it. */
 export function checkLens(lens: unknown): Lens {
   if (!(LENSES as readonly unknown[]).includes(lens))

@@ -23,25 +23,16 @@ import { exportFilename, exportFormatOf, NoFrameError, writeExport } from "./exp
 import { renderFrame } from "./explorer-figure";
 import { errorLine as message, readViewMessage, refusal } from "./explorer-messages";
 import {
-  checkChoices,
   checkDepth,
-  checkExplorerPageSize,
-  checkHead,
   checkImage,
-  checkK,
-  checkLayerRange,
-  checkLens,
   checkModels,
-  checkNormalize,
-  checkOpacity,
-  checkRep,
-  EXPLORE_DEFAULTS,
   EXPLORER_VIEW_CHECKS,
   type ExploreOptions,
   engineOptions,
+  initialState,
   requestOf,
 } from "./explorer-options";
-import { precomputeOtherKs } from "./explorer-precompute";
+import { precomputeIdle } from "./explorer-precompute";
 import { throttledProgress } from "./explorer-progress";
 import { type ExplorerWidgetState, resultUpdate } from "./explorer-publish";
 import type {
@@ -123,32 +114,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
   ) {
     const models = checkModels(options.model);
     const depths = checkDepth(options.depth, options.layers);
-    super(
-      explorerSpec(),
-      {
-        model_choices: checkChoices(models, options.choices),
-        layer_bounds: [1, 1],
-        image_names: [],
-        models,
-        k: checkK(options.k ?? EXPLORE_DEFAULTS.k),
-        rep: checkRep(options.rep ?? EXPLORE_DEFAULTS.rep),
-        lens: checkLens(options.lens ?? EXPLORE_DEFAULTS.lens),
-        head: checkHead(options.head ?? EXPLORE_DEFAULTS.head),
-        heads: 0,
-        layer_range: options.layers === undefined ? [1, 1] : checkLayerRange(options.layers),
-        image: options.image === undefined ? "all" : checkImage(options.image, 0),
-        page: 0,
-        page_size: checkExplorerPageSize(options.pageSize ?? EXPLORE_DEFAULTS.pageSize),
-        opacity: checkOpacity(options.opacity ?? EXPLORE_DEFAULTS.opacity),
-        normalize: checkNormalize(options.normalize ?? EXPLORE_DEFAULTS.normalize),
-        status: { kind: "loading", stage: "features", done: 0, total: 1 },
-        images: null,
-        page_images: [],
-        frame: null,
-        view_error: null,
-      },
-      { viewChecks: EXPLORER_VIEW_CHECKS },
-    );
+    super(explorerSpec(), initialState(options, models), { viewChecks: EXPLORER_VIEW_CHECKS });
     this.rangeChosen = options.layers !== undefined;
     this.depths = depths;
     this.precompute = options.precompute ?? true;
@@ -278,7 +244,7 @@ export class ExplorerWidget extends Widget<ExplorerWidgetState> {
           if (!current()) return;
           this.publish(refined);
         }
-        if (this.precompute) this.warming = precomputeOtherKs(this.engine, request);
+        if (this.precompute) this.warming = precomputeIdle(this.engine, request);
       } catch (error) {
         if (!current() || error instanceof CancelledError) return;
         this.set({ status: { kind: "error", message: message(error) } });

@@ -1,3 +1,4 @@
+import { InputError } from "../errors";
 import type { Rep } from "../vocabulary";
 import { type ExtractOptions, type ExtractProgress, extractFeatures, imagePixels } from "./extract-features";
 import { type FeatureCache, type FeatureSetInfo, featureKeys } from "./feature-cache";
@@ -54,6 +55,13 @@ export async function patchFeatures(
     for (const [key, source] of extracted.sources) matrices.set(key, source);
     cache.setInfo(setKey, info);
     journal?.clear();
+  }
+  // Checked here, not during extraction: features from the cache were never extracted this time.
+  const prefixTokens = (info as FeatureSetInfo).prefixTokens;
+  if (request.prefixTokens !== undefined && request.prefixTokens !== prefixTokens) {
+    throw new InputError(
+      `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${prefixTokens} prefix tokens (CLS and registers)`,
+    );
   }
   return { matrices, info: info as FeatureSetInfo };
 }

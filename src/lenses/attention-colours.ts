@@ -1,5 +1,3 @@
-import { createRgbImage, type RgbImage } from "../images/rgb-image";
-
 /** An RGB colour, 0..255 per channel. */
 export type Rgb8 = readonly [red: number, green: number, blue: number];
 
@@ -30,48 +28,4 @@ const LUT: readonly Rgb8[] = Array.from({ length: 256 }, (_, level) => {
 /** The heat colour of a display level 0..255 (see `displayLevels`): dark violet (low) to yellow (high). */
 export function heatColour(level: number): Rgb8 {
   return LUT[Math.max(0, Math.min(255, Math.round(level)))] as Rgb8;
-}
-
-/** How to draw a heat map. */
-export interface HeatOptions {
-  /** Weight of the heat colour over the photo, 0..1; default 1 without a photo. */
-  opacity?: number;
-  /** Output size; default the photo's, or 8 px per patch without one. */
-  size?: [height: number, width: number];
-}
-
-/**
- * Draws display levels (`gh·gw`, row-major) as a heat map nearest-upsampled to the output size,
- * over `photo` (the model's view of the image) at `opacity`, or alone.
- */
-export function paintHeat(
-  levels: Uint8Array,
-  grid: readonly [height: number, width: number],
-  photo?: RgbImage,
-  options: HeatOptions = {},
-): RgbImage {
-  const [gh, gw] = grid;
-  const [height, width] =
-    options.size ?? (photo === undefined ? [gh * 8, gw * 8] : [photo.dims[0], photo.dims[1]]);
-  const alpha = photo === undefined ? 1 : (options.opacity ?? 1);
-  const out = createRgbImage(height, width);
-  for (let y = 0; y < height; y++) {
-    const py = Math.min(gh - 1, Math.floor((y * gh) / height));
-    const sy =
-      photo === undefined ? 0 : Math.min(photo.dims[0] - 1, Math.floor((y * photo.dims[0]) / height));
-    for (let x = 0; x < width; x++) {
-      const px = Math.min(gw - 1, Math.floor((x * gw) / width));
-      const colour = heatColour(levels[py * gw + px] as number);
-      const o = (y * width + x) * 3;
-      const s =
-        photo === undefined
-          ? -1
-          : (sy * photo.dims[1] + Math.min(photo.dims[1] - 1, Math.floor((x * photo.dims[1]) / width))) * 3;
-      for (let c = 0; c < 3; c++) {
-        const base = s < 0 ? 0 : (photo?.data[s + c] as number);
-        out.data[o + c] = Math.round((1 - alpha) * base + alpha * (colour[c] as number));
-      }
-    }
-  }
-  return out;
 }

@@ -1,5 +1,4 @@
 /** The PCA lens over a model and an image set: features (cached) → one joint PCA per (rep, layer). */
-import { InputError } from "../errors";
 import type { ExtractProgress } from "../features/extract-features";
 import { createFeatureCache, type FeatureCache, type PatchSource } from "../features/feature-cache";
 import { type FeatureRequest, type PreparedRequest, prepareRequest } from "../features/feature-request";
@@ -40,11 +39,6 @@ export async function pcaMaps(options: PcaMapsOptions): Promise<PcaMaps> {
   );
   const cache = options.cache ?? createFeatureCache();
   const { matrices, info } = await patchFeatures(request, cache, options);
-  if (request.prefixTokens !== undefined && request.prefixTokens !== info.prefixTokens) {
-    throw new InputError(
-      `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
-    );
-  }
   const pcaOptions: PcaOptions = {
     ...(options.foreground === undefined ? {} : { foreground: options.foreground }),
     ...(options.engine === undefined ? {} : { engine: options.engine }),

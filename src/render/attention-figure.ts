@@ -2,9 +2,10 @@
 import { basename } from "node:path";
 import type { AttentionRows } from "../features/attention-rows";
 import type { RgbImage } from "../images/rgb-image";
-import { heatColour, paintHeat } from "../lenses/attention-colours";
+import { heatColour } from "../lenses/attention-colours";
 import { attentionMap, displayLevels, type Head } from "../lenses/attention-maps";
 import type { FigureRow, FigureSpec } from "./figure";
+import { paintHeat } from "./label-map";
 
 /** What an attention figure shows besides the rows. */
 export interface AttentionFigureOptions {

@@ -1,4 +1,5 @@
 import { createRgbImage, type RgbImage } from "../images/rgb-image";
+import { heatColour } from "../lenses/attention-colours";
 import { DEFAULT_OPACITY } from "../vocabulary";
 import { clusterColour } from "./palette";
 
@@ -47,6 +48,34 @@ export function paintPatchColours(
   return paintPatches(
     (patch) => rgb.subarray(patch * 3, patch * 3 + 3),
     () => opacity,
+    grid,
+    photo,
+    options.size,
+  );
+}
+
+/** How to draw a heat map. */
+export interface HeatOptions {
+  /** Weight of the heat colour over the photo, 0..1; default 1. */
+  opacity?: number;
+  /** Output size; default the photo's, or 8 px per patch without one. */
+  size?: [height: number, width: number];
+}
+
+/**
+ * Draws display levels (`gh·gw`, row-major, 0..255: see `displayLevels`) as a heat map (dark
+ * violet low, yellow high) nearest-upsampled over `photo` at `opacity`, or alone.
+ */
+export function paintHeat(
+  levels: Uint8Array,
+  grid: readonly [height: number, width: number],
+  photo?: RgbImage,
+  options: HeatOptions = {},
+): RgbImage {
+  const alpha = photo === undefined ? 1 : (options.opacity ?? 1);
+  return paintPatches(
+    (patch) => heatColour(levels[patch] as number),
+    () => alpha,
     grid,
     photo,
     options.size,

@@ -1,4 +1,3 @@
-import { InputError } from "../errors";
 import type { ExtractProgress } from "../features/extract-features";
 import {
   createFeatureCache,
@@ -80,12 +79,6 @@ export async function segment(options: SegmentOptions): Promise<Segmentation> {
     );
     const cache = options.cache ?? createFeatureCache();
     const { matrices, info } = await patchFeatures(request, cache, options);
-    // Checked here, not during extraction: features from the cache were never extracted this time.
-    if (request.prefixTokens !== undefined && request.prefixTokens !== info.prefixTokens) {
-      throw new InputError(
-        `--prefix-tokens ${request.prefixTokens} does not match the model: it has ${info.prefixTokens} prefix tokens (CLS and registers)`,
-      );
-    }
     const masks =
       options.masks === undefined
         ? undefined

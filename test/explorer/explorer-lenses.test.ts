@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OptionRangeError, OptionTypeError } from "../../src/errors";
 import type { ExplorerFrame } from "../../src/explorer/explorer-state";
-import { type ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
-import { createCommManager } from "../../src/kernel/comm-manager";
-import { registerKernel } from "../../src/kernel/kernel-api";
+import { explore } from "../../src/explorer/explorer-widget";
 import { extractAttentionRows } from "../../src/features/attention-rows";
 import { imagePixels } from "../../src/features/extract-features";
 import { prepareRequest } from "../../src/features/feature-request";
@@ -15,29 +13,12 @@ import { attentionMap, displayLevels } from "../../src/lenses/attention-maps";
 import { pcaMaps } from "../../src/lenses/pca-request";
 import { loadSharp } from "../../src/util/load-sharp";
 import { testCacheDir } from "../support/temp";
-import { closeWidgets } from "../support/widgets";
+import { useWidgetKernel } from "../support/widgets";
 
 const repo = resolve(".");
 const tiny = { model: `${repo}/models/fixtures/dinov2-tf4`, images: [`${repo}/models/samples`] };
 
-let comms = createCommManager(() => undefined);
-beforeEach(() => {
-  comms = createCommManager(() => undefined);
-  registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
-});
-afterEach(() => {
-  closeWidgets(comms);
-  registerKernel(undefined);
-});
-
-function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>): void {
-  comms.handle(
-    "comm_msg",
-    { comm_id: widget.modelId, data: { method: "update", state, buffer_paths: [] } },
-    {},
-    [],
-  );
-}
+const { frontendUpdate } = useWidgetKernel();
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe("the explorer's PCA and attention lenses on models/fixtures/dinov2-tf4 over the 5 sample images", () => {
@@ -101,9 +82,13 @@ describe("the explorer's PCA and attention lenses on models/fixtures/dinov2-tf4 
       const colours = shown.colors?.buffer as Uint8Array;
       for (const [l, layer] of layers.entries())
         for (let image = 0; image < 5; image++) {
-          const levels = displayLevels(attentionMap(rows.rows.get(layer) as Float32Array, [5, 4, 16], image, head));
+          const levels = displayLevels(
+            attentionMap(rows.rows.get(layer) as Float32Array, [5, 4, 16], image, head),
+          );
           const from = (l * 5 + image) * 16 * 3;
-          expect([...colours.subarray(from, from + 48)]).toEqual([...levels].flatMap((level) => [...heatColour(level)]));
+          expect([...colours.subarray(from, from + 48)]).toEqual(
+            [...levels].flatMap((level) => [...heatColour(level)]),
+          );
         }
     };
     expectColours(frame, "mean");

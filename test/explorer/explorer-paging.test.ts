@@ -164,7 +164,7 @@ async function writeImages(dir: string, count: number): Promise<void> {
 }
 
 describe("explore() over 300 images (real engine, no sockets)", () => {
-  it("explore({ image: \"all\" }) keeps the whole page side by side; 5 images start that way by default", async () => {
+  it('explore({ image: "all" }) keeps the whole page side by side; 5 images start that way by default', async () => {
     const dir = testCacheDir();
     try {
       await writeImages(dir.path, 12);

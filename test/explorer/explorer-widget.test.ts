@@ -164,6 +164,8 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
         models: ["m1"],
         k: 4,
         rep: "q",
+        lens: "clusters",
+        head: "mean",
         layerRange: undefined,
         normalize: "l2",
         page: 0,
@@ -198,7 +200,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     expect(statuses().at(-1)).toEqual({ kind: "ready" });
   });
 
-  it("after a frame the other Ks are computed in the background, nearest first; a new request stops that", async () => {
+  it("after a frame the neighbouring Ks, the PCA lens, then the other Ks are computed in the background; a new request stops that", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: "m1", images: ["x"], k: 3 }, engine);
     calls[0]?.finish();
@@ -209,7 +211,12 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       calls[i]?.finish();
     }
     await expect.poll(() => calls.length).toBe(5);
-    expect(calls.slice(1).map((c) => c.request.k)).toEqual([4, 2, 5, 6]);
+    expect(calls.slice(1).map((c) => [c.request.k, c.request.lens])).toEqual([
+      [4, "clusters"],
+      [2, "clusters"],
+      [3, "pca"],
+      [5, "clusters"],
+    ]);
     expect(calls[4]?.request).toMatchObject({ models: ["m1"], rep: "tokens", normalize: "l2" });
     const background = calls[4]?.signal as AbortSignal;
     frontendUpdate(widget, { rep: "q" });
@@ -278,7 +285,7 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
     widget.close();
   });
 
-  it("opacity and image changes do not recompute; models, rep, layer_range and normalize do", async () => {
+  it("opacity and image changes do not recompute; models, rep, layer_range, normalize and lens do", async () => {
     const { engine, calls } = manualEngine();
     const widget = new ExplorerWidget({ model: ["m1", "m2"], images: ["x"], precompute: false }, engine);
     calls[0]?.finish();
@@ -288,7 +295,14 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       await tick();
     }
     expect(calls).toHaveLength(1);
-    for (const state of [{ models: ["m2"] }, { rep: "v" }, { layer_range: [2, 2] }, { normalize: "none" }]) {
+    const changes = [
+      { models: ["m2"] },
+      { rep: "v" },
+      { layer_range: [2, 2] },
+      { normalize: "none" },
+      { lens: "pca" },
+    ];
+    for (const state of changes) {
       frontendUpdate(widget, state);
       await tick();
     }
@@ -296,13 +310,15 @@ describe("ExplorerWidget state machine (fake engine, no sockets)", () => {
       models: ["m2"],
       k: 6,
       rep: "v",
+      lens: "pca",
+      head: "mean",
       layerRange: [2, 2],
       normalize: "none",
       page: 0,
       pageSize: 12,
       provisional: true,
     });
-    expect(calls).toHaveLength(5);
+    expect(calls).toHaveLength(6);
   });
 
   it("{action: 'cancel'} aborts the run and sets status idle (no frame yet) or ready (with one)", async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors";
 import { createRgbImage } from "../../src/images/rgb-image";
-import { heatColour, paintHeat } from "../../src/lenses/attention-colours";
+import { heatColour } from "../../src/lenses/attention-colours";
 import { attentionMap, displayLevels, parseHeads, shownHeads } from "../../src/lenses/attention-maps";
+import { paintHeat } from "../../src/render/label-map";
 
 describe("head choices", () => {
   it("mean, all, and lists of 0-based heads (duplicates dropped)", () => {
