@@ -37,7 +37,8 @@ export function createLensLegend(doc: Document): LensLegend {
         lens === "pca"
           ? "PCA over the image set: red, green, blue = components 1, 2, 3"
           : lens === "attention"
-            ? `Attention of the CLS token (${headText(frame?.head)}), each map scaled min..max:`
+            ? // The CLS token's row, or the patch queries' mean for models without CLS: the view cannot tell.
+              `Attention over the patches (${headText(frame?.head)}), each map scaled min..max:`
             : "";
     },
   };
