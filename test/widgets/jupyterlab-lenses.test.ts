@@ -152,7 +152,14 @@ function waitForLens(page: Page, ready: (check: LensCheck) => boolean): Promise<
         throw new Error(`canvases do not show the frame's colours yet: ${JSON.stringify(wrong)}`);
       return check;
     },
-    { timeout: 240_000, interval: 200 },
+    { timeout: 240_000, interval: 50 },
+  );
+}
+
+/** Logs how long the view took from a selector change to canvases showing the new frame's colours. */
+function logSwitch(what: string, since: number): void {
+  console.info(
+    `[seglens] ${what} in JupyterLab (${MODEL.split("/").at(-1)}): colours drawn ${Date.now() - since} ms after the change`,
   );
 }
 
@@ -224,8 +231,10 @@ describe.skipIf(reason !== null)(
         { timeout: 240_000, interval: 200 },
       );
       await keep(explorer, page, "clusters");
+      const toPca = Date.now();
       await explorer.getByLabel("Lens").selectOption("pca");
       const pca = await waitForLens(page, (c) => c.lens === "pca");
+      logSwitch("clusters → PCA (first fit)", toPca);
       expect(pca.samples.length).toBeGreaterThan(0);
       await expect(explorer.locator(".seglens-layer-note").first().textContent()).resolves.toMatch(
         /^PC1–3 \d+%$/,
@@ -235,14 +244,18 @@ describe.skipIf(reason !== null)(
       await keep(explorer, page, "pca");
     }, 600_000);
 
-    it("the lens selector's Attention, then head 0 once the kernel knows the heads: the canvases show that head's colours", async () => {
+    it("the lens selector's Attention, then head 0 once the kernel knows the heads: the canvases show that head's colours; back to PCA", async () => {
       if (!page) throw new Error("no page");
       const explorer = page.locator(".seglens-explorer");
+      const toAttention = Date.now();
       await explorer.getByLabel("Lens").selectOption("attention");
       const mean = await waitForLens(page, (c) => c.lens === "attention" && c.heads > 0);
+      logSwitch("PCA → attention (rows extracted on first use)", toAttention);
       expect(mean.head).toBe("mean");
+      const toHead = Date.now();
       await explorer.getByLabel("Head").selectOption("0");
       const head0 = await waitForLens(page, (c) => c.lens === "attention" && c.head === 0);
+      logSwitch("mean → head 0", toHead);
       // Head 0 alone is not the mean over the heads.
       expect(head0.samples.map((s) => s.expected.join())).not.toEqual(
         mean.samples.map((s) => s.expected.join()),
@@ -250,6 +263,11 @@ describe.skipIf(reason !== null)(
       await expect(explorer.locator(".seglens-lens-legend").textContent()).resolves.toContain("head 0");
       await expect(explorer.locator(".seglens-heat").isVisible()).resolves.toBe(true);
       await keep(explorer, page, "attention");
+      // Back to a setting seen before: served from what the kernel kept.
+      const back = Date.now();
+      await explorer.getByLabel("Lens").selectOption("pca");
+      await waitForLens(page, (c) => c.lens === "pca");
+      logSwitch("attention → PCA (kept)", back);
     }, 600_000);
   },
 );
