@@ -20,6 +20,7 @@ import {
   labSkipReason,
   openLab,
   type RunningServer,
+  setTheme,
   startServer,
 } from "./jupyterlab-server";
 
@@ -263,6 +264,11 @@ describe.skipIf(reason !== null)(
       await expect(explorer.locator(".seglens-lens-legend").textContent()).resolves.toContain("head 0");
       await expect(explorer.locator(".seglens-heat").isVisible()).resolves.toBe(true);
       await keep(explorer, page, "attention");
+      // The colour bar and the greyed controls in the dark theme (a screenshot to look at).
+      await setTheme(page, "JupyterLab Dark");
+      await page.locator("#jupyterlab-splash").waitFor({ state: "detached", timeout: 60_000 });
+      await page.screenshot({ path: join(ARTIFACTS, "jupyterlab-lens-attention-dark.png") });
+      await setTheme(page, "JupyterLab Light");
       // Back to a setting seen before: served from what the kernel kept.
       const back = Date.now();
       await explorer.getByLabel("Lens").selectOption("pca");
