@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeFrame } from "../../widgets/src/binary";
+import { decodeFrame, encodeFrame } from "../../widgets/src/binary";
 
 // The view's decoding of `frame` (widgets/src/binary.ts), which needs no browser.
 const frame = (extra: Record<string, unknown>) => ({
@@ -102,5 +102,75 @@ describe("decodeFrame(frame): a frame sent while the kernel still works", () => 
       ["seglens:frame-received", { k: 2, provisional: true }],
       ["seglens:frame-decoded", { k: 2, provisional: true }],
     ]);
+  });
+});
+
+describe("decodeFrame(frame): the pca and attention lenses' colour frames", () => {
+  // Two models × two layers × one image of 1 × 1 patches, RGB: 12 bytes.
+  const colors = (shape = [2, 2, 1, 1, 1, 3]) => ({
+    dtype: "uint8",
+    shape,
+    buffer: new Uint8Array(shape.reduce((a, b) => a * b, 1)).map((_, i) => 20 * i),
+  });
+  const explained = [
+    [
+      [0.5, 0.2, 0.1],
+      [0.4, 0.2, 0.1],
+    ],
+    [
+      [0.6, 0.1, 0.1],
+      [0.3, 0.3, 0.1],
+    ],
+  ];
+
+  it("a pca frame keeps its colors (no labels) and explained; an older kernel's frame is clusters", () => {
+    const decoded = decodeFrame(frame({ lens: "pca", labels: undefined, colors: colors(), explained }));
+    if (decoded?.kind !== "ok") throw new Error(JSON.stringify(decoded));
+    expect(decoded.value).toMatchObject({ lens: "pca", labels: null, explained });
+    expect(decoded.value.colors?.shape).toEqual([2, 2, 1, 1, 1, 3]);
+    expect([...(decoded.value.colors?.data ?? [])].slice(0, 3)).toEqual([0, 20, 40]);
+    const older = decodeFrame(frame({}));
+    expect(older?.kind === "ok" && [older.value.lens, older.value.colors]).toEqual(["clusters", null]);
+  });
+
+  it("an attention frame keeps its head, and encodes back with colors, not labels", () => {
+    const decoded = decodeFrame(frame({ lens: "attention", labels: undefined, colors: colors(), head: 3 }));
+    expect(decoded?.kind === "ok" && decoded.value.head).toBe(3);
+    const encoded = encodeFrame(decoded);
+    expect(encoded && ["labels" in encoded, encoded.colors?.shape]).toEqual([false, [2, 2, 1, 1, 1, 3]]);
+  });
+
+  it("colors of another shape, a colour frame without colors, or an unknown lens is invalid, said in one line", () => {
+    expect(decodeFrame(frame({ lens: "pca", colors: colors([2, 2, 1, 1, 3, 1]) }))).toEqual({
+      kind: "invalid",
+      message:
+        "invalid frame.colors.shape: [2,2,1,1,3,1]; expected [models, layers, images, gh, gw, 3] = [2, 2, 1, 1, 1, 3]",
+    });
+    expect(decodeFrame(frame({ lens: "attention" }))).toEqual({
+      kind: "invalid",
+      message: "invalid frame.colors: undefined; expected {dtype, shape, buffer}",
+    });
+    expect(decodeFrame(frame({ lens: "tsne" }))).toEqual({
+      kind: "invalid",
+      message: 'invalid frame.lens: "tsne"; expected clusters, pca, attention',
+    });
+  });
+
+  it("explained of the wrong shape, or a share outside 0..1, is invalid", () => {
+    expect(decodeFrame(frame({ lens: "pca", colors: colors(), explained: [explained[0]] }))).toMatchObject({
+      kind: "invalid",
+      message: expect.stringMatching(/^invalid frame\.explained: .*; expected 2 arrays$/),
+    });
+    const over = [
+      explained[0],
+      [
+        [1.5, 0, 0],
+        [0.3, 0.3, 0.1],
+      ],
+    ];
+    expect(decodeFrame(frame({ lens: "pca", colors: colors(), explained: over }))).toEqual({
+      kind: "invalid",
+      message: "invalid frame.explained[1][0]: [1.5,0,0]; expected three shares in 0..1",
+    });
   });
 });

@@ -1,4 +1,10 @@
-import type { BinaryArray, ExplorerFrame, LayerMetrics } from "../../src/explorer/explorer-state";
+import type {
+  AttentionHead,
+  BinaryArray,
+  ExplorerFrame,
+  LayerMetrics,
+} from "../../src/explorer/explorer-state";
+import { LENSES, type Lens } from "../../src/vocabulary";
 
 /** A uint8 array as the view holds it after deserialization: a view on the received buffer. */
 export interface Uint8NdArray {
@@ -8,12 +14,24 @@ export interface Uint8NdArray {
 }
 
 /**
- * A frame after deserialization: `labels` is a typed array, everything checked. The progress
- * fields are optional on the wire (older kernels send none) and always set here.
+ * A frame after deserialization: `labels` or `colors` a typed array, everything checked. The lens
+ * and the progress fields are optional on the wire (older kernels send none) and always set here.
  */
 export interface DecodedFrame
-  extends Omit<ExplorerFrame, "labels" | "provisional" | "layers_ready" | "timing"> {
-  labels: Uint8NdArray;
+  extends Omit<
+    ExplorerFrame,
+    "lens" | "labels" | "colors" | "explained" | "head" | "provisional" | "layers_ready" | "timing"
+  > {
+  /** What the frame shows: `clusters` (wire default) carry `labels`, the other lenses `colors`. */
+  lens: Lens;
+  /** `clusters`: labels 0..k−1 `[models, layers, images, gh, gw]`; `null` for the other lenses. */
+  labels: Uint8NdArray | null;
+  /** `pca`, `attention`: RGB `[models, layers, images, gh, gw, 3]`; `null` for clusters. */
+  colors: Uint8NdArray | null;
+  /** `pca`: each component's share of the variance, `explained[m][l]`. */
+  explained?: [number, number, number][][];
+  /** `attention`: the head shown. */
+  head?: AttentionHead;
   /** A quick clustering that a refined frame of the same settings follows (wire default false). */
   provisional: boolean;
   /** The leading layers whose labels are filled; the others are still being clustered (default all). */
@@ -139,27 +157,84 @@ function decodeFrameStrict(value: Record<string, unknown>): DecodedFrame {
   const g = nonNegativeInts(grid, "frame.grid");
   if (g.length !== 2 || g[0] === 0 || g[1] === 0) fail("frame.grid", grid, "[gh, gw], both ≥ 1");
   const [gh, gw] = g as [number, number];
-  const labels = decodeUint8Array(value.labels, "frame.labels");
-  const expected = [models.length, layers.length, images.length, gh, gw];
-  if (labels.shape.join() !== expected.join()) {
-    fail("frame.labels.shape", labels.shape, `[models, layers, images, gh, gw] = [${expected.join(", ")}]`);
-  }
-  const over = labels.data.findIndex((label) => label >= k);
-  if (over >= 0) fail(`frame.labels at element ${over}`, labels.data[over], `a label below k = ${k}`);
+  const { lens = "clusters" } = value;
+  if (!(LENSES as readonly unknown[]).includes(lens)) fail("frame.lens", lens, LENSES.join(", "));
+  const shape = [models.length, layers.length, images.length, gh, gw];
+  const maps = lens === "clusters" ? decodeLabels(value, shape, k) : decodeColors(value, shape);
   const metrics = decodeMetrics(value.metrics, models.length, layers.length);
   const perModel = decodePerModel(value, models.length, layers.length);
   return {
     models: models as string[],
     rep,
     k,
+    lens: lens as Lens,
     layers,
     images,
     grid: [gh, gw],
-    labels,
+    ...maps,
     metrics,
     ...perModel,
+    ...decodeLensFields(value, lens as Lens, models.length, layers.length),
     ...decodeProgress(value, layers.length),
   };
+}
+
+/** A clusters frame's `labels`: `shape` = [models, layers, images, gh, gw], every label below `k`. */
+function decodeLabels(
+  value: Record<string, unknown>,
+  shape: number[],
+  k: number,
+): Pick<DecodedFrame, "labels" | "colors"> {
+  const labels = decodeUint8Array(value.labels, "frame.labels");
+  if (labels.shape.join() !== shape.join()) {
+    fail("frame.labels.shape", labels.shape, `[models, layers, images, gh, gw] = [${shape.join(", ")}]`);
+  }
+  const over = labels.data.findIndex((label) => label >= k);
+  if (over >= 0) fail(`frame.labels at element ${over}`, labels.data[over], `a label below k = ${k}`);
+  return { labels, colors: null };
+}
+
+/** A pca or attention frame's `colors`: RGB, `shape` = [models, layers, images, gh, gw] plus 3. */
+function decodeColors(
+  value: Record<string, unknown>,
+  shape: number[],
+): Pick<DecodedFrame, "labels" | "colors"> {
+  const colors = decodeUint8Array(value.colors, "frame.colors");
+  const expected = [...shape, 3];
+  if (colors.shape.join() !== expected.join()) {
+    fail(
+      "frame.colors.shape",
+      colors.shape,
+      `[models, layers, images, gh, gw, 3] = [${expected.join(", ")}]`,
+    );
+  }
+  return { labels: null, colors };
+}
+
+/** `explained` of a pca frame and `head` of an attention frame (each optional). */
+function decodeLensFields(
+  value: Record<string, unknown>,
+  lens: Lens,
+  models: number,
+  layers: number,
+): Pick<DecodedFrame, "explained" | "head"> {
+  const { explained, head } = value;
+  if (lens === "attention" && head !== undefined) {
+    if (head !== "mean" && !(Number.isInteger(head) && (head as number) >= 0))
+      fail("frame.head", head, '"mean" or a head index ≥ 0');
+    return { head: head as AttentionHead };
+  }
+  if (lens !== "pca" || explained === undefined) return {};
+  const share = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 1;
+  if (!Array.isArray(explained) || explained.length !== models)
+    fail("frame.explained", explained, `${models} arrays`);
+  for (const [m, row] of explained.entries()) {
+    if (!Array.isArray(row) || row.length !== layers) fail(`frame.explained[${m}]`, row, `${layers} entries`);
+    for (const [l, entry] of row.entries())
+      if (!Array.isArray(entry) || entry.length !== 3 || !entry.every(share))
+        fail(`frame.explained[${m}][${l}]`, entry, "three shares in 0..1");
+  }
+  return { explained: explained as [number, number, number][][] };
 }
 
 /** The optional fields of a frame sent while the kernel still works: `provisional`, `layers_ready`, `timing`. */
@@ -229,9 +304,13 @@ function encodeArray(array: Uint8NdArray): BinaryArray<"uint8"> {
 /** Serializer of `frame` (for saved widget state; the view never writes `frame`). */
 export function encodeFrame(value: Decoded<DecodedFrame> | null): ExplorerFrame | null {
   // A cast: the kernel's frame type may require progress fields that older saved frames lack.
-  return value?.kind === "ok"
-    ? ({ ...value.value, labels: encodeArray(value.value.labels) } as ExplorerFrame)
-    : null;
+  if (value?.kind !== "ok") return null;
+  const { labels, colors, ...rest } = value.value;
+  return {
+    ...rest,
+    ...(labels && { labels: encodeArray(labels) }),
+    ...(colors && { colors: encodeArray(colors) }),
+  } as ExplorerFrame;
 }
 
 /** Serializer of `images`. */

@@ -1,10 +1,21 @@
-import { DEFAULT_OPACITY, EXPLORER_LIMITS, type KMeansNormalize, REPS, type Rep } from "../../src/vocabulary";
+import {
+  DEFAULT_OPACITY,
+  EXPLORER_LIMITS,
+  type KMeansNormalize,
+  LENSES,
+  type Lens,
+  REPS,
+  type Rep,
+} from "../../src/vocabulary";
 import { h, modelLabel } from "./dom";
 import { shownPage, type ViewState } from "./read-state";
 
 /** The fields the controls write. */
 export type ControlPatch = Partial<
-  Pick<ViewState, "models" | "k" | "rep" | "layer_range" | "image" | "page" | "opacity" | "normalize">
+  Pick<
+    ViewState,
+    "models" | "k" | "rep" | "lens" | "head" | "layer_range" | "image" | "page" | "opacity" | "normalize"
+  >
 >;
 
 /**
@@ -21,6 +32,11 @@ export interface Controls {
 }
 
 const { maxModels: MAX_MODELS, minK: MIN_K, maxK: MAX_K } = EXPLORER_LIMITS;
+
+/** The lens selector's words. */
+const LENS_NAMES: Record<Lens, string> = { clusters: "Clusters", pca: "PCA", attention: "Attention" };
+/** The title of the controls that only the clusters lens uses, while another lens is shown. */
+const CLUSTERS_ONLY = "applies to the clusters lens";
 
 function labelled(doc: Document, text: string, input: HTMLElement, ...rest: Node[]): HTMLLabelElement {
   return h(doc, "label", {}, text, input, ...rest);
@@ -53,6 +69,14 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
   const rep = h(doc, "select", { class: "seglens-rep", "aria-label": "Representation" });
   rep.append(...REPS.map((r) => h(doc, "option", { value: r }, r)));
   on(rep, "change", () => onChange({ rep: rep.value as Rep }, true));
+
+  const lens = h(doc, "select", { class: "seglens-lens", "aria-label": "Lens" });
+  lens.append(...LENSES.map((l) => h(doc, "option", { value: l }, LENS_NAMES[l])));
+  on(lens, "change", () => onChange({ lens: lens.value as Lens }, true));
+
+  // The attention lens's head: the mean, or one of the first model's heads once the kernel knows them.
+  const head = h(doc, "select", { class: "seglens-head", "aria-label": "Head" });
+  on(head, "change", () => onChange({ head: head.value === "mean" ? "mean" : Number(head.value) }, true));
 
   const first = h(doc, "input", {
     type: "number",
@@ -102,16 +126,46 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
     role: "group",
     "aria-label": "Explorer controls",
   });
+  const kLabel = labelled(doc, "K", k, kOut);
+  const normalizeLabel = h(doc, "label", {}, normalize, "L2-normalize");
+  const headLabel = labelled(doc, "Head", head);
+  headLabel.classList.add("seglens-head-control");
   element.append(
     models,
-    labelled(doc, "K", k, kOut),
+    kLabel,
     labelled(doc, "Representation", rep),
+    labelled(doc, "Lens", lens),
+    headLabel,
     labelled(doc, "Layers", first, doc.createTextNode("–"), last),
     labelled(doc, "Image", image),
     labelled(doc, "Opacity", opacity),
     h(doc, "label", {}, labelsOnly, "Labels only"),
-    h(doc, "label", {}, normalize, "L2-normalize"),
+    normalizeLabel,
   );
+
+  /** Greys out K and normalization outside the clusters lens, saying why in their titles. */
+  function updateLens(state: ViewState): void {
+    lens.value = state.lens;
+    const off = state.lens !== "clusters";
+    for (const [label, input] of [
+      [kLabel, k],
+      [normalizeLabel, normalize],
+    ] as const) {
+      input.disabled = off;
+      label.classList.toggle("seglens-off", off);
+      if (off) label.title = CLUSTERS_ONLY;
+      else label.removeAttribute("title");
+    }
+    headLabel.hidden = state.lens !== "attention";
+    const values = ["mean", ...Array.from({ length: state.heads }, (_, i) => String(i))];
+    if ([...head.options].map((o) => o.value).join() !== values.join()) {
+      head.replaceChildren(
+        ...values.map((v) => h(doc, "option", { value: v }, v === "mean" ? "mean" : `head ${v}`)),
+      );
+    }
+    // A head the options do not hold yet (heads still 0) shows as the mean until they arrive.
+    head.value = values.includes(String(state.head)) ? String(state.head) : "mean";
+  }
 
   function toggleModel(id: string, box: HTMLInputElement): void {
     const next = modelChoices.filter((m) => (m === id ? box.checked : checked.includes(m)));
@@ -167,6 +221,7 @@ export function createControls(doc: Document, onChange: OnControlChange, signal:
       k.value = String(state.k);
       kOut.textContent = String(state.k);
       rep.value = state.rep;
+      updateLens(state);
       bounds = state.layer_bounds;
       for (const input of [first, last]) {
         input.min = String(bounds[0]);

@@ -31,8 +31,8 @@ const TAG = "[seglens]";
 
 /**
  * The explorer: controls, the pager (which images of the set are shown), a progress bar with
- * cancel, one panel per layer with the label maps over the page's images, a cluster legend, and
- * the PB/LC/BA chart. Control changes set the
+ * cancel, one panel per layer with the label maps (or a lens's colours) over the page's images, a
+ * cluster legend (or the lens's), and the PB/LC/BA chart (clusters only). Control changes set the
  * model and sync it; the kernel answers with a new `status` and `frame`.
  */
 export class ExplorerView extends DOMWidgetView {
@@ -213,7 +213,7 @@ export class ExplorerView extends DOMWidgetView {
       if (state.images?.kind === "invalid") problems.push(`images not shown: ${state.images.message}`);
       if (state.view_error !== null) problems.push(state.view_error);
       if (this.exportError !== null) problems.push(`export failed: ${this.exportError}`);
-      if (this.highlight !== null && (!frame || this.highlight >= frame.k)) this.highlight = null;
+      if (this.highlight !== null && (!frame?.labels || this.highlight >= frame.k)) this.highlight = null;
       parts.controls.update(state);
       parts.pager.update(state);
       parts.switcher.update(state);
@@ -238,7 +238,10 @@ export class ExplorerView extends DOMWidgetView {
       // A provisional frame or one with layers still to come is soon replaced: its chart would
       // only keep the page busy (plotly's load, its redraw) while the next frame arrives.
       const final = frame === null || (!frame.provisional && frame.layers_ready === frame.layers.length);
-      if (frame !== this.chartFrame && final) {
+      // The scores are the clusters'; a PCA or attention frame has none (its legend says what it shows).
+      const scored = frame === null || frame.labels !== null;
+      parts.chart.element.hidden = !scored;
+      if (frame !== this.chartFrame && final && scored) {
         this.chartFrame = frame;
         // The maps first: plotly's redraw (~90 ms for 12 layers in headless Chromium) waits until
         // the browser is idle after painting them, so it does not delay the frame the user waits for.

@@ -1,6 +1,7 @@
 import { PALETTE_HEX } from "../../src/render/palette";
 import type { DecodedFrame, DecodedImages } from "./binary";
 import { h, modelLabel } from "./dom";
+import { createLensLegend } from "./lens-legend";
 import {
   type Blocks,
   type Canvas,
@@ -16,7 +17,7 @@ import {
   paint,
   placeCells,
 } from "./panel-canvas";
-import { columnHeads, imageLabels } from "./panel-labels";
+import { columnHeads, explainedNote, imageLabels } from "./panel-labels";
 
 /** What the panels draw. */
 export interface PanelInput {
@@ -58,12 +59,14 @@ export function clusterShare(
   positions: number[],
   label: number,
 ): number {
+  if (!frame.labels) return 0;
+  const labels = frame.labels.data;
   const [gh, gw] = frame.grid;
   const cells = gh * gw;
   let count = 0;
   for (const p of positions) {
     const start = ((m * frame.layers.length + l) * frame.images.length + p) * cells;
-    for (let i = start; i < start + cells; i++) if (frame.labels.data[i] === label) count++;
+    for (let i = start; i < start + cells; i++) if (labels[i] === label) count++;
   }
   return count / (cells * positions.length);
 }
@@ -98,7 +101,8 @@ export function createLayerPanels(
     grid,
   );
   const legend = h(doc, "div", { class: "seglens-legend", role: "group", "aria-label": "Clusters" });
-  const element = h(doc, "div", {}, scroller, legend);
+  const lensLegend = createLensLegend(doc);
+  const element = h(doc, "div", {}, scroller, legend, lensLegend.element);
   let canvases: Canvas[] = [];
   let blocks: Blocks = { width: 0, height: 0, gap: 0 };
   let shares: { span: HTMLElement; model: number; layer: number }[] = [];
@@ -217,6 +221,7 @@ export function createLayerPanels(
       painted = [];
       grid.replaceChildren();
       legend.replaceChildren();
+      lensLegend.update(null);
       return;
     }
     // A new frame of the same layout (a K or representation change) repaints the canvases in
@@ -233,7 +238,15 @@ export function createLayerPanels(
       painted = [];
       panelPx = fitted(); // another number of layers: another width, and no resize reports it
     }
-    if (legend.childElementCount !== frame.k) resizeLegend(frame.k);
+    // The cluster legend and hover only mean something for clusters; colour frames have their own.
+    const clusters = frame.labels !== null;
+    legend.hidden = !clusters;
+    if (clusters && legend.childElementCount !== frame.k) resizeLegend(frame.k);
+    lensLegend.update(frame);
+    for (const [l, note] of grid.querySelectorAll(".seglens-layer-note").entries()) {
+      const text = explainedNote(frame, l);
+      if (note.textContent !== text) note.textContent = text;
+    }
     // Status updates (a dozen per K change) change nothing drawn: repaint only when needed.
     const drawn = [
       input.frame,

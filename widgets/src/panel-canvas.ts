@@ -85,9 +85,10 @@ export function displaySize(doc: Document, size: [number, number], panelPx = PAN
 }
 
 /**
- * Every label map of `frame` as one RGBA image, one gh-row block per (model, layer, image) in the
- * labels' order (cluster colour, alpha = overlay opacity; layers not yet ready transparent): one
- * `putImageData` for the whole frame instead of one per canvas.
+ * Every map of `frame` as one RGBA image, one gh-row block per (model, layer, image) in the
+ * frame's order (a cluster's palette colour, or a colour frame's own colour; alpha = overlay
+ * opacity; layers not yet ready transparent): one `putImageData` for the whole frame instead of
+ * one per canvas.
  */
 export function labelAtlas(
   atlas: HTMLCanvasElement,
@@ -96,27 +97,44 @@ export function labelAtlas(
   highlight: number | null,
 ): void {
   const [gh, gw] = frame.grid;
-  const maps = frame.labels.data.length / (gh * gw);
+  const maps = frame.models.length * frame.layers.length * frame.images.length;
   if (atlas.width !== gw || atlas.height !== gh * maps)
     Object.assign(atlas, { width: gw, height: gh * maps });
   const context = atlas.getContext("2d");
   if (!context) return;
   const pixels = context.createImageData(gw, gh * maps);
-  const colours = new Uint32Array(frame.k);
-  const bytes = new Uint8Array(colours.buffer);
-  for (let label = 0; label < frame.k; label++) {
-    const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
-    bytes.set(PALETTE[label % PALETTE.length] as readonly number[], label * 4);
-    bytes[label * 4 + 3] = Math.round(alpha * 255);
-  }
-  const out = new Uint32Array(pixels.data.buffer);
-  const labels = frame.labels.data;
   const perLayer = frame.images.length * gh * gw;
-  for (let m = 0; m < frame.models.length; m++) {
-    for (let l = 0; l < frame.layers_ready; l++) {
-      const start = (m * frame.layers.length + l) * perLayer;
-      for (let i = start; i < start + perLayer; i++) out[i] = colours[labels[i] as number] as number;
+  const ready = (write: (from: number, to: number) => void) => {
+    for (let m = 0; m < frame.models.length; m++) {
+      const start = m * frame.layers.length * perLayer;
+      write(start, start + frame.layers_ready * perLayer);
     }
+  };
+  if (frame.colors) {
+    const rgb = frame.colors.data;
+    const alpha = Math.round(opacity * 255);
+    const out = pixels.data;
+    ready((from, to) => {
+      for (let i = from; i < to; i++) {
+        out[i * 4] = rgb[i * 3] as number;
+        out[i * 4 + 1] = rgb[i * 3 + 1] as number;
+        out[i * 4 + 2] = rgb[i * 3 + 2] as number;
+        out[i * 4 + 3] = alpha;
+      }
+    });
+  } else if (frame.labels) {
+    const colours = new Uint32Array(frame.k);
+    const bytes = new Uint8Array(colours.buffer);
+    for (let label = 0; label < frame.k; label++) {
+      const alpha = highlight === null ? opacity : label === highlight ? 1 : opacity * FADED;
+      bytes.set(PALETTE[label % PALETTE.length] as readonly number[], label * 4);
+      bytes[label * 4 + 3] = Math.round(alpha * 255);
+    }
+    const out = new Uint32Array(pixels.data.buffer);
+    const labels = frame.labels.data;
+    ready((from, to) => {
+      for (let i = from; i < to; i++) out[i] = colours[labels[i] as number] as number;
+    });
   }
   context.putImageData(pixels, 0, 0);
 }
@@ -151,13 +169,14 @@ export function paint(
   }
 }
 
-/** The label under a pointer event on `canvas`, or null over a gap or outside. */
+/** The label under a pointer event on `canvas`, or null over a gap, outside, or in a colour frame. */
 export function labelAt(
   canvas: Canvas,
   frame: DecodedFrame,
   blocks: Blocks,
   event: PointerEvent,
 ): number | null {
+  if (!frame.labels) return null;
   const box = canvas.element.getBoundingClientRect();
   const [gh, gw] = frame.grid;
   const x = ((event.clientX - box.left) / box.width) * canvas.element.width;

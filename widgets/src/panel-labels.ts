@@ -13,6 +13,19 @@ export function columnHead(frame: DecodedFrame, l: number): string {
   return same ? `L${own[0] ?? layer}` : own.map((block) => `L${block}`).join(" · ");
 }
 
+/**
+ * A pca frame's note under layer column `l`'s header: the share of the variance the three
+ * components explain, per model (`PC1–3 62%`); empty for the other lenses.
+ */
+export function explainedNote(frame: DecodedFrame, l: number): string {
+  if (!frame.explained) return "";
+  const shares = frame.models.map((_, m) => {
+    const parts = frame.explained?.[m]?.[l] ?? [0, 0, 0];
+    return `${Math.round(100 * parts.reduce((a, b) => a + b, 0))}%`;
+  });
+  return `PC1–3 ${shares.join(" · ")}`;
+}
+
 /** The header row: a corner over the image names, then one sticky header per layer column. */
 export function columnHeads(doc: Document, frame: DecodedFrame): HTMLElement[] {
   const corner = h(doc, "div", { class: "seglens-corner", role: "columnheader" }, "block");
@@ -24,6 +37,8 @@ export function columnHeads(doc: Document, frame: DecodedFrame): HTMLElement[] {
         "div",
         { class: "seglens-layer-head", role: "columnheader", "data-layer": layer },
         columnHead(frame, l),
+        // Filled per frame (layer-panels.ts): a rep change keeps the headers but not the shares.
+        h(doc, "span", { class: "seglens-layer-note" }),
       ),
     ),
   ];

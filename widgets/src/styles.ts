@@ -68,6 +68,16 @@ const CSS = `
 .seglens-legend { display: flex; flex-wrap: wrap; gap: 3px; margin: 4px 0; }
 .seglens-legend button { width: 1.6em; height: 1.6em; padding: 0; font-size: 10px; color: #000; }
 .seglens-legend button[aria-pressed="true"] { outline: 2px solid var(--jp-ui-font-color1, #222); }
+.seglens-legend[hidden], .seglens-lens-legend[hidden], .seglens-heat[hidden], .seglens-chart[hidden],
+.seglens-head-control[hidden] { display: none; }
+.seglens-layer-note { display: block; font-weight: normal; font-size: var(--jp-ui-font-size0, 11px);
+  color: var(--jp-ui-font-color2, #555); }
+.seglens-layer-note:empty { display: none; }
+.seglens-lens-legend { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; margin: 4px 0;
+  color: var(--jp-ui-font-color2, #555); }
+.seglens-heat { display: inline-flex; gap: 4px; align-items: center; }
+.seglens-heat-bar { display: inline-block; width: 8em; height: 0.9em; border: 1px solid var(--jp-border-color2, #ddd); }
+.seglens-controls label.seglens-off { color: var(--jp-ui-font-color3, #999); }
 .seglens-chart { width: 100%; max-width: 640px; min-height: 260px; }
 `;
 

@@ -35,6 +35,17 @@ export interface FixtureOptions {
   allImages?: boolean;
   /** Added to every PB score of the fixture (default 0; PB is 0.1 · layer + 0.05 · model). */
   pbShift?: number;
+  /**
+   * A `pca` or `attention` frame: `colors` (FIXTURE_COLOUR per cell) instead of labels, null
+   * scores; pca adds `explained`, attention `head` (default absent: a clusters frame).
+   */
+  lens?: "pca" | "attention";
+  /** The attention frame's head and the state's `head` (default "mean"). */
+  head?: number | "mean";
+  /** The state's `heads` (default 0). */
+  heads?: number;
+  /** Leave `colors` out of a colour frame (a malformed frame; default false). */
+  noColors?: boolean;
   /** updateFrame: send the frame alone, as the kernel does once the page's images are sent. */
   frameOnly?: boolean;
 }
@@ -100,6 +111,14 @@ export interface HarnessApi {
   /** Resolves once `count` marks named `name` exist (the view sets them as it draws). */
   waitForMarks(name: string, count: number): Promise<void>;
 }
+
+/** The colour a pca or attention fixture frame gives cell (y, x) of layer position `l` (any model, image). */
+export function fixtureColour(l: number, y: number, x: number): [number, number, number] {
+  return [40 + 60 * l, 30 + 50 * y, 20 + 60 * x];
+}
+
+/** The `explained` shares of a pca fixture frame at layer position `l` (any model). */
+export const fixtureExplained = (l: number): [number, number, number] => [0.3 + 0.1 * l, 0.1, 0.05];
 
 /** The fixture's values, for assertions: palette colours and cluster shares it was built to give. */
 export const FIXTURE = {

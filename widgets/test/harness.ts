@@ -7,7 +7,14 @@ import { ManagerBase } from "@jupyter-widgets/base-manager";
 import { Widget } from "@lumino/widgets";
 import type { ExplorerState } from "../../src/explorer/explorer-state";
 import { EXPLORER_IDENTITY, ExplorerModel, ExplorerView, MODULE_NAME, MODULE_RANGE } from "../src/index";
-import { FIXTURE, type FixtureOptions, type HarnessApi, type SentMessage } from "./harness-api";
+import {
+  FIXTURE,
+  type FixtureOptions,
+  fixtureColour,
+  fixtureExplained,
+  type HarnessApi,
+  type SentMessage,
+} from "./harness-api";
 
 /** The exports of the AMD widget bundle, when the page defined it (`globalThis.seglensAmd`). */
 function amdExports(): Record<string, typeof ExplorerModel | typeof ExplorerView> | undefined {
@@ -110,12 +117,18 @@ function fixture(options: FixtureOptions) {
   const k = options.k ?? FIXTURE.k;
   const shown = pageImages(options);
   const n = shown.length;
-  const labels = new Uint8Array(models.length * layers.length * n * gh * gw);
+  const lens = options.lens ?? "clusters";
+  const channels = lens === "clusters" ? 1 : 3;
+  const labels = new Uint8Array(models.length * layers.length * n * gh * gw * channels);
   let i = 0;
   for (let m = 0; m < models.length; m++)
     for (let l = 0; l < layers.length; l++)
       for (let im = 0; im < n; im++)
-        for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) labels[i++] = labelAt(l, y, x, gw, k);
+        for (let y = 0; y < gh; y++)
+          for (let x = 0; x < gw; x++) {
+            if (channels === 1) labels[i++] = labelAt(l, y, x, gw, k);
+            else for (const c of fixtureColour(l, y, x)) labels[i++] = c;
+          }
   const size = options.imageSize ?? FIXTURE.imageSize;
   const rgb = new Uint8Array(n * size * size * 3).map((_, j) => (j * 7) % 256);
   const shape = [models.length, layers.length, n, gh, gw];
@@ -127,9 +140,21 @@ function fixture(options: FixtureOptions) {
     layers,
     images: shown,
     grid: [gh, gw],
-    labels: { dtype: "uint8", shape, buffer: null },
+    ...(lens === "clusters"
+      ? { labels: { dtype: "uint8", shape, buffer: null } }
+      : {
+          lens,
+          ...(options.noColors ? {} : { colors: { dtype: "uint8", shape: [...shape, 3], buffer: null } }),
+          ...(lens === "pca"
+            ? { explained: models.map(() => layers.map((_, l) => fixtureExplained(l))) }
+            : { head: options.head ?? "mean" }),
+        }),
     metrics: models.map((_, m) =>
-      layers.map((l) => ({ pb: 0.1 * l + 0.05 * m + (options.pbShift ?? 0), lc: 0.9 - 0.1 * l, ba: null })),
+      layers.map((l) =>
+        lens === "clusters"
+          ? { pb: 0.1 * l + 0.05 * m + (options.pbShift ?? 0), lc: 0.9 - 0.1 * l, ba: null }
+          : { pb: null, lc: null, ba: null },
+      ),
     ),
     ...(options.modelLayers === undefined ? {} : { model_layers: options.modelLayers }),
     ...(options.provisional === undefined ? {} : { provisional: options.provisional }),
@@ -142,13 +167,11 @@ function fixture(options: FixtureOptions) {
     page_images: withImages ? shown : [],
     page: options.page ?? 0,
   };
-  const bufferPaths = withImages
-    ? [
-        ["frame", "labels", "buffer"],
-        ["images", "buffer"],
-      ]
-    : [["frame", "labels", "buffer"]];
-  const buffers = withImages ? [labels.buffer, rgb.buffer] : [labels.buffer];
+  const mapsPath = ["frame", lens === "clusters" ? "labels" : "colors", "buffer"];
+  const maps = options.noColors ? [] : [mapsPath];
+  const bufferPaths = withImages ? [...maps, ["images", "buffer"]] : maps;
+  const mapBuffers = options.noColors ? [] : [labels.buffer];
+  const buffers = withImages ? [...mapBuffers, rgb.buffer] : mapBuffers;
   return { state, bufferPaths, buffers };
 }
 
@@ -161,9 +184,9 @@ function openState(options: FixtureOptions): Omit<ExplorerState, "frame" | "imag
     models: FIXTURE.modelIds.slice(0, options.models ?? 1),
     k: options.k ?? FIXTURE.k,
     rep: "tokens",
-    lens: "clusters",
-    head: "mean",
-    heads: 0,
+    lens: options.lens ?? "clusters",
+    head: options.head ?? "mean",
+    heads: options.heads ?? 0,
     layer_range: [1, options.layerCount ?? 3],
     image: options.allImages ? "all" : 0,
     page: options.page ?? 0,
