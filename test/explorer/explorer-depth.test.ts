@@ -1,16 +1,14 @@
 import { join, resolve } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError, OptionRangeError, OptionTypeError } from "../../src/errors";
 import { createExplorerEngine } from "../../src/explorer/explorer-engine";
 import { shownBlocks } from "../../src/explorer/explorer-layers";
 import type { BinaryArray } from "../../src/explorer/explorer-state";
 import { ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
 import { blocksAtDepths } from "../../src/features/relative-depth";
-import { createCommManager } from "../../src/kernel/comm-manager";
-import { registerKernel } from "../../src/kernel/kernel-api";
 import { testCacheDir } from "../support/temp";
 import { writeTestVit } from "../support/test-vit";
-import { closeWidgets } from "../support/widgets";
+import { useWidgetKernel } from "../support/widgets";
 
 // Models of different depth side by side in the explorer: a 6-block random ViT (made by the graph
 // builder) and the bundled 2-block DINOv2, matched by relative depth.
@@ -18,20 +16,12 @@ const temp = testCacheDir();
 const shallow = resolve("models/fixtures/dinov2-tf4");
 const images = [resolve("models/samples")];
 let deep: string;
-let comms = createCommManager(() => undefined);
 
 beforeAll(() => {
   deep = writeTestVit(join(temp.path, "vit-6-blocks"));
 });
 afterAll(() => temp.remove());
-beforeEach(() => {
-  comms = createCommManager(() => undefined);
-  registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
-});
-afterEach(() => {
-  closeWidgets(comms);
-  registerKernel(undefined);
-});
+const { comms } = useWidgetKernel();
 
 const request = (models: string[], layerRange?: [number, number], depths?: number[]) => ({
   models,
@@ -141,7 +131,7 @@ describe("shownBlocks(depths, selection)", () => {
 
 /** A control change as the view sends it; resolves when the explorer has computed it. */
 async function fromView(widget: ExplorerWidget, state: Record<string, unknown>): Promise<void> {
-  comms.handle("comm_msg", { comm_id: widget.modelId, data: { method: "update", state } }, {}, []);
+  comms().handle("comm_msg", { comm_id: widget.modelId, data: { method: "update", state } }, {}, []);
   await new Promise((r) => setImmediate(r)); // front-end changes reach the widget in the next turn
   await widget.idle();
 }

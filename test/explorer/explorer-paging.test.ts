@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OptionRangeError } from "../../src/errors";
 import {
   createExplorerEngine,
@@ -9,13 +9,11 @@ import {
   type ExplorerResult,
 } from "../../src/explorer/explorer-engine";
 import type { BinaryArray, ExplorerFrame } from "../../src/explorer/explorer-state";
-import { type ExplorerWidget, explore } from "../../src/explorer/explorer-widget";
+import { explore } from "../../src/explorer/explorer-widget";
 import { encodePng } from "../../src/images/encode-png";
 import { createRgbImage } from "../../src/images/rgb-image";
-import { createCommManager } from "../../src/kernel/comm-manager";
-import { registerKernel } from "../../src/kernel/kernel-api";
 import { testCacheDir } from "../support/temp";
-import { closeWidgets } from "../support/widgets";
+import { useWidgetKernel } from "../support/widgets";
 
 const repo = resolve(".");
 const model = `${repo}/models/fixtures/dinov2-tf4`;
@@ -130,24 +128,7 @@ describe("explorer engine pages on models/fixtures/dinov2-tf4 over the 5 sample 
   });
 });
 
-let comms = createCommManager(() => undefined);
-beforeEach(() => {
-  comms = createCommManager(() => undefined);
-  registerKernel({ comms, display: () => undefined, interruptSignal: new AbortController().signal });
-});
-afterEach(() => {
-  closeWidgets(comms);
-  registerKernel(undefined);
-});
-
-function frontendUpdate(widget: ExplorerWidget, state: Record<string, unknown>): void {
-  comms.handle(
-    "comm_msg",
-    { comm_id: widget.modelId, data: { method: "update", state, buffer_paths: [] } },
-    {},
-    [],
-  );
-}
+const { frontendUpdate } = useWidgetKernel();
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** Writes `count` distinct 32 × 32 PNGs (stripes of varying colour and period) into `dir`. */
