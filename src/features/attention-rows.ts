@@ -6,7 +6,7 @@ import type { TappedModel } from "../onnx/tapped-model";
 import { createInferenceWorker, type InferenceWorker } from "../runtime/inference-client";
 import type { ExecutionProvider, RawTensor } from "../runtime/onnx-runtime";
 import { createPrefetcher, planBatches } from "./batch-plan";
-import { sessionOptions } from "./extract-features";
+import { patchGrid, sessionOptions } from "./extract-features";
 import type { PixelSource } from "./pixel-source";
 
 /** Options of {@link extractAttentionRows}. */
@@ -121,18 +121,6 @@ export async function extractAttentionRows(
     inferenceMs,
     wallMs: performance.now() - started,
   };
-}
-
-function patchGrid(tapped: TappedModel, [height, width]: [number, number]): [number, number] {
-  const patch = tapped.taps.patchSize;
-  if (patch === undefined) {
-    throw new UnsupportedModelError(
-      `"${tapped.sourcePath}": found no patch-embedding convolution to read the patch size from`,
-    );
-  }
-  if (height % patch !== 0 || width % patch !== 0)
-    throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patch}`);
-  return [height / patch, width / patch];
 }
 
 /** The prefix tokens of `tapped`: its embeddings' length on the first image, less the patches. */

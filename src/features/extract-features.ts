@@ -77,17 +77,9 @@ export async function extractFeatures(
   checkSelection(layers, reps, numLayers);
   const fetches = planFetches(taps, layers, reps);
   const tensorNames = [...new Set(fetches.map((f) => f.tap.tensor))];
-  const patchSize = taps.patchSize;
-  if (patchSize === undefined) {
-    throw new UnsupportedModelError(
-      `"${model.sourcePath}": found no patch-embedding convolution to read the patch size from`,
-    );
-  }
+  const grid = patchGrid(model, options.inputs.size);
   const [height, width] = options.inputs.size;
-  if (height % patchSize !== 0 || width % patchSize !== 0) {
-    throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patchSize}`);
-  }
-  const grid: [number, number] = [height / patchSize, width / patchSize];
+  const patchSize = height / grid[0];
   const budget = options.budgetBytes ?? DEFAULT_BATCH_BUDGET_BYTES;
   const batchSize = batchSizeFor(fetches, grid, taps.hiddenSize, budget);
 
@@ -157,6 +149,25 @@ export async function extractFeatures(
   }
   const wallMs = performance.now() - started;
   return { layout: layout as FeatureLayout, batchSize, inferenceMs, wallMs, journaledImages: journaled };
+}
+
+/**
+ * The patch grid of `size` for `model`; an UnsupportedModelError when its patch size could not be
+ * found, an InputError when `size` is not a multiple of it.
+ */
+export function patchGrid(
+  model: Pick<TappedModel, "taps" | "sourcePath">,
+  [height, width]: [number, number],
+): [number, number] {
+  const patch = model.taps.patchSize;
+  if (patch === undefined) {
+    throw new UnsupportedModelError(
+      `"${model.sourcePath}": found no patch-embedding convolution to read the patch size from`,
+    );
+  }
+  if (height % patch !== 0 || width % patch !== 0)
+    throw new InputError(`input size ${height}×${width} is not a multiple of the patch size ${patch}`);
+  return [height / patch, width / patch];
 }
 
 /** Session options for `model`'s edited graph, with the caller's threads and execution provider. */
